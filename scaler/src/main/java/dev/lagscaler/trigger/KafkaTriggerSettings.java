@@ -1,0 +1,51 @@
+package dev.lagscaler.trigger;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A {@code kafka} trigger as KEDA reads it: validated, immutable, with defaults applied.
+ * An empty {@code topic} means every topic the group has committed offsets for.
+ */
+public record KafkaTriggerSettings(
+        List<String> bootstrapServers,
+        String consumerGroup,
+        String topic,
+        Set<Integer> partitionLimitation,
+        long lagThreshold,
+        long activationLagThreshold,
+        OffsetResetPolicy offsetResetPolicy,
+        boolean allowIdleConsumers,
+        boolean excludePersistentLag,
+        boolean scaleToZeroOnInvalidOffset,
+        boolean limitToPartitionsWithLag,
+        boolean ensureEvenDistributionOfPartitions,
+        String version,
+        MetricTargetType metricType,
+        KafkaAuth auth) {
+
+    public KafkaTriggerSettings {
+        bootstrapServers = List.copyOf(bootstrapServers);
+        partitionLimitation = Set.copyOf(partitionLimitation);
+    }
+
+    public boolean hasTopic() {
+        return !topic.isEmpty();
+    }
+
+    /** Whether a partition of the trigger's topic counts; partitionLimitation only applies to a named topic. */
+    public boolean considersPartition(int partition) {
+        return !hasTopic() || partitionLimitation.isEmpty() || partitionLimitation.contains(partition);
+    }
+
+    /** KEDA's metric name for this trigger at the given index in the ScaledObject, e.g. {@code s0-kafka-events}. */
+    public String metricName(int triggerIndex) {
+        String base = hasTopic() ? "kafka-" + topic : "kafka-" + consumerGroup + "-topics";
+        return MetricNames.withIndex(triggerIndex, base);
+    }
+
+    /** The settings that decide which Kafka cluster and credentials to use: triggers equal here share a client. */
+    public ClusterConnection connection() {
+        return new ClusterConnection(bootstrapServers, auth);
+    }
+}

@@ -1,0 +1,31 @@
+package dev.lagscaler.trigger;
+
+/** The {@code sasl} trigger parameter's values, with the Kafka mechanism each one maps to. */
+public enum SaslMechanism {
+    NONE("none", null),
+    PLAINTEXT("plaintext", "PLAIN"),
+    SCRAM_SHA256("scram_sha256", "SCRAM-SHA-256"),
+    SCRAM_SHA512("scram_sha512", "SCRAM-SHA-512"),
+    OAUTHBEARER("oauthbearer", "OAUTHBEARER");
+
+    private final String kedaName;
+    private final String kafkaName;
+
+    SaslMechanism(String kedaName, String kafkaName) {
+        this.kedaName = kedaName;
+        this.kafkaName = kafkaName;
+    }
+
+    public String kedaName() {
+        return kedaName;
+    }
+
+    /** The value of Kafka's {@code sasl.mechanism}; null for {@link #NONE}. */
+    public String kafkaName() {
+        return kafkaName;
+    }
+
+    public boolean needsUsernameAndPassword() {
+        return this == PLAINTEXT || this == SCRAM_SHA256 || this == SCRAM_SHA512 || this == OAUTHBEARER;
+    }
+}

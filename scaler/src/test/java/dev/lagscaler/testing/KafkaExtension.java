@@ -1,0 +1,89 @@
+package dev.lagscaler.testing;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * Starts the real Kafka cluster a {@link WithKafka} class asks for, once per test JVM. The embedded broker is the
+ * default; with {@code -Dlagscaler.kafka=testcontainers} (or {@code LAGSCALER_KAFKA=testcontainers}) a
+ * Testcontainers broker is used instead, and the classes skip with the reason when no Docker engine is present.
+ */
+public final class KafkaExtension implements BeforeAllCallback, ParameterResolver {
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KafkaExtension.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        cluster(context);
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        Class<?> type = parameter.getParameter().getType();
+        return type == KafkaCluster.class || type == EmbeddedKafka.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        KafkaCluster cluster = cluster(context);
+        if (parameter.getParameter().getType() == EmbeddedKafka.class && !(cluster instanceof EmbeddedKafka)) {
+            throw new ParameterResolutionException("this test needs the embedded broker (it stops and restarts it)");
+        }
+        return cluster;
+    }
+
+    private static KafkaCluster cluster(ExtensionContext context) {
+        WithKafka spec = context.getRequiredTestClass().getAnnotation(WithKafka.class);
+        int brokers = spec == null ? 1 : spec.brokers();
+        String[] users = spec == null ? new String[0] : spec.scramUsers();
+        boolean containers = "testcontainers".equals(System.getProperty("lagscaler.kafka",
+                System.getenv().getOrDefault("LAGSCALER_KAFKA", "embedded")));
+        String key = (containers ? "container" : "embedded") + ":" + brokers + ":" + Arrays.toString(users);
+        ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
+        Holder holder = store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users), Holder.class);
+        if (holder.skipReason != null) {
+            Assumptions.abort(holder.skipReason);
+        }
+        return holder.cluster;
+    }
+
+    /** Owns one cluster; JUnit closes it when the test JVM's run ends. */
+    private static final class Holder implements AutoCloseable {
+        private final KafkaCluster cluster;
+        private final String skipReason;
+
+        Holder(boolean containers, int brokers, String[] users) {
+            if (containers) {
+                String reason = ContainerKafka.unavailableReason();
+                this.skipReason = reason;
+                this.cluster = reason == null ? ContainerKafka.start() : null;
+                return;
+            }
+            Map<String, String> scram = new LinkedHashMap<>();
+            for (String user : users) {
+                int eq = user.indexOf('=');
+                scram.put(user.substring(0, eq), user.substring(eq + 1));
+            }
+            try {
+                this.cluster = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(brokers)
+                        .withScramUsers(scram));
+                this.skipReason = null;
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("could not start the embedded Kafka broker: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (cluster != null) {
+                cluster.close();
+            }
+        }
+    }
+}

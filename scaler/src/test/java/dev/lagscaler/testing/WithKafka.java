@@ -1,0 +1,23 @@
+package dev.lagscaler.testing;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Gives a test class a real Kafka cluster (a {@link KafkaCluster} or {@link EmbeddedKafka} parameter). One cluster
+ * per distinct setting is started per test JVM and shared by all classes that ask for it.
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.TYPE)
+@Tag("kafka")
+@ExtendWith(KafkaExtension.class)
+public @interface WithKafka {
+    int brokers() default 1;
+
+    /** SCRAM users as {@code name=password}; they get a SASL_PLAINTEXT listener. */
+    String[] scramUsers() default {};
+}
