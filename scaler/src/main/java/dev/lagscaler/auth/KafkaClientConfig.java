@@ -1,0 +1,80 @@
+package dev.lagscaler.auth;
+
+import dev.lagscaler.Defaults;
+import dev.lagscaler.trigger.ClusterConnection;
+import dev.lagscaler.trigger.KafkaAuth;
+import dev.lagscaler.trigger.SaslMechanism;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
+
+/**
+ * Maps a trigger's connection settings onto kafka-clients configuration: security.protocol, SASL mechanism and JAAS
+ * config, and TLS stores built from PEM. The returned map holds secrets: it goes to the client and nowhere else.
+ */
+public final class KafkaClientConfig {
+    private KafkaClientConfig() {
+    }
+
+    public static Map<String, Object> admin(ClusterConnection connection, String clientId) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, connection.label());
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Defaults.KAFKA_API_TIMEOUT.toMillis());
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Defaults.KAFKA_API_TIMEOUT.toMillis() / 2);
+        config.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 10_000);
+        config.putAll(security(connection.auth()));
+        return config;
+    }
+
+    /** The security settings alone (also used for the tests' producers and consumers). */
+    public static Map<String, Object> security(KafkaAuth auth) {
+        Map<String, Object> config = new HashMap<>();
+        boolean sasl = auth.sasl() != SaslMechanism.NONE;
+        String protocol = auth.tls() ? (sasl ? "SASL_SSL" : "SSL") : (sasl ? "SASL_PLAINTEXT" : "PLAINTEXT");
+        config.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
+        if (sasl) {
+            config.put(SaslConfigs.SASL_MECHANISM, auth.sasl().kafkaName());
+            config.put(SaslConfigs.SASL_JAAS_CONFIG, jaas(auth));
+            if (auth.sasl() == SaslMechanism.OAUTHBEARER) {
+                config.put(SaslConfigs.SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, auth.oauthTokenEndpointUri());
+                config.put(SaslConfigs.SASL_LOGIN_CALLBACK_HANDLER_CLASS,
+                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler");
+            }
+        }
+        if (auth.tls()) {
+            config.putAll(PemStores.sslConfig(auth));
+            if (auth.unsafeSsl()) {
+                config.put(SslConfigs.SSL_ENDPOINT_IDENTIFICATION_ALGORITHM_CONFIG, "");
+                config.put(SslConfigs.SSL_ENGINE_FACTORY_CLASS_CONFIG, TrustAllSslEngineFactory.class);
+            }
+        }
+        return config;
+    }
+
+    private static String jaas(KafkaAuth auth) {
+        return switch (auth.sasl()) {
+            case PLAINTEXT -> "org.apache.kafka.common.security.plain.PlainLoginModule required username="
+                    + quote(auth.username()) + " password=" + quote(auth.password()) + ";";
+            case SCRAM_SHA256, SCRAM_SHA512 -> "org.apache.kafka.common.security.scram.ScramLoginModule required username="
+                    + quote(auth.username()) + " password=" + quote(auth.password()) + ";";
+            case OAUTHBEARER -> "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="
+                    + quote(auth.username()) + " clientSecret=" + quote(auth.password())
+                    + (auth.scopes().isEmpty() ? "" : " scope=" + quote(String.join(" ", auth.scopes())))
+                    + auth.oauthExtensions().entrySet().stream()
+                            .map(e -> " extension_" + e.getKey() + "=" + quote(e.getValue()))
+                            .collect(Collectors.joining())
+                    + ";";
+            case NONE -> throw new IllegalArgumentException("no JAAS config without SASL");
+        };
+    }
+
+    /** JAAS values are double-quoted; backslashes and quotes inside them are escaped. */
+    static String quote(String value) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}
