@@ -1,0 +1,324 @@
+package dev.lagscaler.testing;
+
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.Config;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kubernetes control plane on loopback: etcd, kube-apiserver (client-cert and token authentication, RBAC,
+ * service-account keys, the aggregation layer) and kube-controller-manager (deployment, replicaset, HPA, garbage
+ * collector, namespace and service-account controllers). There is no kubelet: Pods stay Pending, but Deployments,
+ * ReplicaSets, /scale and the HPA controller work. {@link #close()} and a shutdown hook stop it and delete its files.
+ */
+public final class LocalControlPlane implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalControlPlane.class);
+    /** The HPA controller's sync period here: short so tests see it act; production clusters use 15 s. */
+    public static final Duration HPA_SYNC_PERIOD = Duration.ofSeconds(2);
+
+    /** Where to keep state and what to apply once it is up. */
+    public record Options(Path stateDir, boolean deleteOnClose, Path crdDir) {
+        public static Options temporary() {
+            return new Options(null, true, findCrdDir());
+        }
+    }
+
+    private final Options options;
+    private final Path dir;
+    private final Path binaries;
+    private final List<Process> processes = new ArrayList<>();
+    private final Thread shutdownHook = new Thread(this::stopAll, "control-plane-shutdown");
+    private final String adminToken = UUID.randomUUID().toString();
+    private int apiPort;
+    private Pki.Issued ca;
+    private Pki.Issued frontProxyCa;
+    private Pki.Issued admin;
+    private Duration startupTime = Duration.ZERO;
+
+    private LocalControlPlane(Options options, Path dir, Path binaries) {
+        this.options = options;
+        this.dir = dir;
+        this.binaries = binaries;
+    }
+
+    public static LocalControlPlane start(Options options) throws IOException {
+        Path binaries = K8sBinaries.locate();
+        Path dir = options.stateDir() == null ? Files.createTempDirectory("lagscaler-k8s-")
+                : Files.createDirectories(options.stateDir());
+        LocalControlPlane plane = new LocalControlPlane(options, dir, binaries);
+        Runtime.getRuntime().addShutdownHook(plane.shutdownHook);
+        try {
+            plane.startAll();
+            return plane;
+        } catch (IOException | RuntimeException e) {
+            plane.close();
+            throw e;
+        }
+    }
+
+    private void startAll() throws IOException {
+        Instant begin = Instant.now();
+        Path pki = Files.createDirectories(dir.resolve("pki"));
+        apiPort = ChildProcess.freePort();
+        ca = Pki.ca("lagscaler-local-ca");
+        ca.write(pki, "ca");
+        Pki.server(ca, "kube-apiserver", List.of("localhost", "kubernetes", "kubernetes.default",
+                "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"), List.of("127.0.0.1", "10.0.0.1"))
+                .write(pki, "apiserver");
+        admin = Pki.client(ca, "lagscaler-admin", List.of("system:masters"));
+        admin.write(pki, "admin");
+        frontProxyCa = Pki.ca("lagscaler-front-proxy-ca");
+        frontProxyCa.write(pki, "front-proxy-ca");
+        Pki.client(frontProxyCa, "front-proxy-client", List.of()).write(pki, "front-proxy-client");
+        Pki.writeKeyPair(Pki.newKeyPair(), pki, "sa");
+        Files.writeString(pki.resolve("tokens.csv"), adminToken + ",lagscaler-token-admin,token-admin-uid,\"system:masters\"\n");
+
+        int etcdPort = ChildProcess.freePort();
+        int etcdPeerPort = ChildProcess.freePort();
+        launch("etcd", List.of(binaries.resolve("etcd").toString(),
+                "--name=default", "--data-dir=" + dir.resolve("etcd"),
+                "--listen-client-urls=http://127.0.0.1:" + etcdPort,
+                "--advertise-client-urls=http://127.0.0.1:" + etcdPort,
+                "--listen-peer-urls=http://127.0.0.1:" + etcdPeerPort,
+                "--initial-advertise-peer-urls=http://127.0.0.1:" + etcdPeerPort,
+                "--initial-cluster=default=http://127.0.0.1:" + etcdPeerPort,
+                "--unsafe-no-fsync=true", "--log-level=warn"));
+        ChildProcess.await("etcd listening", Duration.ofSeconds(30), Duration.ofMillis(50),
+                () -> alive("etcd") && ChildProcess.portOpen("127.0.0.1", etcdPort));
+
+        launch("kube-apiserver", List.of(binaries.resolve("kube-apiserver").toString(),
+                "--etcd-servers=http://127.0.0.1:" + etcdPort,
+                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port=" + apiPort,
+                "--cert-dir=" + pki,
+                "--tls-cert-file=" + pki.resolve("apiserver.crt"), "--tls-private-key-file=" + pki.resolve("apiserver.key"),
+                "--client-ca-file=" + pki.resolve("ca.crt"),
+                "--token-auth-file=" + pki.resolve("tokens.csv"),
+                "--authorization-mode=RBAC",
+                "--service-cluster-ip-range=10.0.0.0/24",
+                "--service-account-issuer=https://127.0.0.1:" + apiPort + "/",
+                "--service-account-key-file=" + pki.resolve("sa.pub"),
+                "--service-account-signing-key-file=" + pki.resolve("sa.key"),
+                "--allow-privileged=true",
+                "--disable-admission-plugins=ServiceAccount",
+                "--requestheader-client-ca-file=" + pki.resolve("front-proxy-ca.crt"),
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                "--proxy-client-cert-file=" + pki.resolve("front-proxy-client.crt"),
+                "--proxy-client-key-file=" + pki.resolve("front-proxy-client.key"),
+                // No --enable-aggregator-routing: that resolver needs EndpointSlice addresses, which may not be
+                // loopback, and it rejects ExternalName services. Without it the aggregator resolves an ExternalName
+                // service (externalName: localhost) to https://localhost:<port>, which is how APIServices reach a
+                // loopback server here (kube-aggregator remote_available_controller.go, apiserver util/proxy).
+                "--endpoint-reconciler-type=none",
+                "--v=1"));
+        writeKubeconfig(kubeconfig());
+        HttpClient http = adminHttpClient();
+        ChildProcess.await("kube-apiserver /readyz", Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
+            if (!alive("kube-apiserver")) {
+                throw new IOException("kube-apiserver exited:\n" + ChildProcess.tail(log("kube-apiserver"), 40));
+            }
+            return http.send(HttpRequest.newBuilder(URI.create(url() + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+        });
+
+        launch("kube-controller-manager", List.of(binaries.resolve("kube-controller-manager").toString(),
+                "--kubeconfig=" + kubeconfig(),
+                "--controllers=deployment-controller,replicaset-controller,horizontal-pod-autoscaler-controller,"
+                        + "garbage-collector-controller,namespace-controller,serviceaccount-controller,"
+                        + "serviceaccount-token-controller",
+                "--service-account-private-key-file=" + pki.resolve("sa.key"),
+                "--root-ca-file=" + pki.resolve("ca.crt"),
+                "--use-service-account-credentials=false",
+                "--horizontal-pod-autoscaler-sync-period=" + HPA_SYNC_PERIOD.toSeconds() + "s",
+                "--leader-elect=false", "--secure-port=0", "--v=1"));
+        applyCrds();
+        startupTime = Duration.between(begin, Instant.now());
+        LOG.info("event=control_plane_started url={} kubeconfig={} startup_ms={}", url(), kubeconfig(),
+                startupTime.toMillis());
+    }
+
+    private void applyCrds() throws IOException {
+        Path crds = options.crdDir();
+        if (crds == null || !Files.isDirectory(crds)) {
+            return;
+        }
+        try (var files = Files.list(crds)) {
+            if (files.noneMatch(f -> f.toString().endsWith(".yaml"))) {
+                return;
+            }
+        }
+        kubectl("apply", "--server-side", "-f", crds.toString());
+        kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all");
+    }
+
+    /** Runs kubectl against this control plane and returns its stdout; fails with its output on a non-zero exit. */
+    public String kubectl(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(binaries.resolve("kubectl").toString(),
+                "--kubeconfig=" + kubeconfig()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        try {
+            if (process.waitFor() != 0) {
+                throw new IOException("kubectl " + String.join(" ", args) + " failed: " + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return output;
+    }
+
+    private void writeKubeconfig(Path path) throws IOException {
+        Base64.Encoder b64 = Base64.getEncoder();
+        String config = """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: lagscaler-local
+                  cluster:
+                    server: %s
+                    certificate-authority-data: %s
+                users:
+                - name: lagscaler-admin
+                  user:
+                    client-certificate-data: %s
+                    client-key-data: %s
+                contexts:
+                - name: lagscaler-local
+                  context:
+                    cluster: lagscaler-local
+                    user: lagscaler-admin
+                    namespace: default
+                current-context: lagscaler-local
+                """.formatted(url(), b64.encodeToString(ca.certificatePem().getBytes()),
+                b64.encodeToString(admin.certificatePem().getBytes()),
+                b64.encodeToString(admin.privateKeyPem().getBytes()));
+        Files.writeString(path, config);
+    }
+
+    /** An HTTP client that presents the admin certificate and trusts this cluster's CA. */
+    public HttpClient adminHttpClient() throws IOException {
+        try {
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("ca", ca.certificate());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("admin", admin.keys().getPrivate(), new char[0],
+                    new java.security.cert.Certificate[] {admin.certificate()});
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, new char[0]);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("could not build the admin TLS client", e);
+        }
+    }
+
+    /** A client-java client authenticated as cluster admin. */
+    public ApiClient apiClient() throws IOException {
+        ApiClient client = Config.fromConfig(kubeconfig().toString());
+        client.setReadTimeout(30_000);
+        return client;
+    }
+
+    public String url() {
+        return "https://127.0.0.1:" + apiPort;
+    }
+
+    public Path kubeconfig() {
+        return dir.resolve("kubeconfig");
+    }
+
+    /** A bearer token authenticated by the apiserver's token file, in group system:masters. */
+    public String adminToken() {
+        return adminToken;
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    public Path binaries() {
+        return binaries;
+    }
+
+    /** The CA the aggregator's front proxy uses for its client certificate (requestheader-client-ca). */
+    public Pki.Issued frontProxyCa() {
+        return frontProxyCa;
+    }
+
+    /** This cluster's CA, which can also sign serving certificates for tests' loopback servers. */
+    public Pki.Issued ca() {
+        return ca;
+    }
+
+    public Duration startupTime() {
+        return startupTime;
+    }
+
+    private void launch(String name, List<String> command) throws IOException {
+        processes.add(ChildProcess.start(command, dir, log(name)));
+    }
+
+    private boolean alive(String name) {
+        int index = List.of("etcd", "kube-apiserver", "kube-controller-manager").indexOf(name);
+        return index < processes.size() && processes.get(index).isAlive();
+    }
+
+    public Path log(String component) {
+        return dir.resolve(component + ".log");
+    }
+
+    private void stopAll() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            ChildProcess.stop(processes.get(i), Duration.ofSeconds(10));
+        }
+        processes.clear();
+        if (options.deleteOnClose()) {
+            ChildProcess.deleteRecursively(dir);
+        }
+    }
+
+    @Override
+    public void close() {
+        stopAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // Already shutting down: the hook is running or ran.
+        }
+    }
+
+    /** The repo's crds/ directory, found like the binaries' build script. */
+    static Path findCrdDir() {
+        try {
+            return K8sBinaries.findScript().getParent().getParent().resolve("crds");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.lagscaler.testing;
+
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/** Starts {@link LocalControlPlane} once per test JVM; JUnit stops it when the run ends. */
+public final class ControlPlaneExtension implements BeforeAllCallback, ParameterResolver {
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(ControlPlaneExtension.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        controlPlane(context);
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == LocalControlPlane.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        return controlPlane(context);
+    }
+
+    private static LocalControlPlane controlPlane(ExtensionContext context) {
+        return context.getRoot().getStore(NAMESPACE)
+                .getOrComputeIfAbsent("plane", k -> new Holder(), Holder.class).plane;
+    }
+
+    private static final class Holder implements AutoCloseable {
+        final LocalControlPlane plane;
+
+        Holder() {
+            try {
+                plane = LocalControlPlane.start(LocalControlPlane.Options.temporary());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("could not start the local control plane: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            plane.close();
+        }
+    }
+}
