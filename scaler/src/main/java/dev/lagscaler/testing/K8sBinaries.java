@@ -12,6 +12,7 @@ import java.util.List;
  * directory.
  */
 public final class K8sBinaries {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(K8sBinaries.class);
     private static final List<String> NAMES = List.of("etcd", "kube-apiserver", "kube-controller-manager", "kubectl");
 
     private K8sBinaries() {
@@ -23,10 +24,12 @@ public final class K8sBinaries {
             return Path.of(assets);
         }
         Path script = findScript();
-        Path log = Files.createTempFile("lagscaler-k8s-binaries-", ".log");
+        Path log = Files.createTempFile("lagscaler-k8s-binaries-", ".out");
+        Path progress = Path.of(System.getProperty("java.io.tmpdir"), "lagscaler-k8s-binaries-build.log");
+        LOG.info("event=k8s_binaries_locate script={} progress_log={}", script, progress);
         try {
             Process process = new ProcessBuilder("bash", script.toString())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .redirectError(progress.toFile())
                     .redirectOutput(log.toFile())
                     .start();
             // A first build on 2 cores takes about ten minutes.
@@ -35,7 +38,8 @@ public final class K8sBinaries {
                 throw new IOException("building the Kubernetes binaries took over 40 minutes");
             }
             if (process.exitValue() != 0) {
-                throw new IOException(script + " failed with exit code " + process.exitValue());
+                throw new IOException(script + " failed with exit code " + process.exitValue() + ":\n"
+                        + ChildProcess.tail(progress, 30));
             }
             List<String> lines = Files.readAllLines(log);
             Path dir = Path.of(lines.get(lines.size() - 1).trim());

@@ -1,0 +1,28 @@
+package dev.lagscaler.cli;
+
+import dev.lagscaler.trigger.TriggerParseException;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses durations the way Kubernetes users write them: 500ms, 5s, 2m, 1h. */
+final class Durations {
+    private static final Pattern FORM = Pattern.compile("(\\d+)(ms|s|m|h)");
+
+    private Durations() {
+    }
+
+    static Duration parse(String name, String text) throws TriggerParseException {
+        Matcher m = FORM.matcher(text.trim());
+        if (!m.matches()) {
+            throw new TriggerParseException(name + ": \"" + text + "\" is not a duration like 500ms, 5s, 2m or 1h");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
+    }
+}

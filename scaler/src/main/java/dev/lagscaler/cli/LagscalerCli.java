@@ -1,0 +1,27 @@
+package dev.lagscaler.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code lagscaler} command line. Exit codes: 0 ok, 1 failure, 2 bad input. */
+@Command(name = "lagscaler", mixinStandardHelpOptions = true, version = "lagscaler 0.1.0",
+        description = "Kafka consumer-lag autoscaler for Kubernetes, compatible with KEDA's kafka trigger.",
+        subcommands = {LagCommand.class, EvaluateCommand.class, DemoCommand.class, DevCommand.class})
+public final class LagscalerCli {
+    public static final int EXIT_BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new LagscalerCli());
+        // picocli's own usage errors (unknown option, missing value) are bad input too.
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println(e.getMessage());
+            e.getCommandLine().usage(e.getCommandLine().getErr());
+            return EXIT_BAD_INPUT;
+        });
+        return cli;
+    }
+}
