@@ -80,7 +80,7 @@ final class DevCommand {
             Files.deleteIfExists(readyFile());
             Path log = stateDir.resolve("cluster.log");
             Files.deleteIfExists(log);
-            List<String> command = List.of(ChildProcess.javaExecutable(), "-cp", System.getProperty("java.class.path"),
+            List<String> command = List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
                     LagscalerCli.class.getName(), "dev", "cluster", "run", "--state-dir", stateDir.toString());
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

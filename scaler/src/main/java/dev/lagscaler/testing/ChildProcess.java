@@ -128,6 +128,21 @@ public final class ChildProcess {
         }
     }
 
+    /** This JVM's class path with every entry absolute, so a child started in another directory finds it. */
+    public static String absoluteClassPath() {
+        StringBuilder cp = new StringBuilder();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            if (cp.length() > 0) {
+                cp.append(java.io.File.pathSeparatorChar);
+            }
+            cp.append(Path.of(entry).toAbsolutePath());
+        }
+        return cp.toString();
+    }
+
     public static String javaExecutable() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }

@@ -183,7 +183,7 @@ public final class EmbeddedKafka implements KafkaCluster {
                 "-Djava.awt.headless=true",
                 "-Dkafka.logs.dir=" + n.dir(),
                 "-Dlog4j2.configurationFile=" + n.dir().resolve("log4j2.xml"),
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", ChildProcess.absoluteClassPath(),
                 mainClass));
         return command;
     }
