@@ -66,16 +66,35 @@ public final class LagEngineBenchmark {
                     admin.createTopics(batch).all().get(10, TimeUnit.MINUTES);
                     log("created %d topics", Math.min(groups, from + 50));
                 }
-                List<KafkaFuture<Void>> commits = new ArrayList<>();
+                // Topics exist in the controller's metadata before every broker hosts them: retry until all commits land.
+                List<Integer> pending = new ArrayList<>();
                 for (int i = 0; i < groups; i++) {
-                    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-                    for (int p = 0; p < perTopic; p++) {
-                        offsets.put(new TopicPartition(topic(i), p), new OffsetAndMetadata(0));
-                    }
-                    commits.add(admin.alterConsumerGroupOffsets(group(i), offsets).all());
+                    pending.add(i);
                 }
-                for (KafkaFuture<Void> f : commits) {
-                    f.get(10, TimeUnit.MINUTES);
+                for (int attempt = 0; !pending.isEmpty(); attempt++) {
+                    if (attempt > 60) {
+                        throw new IllegalStateException(pending.size() + " groups could not commit");
+                    }
+                    Map<Integer, KafkaFuture<Void>> commits = new HashMap<>();
+                    for (int i : pending) {
+                        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                        for (int p = 0; p < perTopic; p++) {
+                            offsets.put(new TopicPartition(topic(i), p), new OffsetAndMetadata(0));
+                        }
+                        commits.put(i, admin.alterConsumerGroupOffsets(group(i), offsets).all());
+                    }
+                    pending.clear();
+                    for (Map.Entry<Integer, KafkaFuture<Void>> e : commits.entrySet()) {
+                        try {
+                            e.getValue().get(10, TimeUnit.MINUTES);
+                        } catch (Exception failed) {
+                            pending.add(e.getKey());
+                        }
+                    }
+                    if (!pending.isEmpty()) {
+                        log("%d groups not committed yet; retrying", pending.size());
+                        Thread.sleep(5000);
+                    }
                 }
             }
             log("set up %d groups over %d topics x %d partitions in %ds", groups, groups, perTopic,

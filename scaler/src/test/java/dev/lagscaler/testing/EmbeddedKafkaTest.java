@@ -32,3 +32,18 @@ class EmbeddedKafkaTest {
         }
     }
 }
+
+/** Three brokers on request, and the same classes a Testcontainers run would use. */
+@WithKafka(brokers = 3)
+class ThreeBrokerKafkaTest {
+    @Test
+    void threeBrokersFormOneCluster(KafkaCluster kafka) throws Exception {
+        assertEquals(3, kafka.brokerCount());
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            assertEquals(3, admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size());
+            admin.createTopics(List.of(new NewTopic("spread", 6, (short) 3))).all().get(60, TimeUnit.SECONDS);
+            var description = admin.describeTopics(List.of("spread")).allTopicNames().get().get("spread");
+            assertTrue(description.partitions().stream().allMatch(p -> p.replicas().size() == 3));
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.lagscaler.scaling;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lagscaler.Defaults;
+import dev.lagscaler.KedaKeys;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a ScaledObject (as JSON) into a {@link ScaledObjectSpec}, applying KEDA's defaults and KEDA's checks. The
+ * apiserver's schema and CEL rules catch most of these first; this catches them again for input that never went
+ * through an apiserver ({@code lagscaler evaluate}).
+ */
+public final class ScaledObjectParser {
+    private ScaledObjectParser() {
+    }
+
+    public static ScaledObjectSpec parse(JsonNode so) throws ScaledObjectInvalid {
+        JsonNode metadata = so.path("metadata");
+        JsonNode spec = so.path("spec");
+        if (!spec.isObject()) {
+            throw invalid("spec is required");
+        }
+        JsonNode ref = spec.path("scaleTargetRef");
+        String targetName = ref.path("name").asText("");
+        if (targetName.isEmpty()) {
+            throw invalid("spec.scaleTargetRef.name is required");
+        }
+        ScaledObjectSpec.ScaleTarget target = new ScaledObjectSpec.ScaleTarget(
+                ref.path("apiVersion").asText("apps/v1"), ref.path("kind").asText("Deployment"), targetName,
+                textOrNull(ref.get("envSourceContainerName")));
+
+        int polling = intField(spec, "pollingInterval", (int) Defaults.POLLING_INTERVAL.toSeconds(), 1);
+        int cooldown = intField(spec, "cooldownPeriod", (int) Defaults.COOLDOWN_PERIOD.toSeconds(), 0);
+        int initialCooldown = intField(spec, "initialCooldownPeriod", 0, 0);
+        int min = intField(spec, "minReplicaCount", 0, 0);
+        int max = intField(spec, "maxReplicaCount", Defaults.MAX_REPLICA_COUNT, 1);
+        Integer idle = spec.has("idleReplicaCount") && !spec.get("idleReplicaCount").isNull()
+                ? intField(spec, "idleReplicaCount", 0, 0) : null;
+        if (min > max) {
+            throw invalid("MinReplicaCount=" + min + " must be less than MaxReplicaCount=" + max);
+        }
+        if (idle != null && idle >= min) {
+            throw invalid("IdleReplicaCount=" + idle + " must be less than MinReplicaCount=" + min);
+        }
+
+        List<ScaledObjectSpec.TriggerSpec> triggers = new ArrayList<>();
+        JsonNode triggerNodes = spec.path("triggers");
+        if (!triggerNodes.isArray() || triggerNodes.isEmpty()) {
+            throw invalid("spec.triggers needs at least one trigger");
+        }
+        for (JsonNode t : triggerNodes) {
+            String type = t.path("type").asText("");
+            if (type.isEmpty()) {
+                throw invalid("spec.triggers[" + triggers.size() + "].type is required");
+            }
+            JsonNode auth = t.path("authenticationRef");
+            triggers.add(new ScaledObjectSpec.TriggerSpec(type, textOrNull(t.get("name")), stringMap(t.path("metadata")),
+                    textOrNull(auth.get("name")), auth.path("kind").asText("TriggerAuthentication"),
+                    textOrNull(t.get("metricType")), t.path("useCachedMetrics").asBoolean(false)));
+        }
+
+        ScaledObjectSpec.Fallback fallback = null;
+        JsonNode fb = spec.path("fallback");
+        if (fb.isObject()) {
+            String behavior = fb.path("behavior").asText("static");
+            ScaledObjectSpec.FallbackBehavior fallbackBehavior = null;
+            for (ScaledObjectSpec.FallbackBehavior b : ScaledObjectSpec.FallbackBehavior.values()) {
+                if (b.kedaName().equals(behavior)) {
+                    fallbackBehavior = b;
+                }
+            }
+            if (fallbackBehavior == null) {
+                throw invalid("spec.fallback.behavior \"" + behavior
+                        + "\" is not one of static, currentReplicas, currentReplicasIfHigher, currentReplicasIfLower");
+            }
+            fallback = new ScaledObjectSpec.Fallback(intField(fb, "failureThreshold", 3, 0), intField(fb, "replicas", 0, 0),
+                    fallbackBehavior);
+            boolean canFallBack = triggers.stream().anyMatch(tr -> !tr.isResource()
+                    && (tr.metricType() == null || tr.metricType().equals("AverageValue") || tr.metricType().equals("Value")));
+            if (!canFallBack) {
+                throw invalid("fallback needs at least one trigger with metricType AverageValue or Value"
+                        + " (cpu and memory triggers cannot fall back)");
+            }
+        }
+
+        JsonNode advanced = spec.path("advanced");
+        JsonNode hpaConfig = advanced.path("horizontalPodAutoscalerConfig");
+        String name = metadata.path("name").asText("");
+        String hpaName = hpaConfig.path("name").asText("");
+        JsonNode behavior = hpaConfig.get("behavior");
+        return new ScaledObjectSpec(metadata.path("namespace").asText("default"), name,
+                instant(metadata.get("creationTimestamp")), stringMap(metadata.path("annotations")), target, polling,
+                cooldown, initialCooldown, idle, min, max, fallback,
+                advanced.path("restoreToOriginalReplicaCount").asBoolean(false),
+                hpaName.isEmpty() ? KedaKeys.HPA_PREFIX + name : hpaName,
+                behavior == null || behavior.isNull() ? null : behavior.toString(), triggers);
+    }
+
+    private static int intField(JsonNode node, String field, int defaultValue, int minimum) throws ScaledObjectInvalid {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return defaultValue;
+        }
+        if (!v.canConvertToInt() || !v.isIntegralNumber()) {
+            throw invalid(field + " must be a whole number, got " + v);
+        }
+        if (v.asInt() < minimum) {
+            throw invalid(field + " must be at least " + minimum + ", got " + v.asInt());
+        }
+        return v.asInt();
+    }
+
+    private static Map<String, String> stringMap(JsonNode node) {
+        Map<String, String> map = new LinkedHashMap<>();
+        if (node != null && node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!e.getValue().isNull()) {
+                    map.put(e.getKey(), e.getValue().asText());
+                }
+            }
+        }
+        return map;
+    }
+
+    private static Instant instant(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return Instant.EPOCH;
+        }
+        try {
+            return Instant.parse(node.asText());
+        } catch (DateTimeParseException e) {
+            return Instant.EPOCH;
+        }
+    }
+
+    private static String textOrNull(JsonNode node) {
+        return node == null || node.isNull() || node.asText().isEmpty() ? null : node.asText();
+    }
+
+    private static ScaledObjectInvalid invalid(String message) {
+        return new ScaledObjectInvalid("ScaledObjectCheckFailed", message);
+    }
+}

@@ -1,0 +1,77 @@
+package dev.lagscaler.scaling;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A ScaledObject as the decision core sees it: KEDA's fields with KEDA's defaults applied.
+ * {@code idleReplicaCount} is null when unset; {@code hpaBehavior} is the raw JSON of
+ * advanced.horizontalPodAutoscalerConfig.behavior, or null.
+ */
+public record ScaledObjectSpec(
+        String namespace,
+        String name,
+        Instant createdAt,
+        Map<String, String> annotations,
+        ScaleTarget target,
+        int pollingIntervalSeconds,
+        int cooldownPeriodSeconds,
+        int initialCooldownPeriodSeconds,
+        Integer idleReplicaCount,
+        int minReplicaCount,
+        int maxReplicaCount,
+        Fallback fallback,
+        boolean restoreToOriginalReplicaCount,
+        String hpaName,
+        String hpaBehavior,
+        List<TriggerSpec> triggers) {
+
+    public ScaledObjectSpec {
+        annotations = Map.copyOf(annotations);
+        triggers = List.copyOf(triggers);
+    }
+
+    /** What is scaled: apps/v1 Deployment unless the ref says otherwise. */
+    public record ScaleTarget(String apiVersion, String kind, String name, String envSourceContainerName) {
+    }
+
+    public record Fallback(int failureThreshold, int replicas, FallbackBehavior behavior) {
+    }
+
+    public enum FallbackBehavior {
+        STATIC("static"), CURRENT_REPLICAS("currentReplicas"), CURRENT_REPLICAS_IF_HIGHER("currentReplicasIfHigher"),
+        CURRENT_REPLICAS_IF_LOWER("currentReplicasIfLower");
+
+        private final String kedaName;
+
+        FallbackBehavior(String kedaName) {
+            this.kedaName = kedaName;
+        }
+
+        public String kedaName() {
+            return kedaName;
+        }
+    }
+
+    /** One entry of spec.triggers. {@code authKind} is TriggerAuthentication or ClusterTriggerAuthentication. */
+    public record TriggerSpec(String type, String name, Map<String, String> metadata, String authName, String authKind,
+                              String metricType, boolean useCachedMetrics) {
+        public TriggerSpec {
+            metadata = Map.copyOf(metadata);
+        }
+
+        public boolean isResource() {
+            return type.equals("cpu") || type.equals("memory");
+        }
+    }
+
+    /** The HPA's minReplicas: minReplicaCount, or 1 when it is 0. */
+    public int hpaMinReplicas() {
+        return Math.max(minReplicaCount, 1);
+    }
+
+    public boolean onlyResourceTriggers() {
+        return triggers.stream().allMatch(TriggerSpec::isResource);
+    }
+}
