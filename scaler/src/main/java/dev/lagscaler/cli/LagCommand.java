@@ -1,5 +1,6 @@
 package dev.lagscaler.cli;
 
+import dev.lagscaler.Durations;
 import dev.lagscaler.lag.LagEngine;
 import dev.lagscaler.lag.LagResult;
 import dev.lagscaler.lag.PartitionLag;

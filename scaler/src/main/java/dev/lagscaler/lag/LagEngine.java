@@ -50,6 +50,8 @@ public final class LagEngine implements AutoCloseable {
         }
     }
 
+    private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(50);
+
     private final Options options;
     private final ScheduledExecutorService scheduler;
     private final Map<ClusterConnection, Cluster> clusters = new ConcurrentHashMap<>();
@@ -167,7 +169,8 @@ public final class LagEngine implements AutoCloseable {
 
         synchronized void add(Registration r) {
             registrations.add(r);
-            scheduleAt(Instant.MIN);
+            // A short delay lets a burst of registrations (operator start) share the first poll.
+            scheduleAt(options.clock().instant().plus(FIRST_POLL_DELAY));
         }
 
         synchronized void remove(Registration r) {

@@ -1,4 +1,4 @@
-package dev.lagscaler.cli;
+package dev.lagscaler;
 
 import dev.lagscaler.trigger.TriggerParseException;
 import java.time.Duration;
@@ -6,13 +6,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Parses durations the way Kubernetes users write them: 500ms, 5s, 2m, 1h. */
-final class Durations {
+public final class Durations {
     private static final Pattern FORM = Pattern.compile("(\\d+)(ms|s|m|h)");
 
     private Durations() {
     }
 
-    static Duration parse(String name, String text) throws TriggerParseException {
+    public static Duration parse(String name, String text) throws TriggerParseException {
         Matcher m = FORM.matcher(text.trim());
         if (!m.matches()) {
             throw new TriggerParseException(name + ": \"" + text + "\" is not a duration like 500ms, 5s, 2m or 1h");

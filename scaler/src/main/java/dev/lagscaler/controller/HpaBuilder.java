@@ -1,0 +1,110 @@
+package dev.lagscaler.controller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.KedaKeys;
+import dev.lagscaler.scaling.ScaledObjectSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Builds the autoscaling/v2 HPA a ScaledObject wants, as KEDA does: one External metric per event trigger (KEDA's
+ * names, selected by {@code scaledobject.keda.sh/name}), Resource metrics for cpu and memory, minReplicas
+ * max(min, 1), behaviour from {@code advanced}. Pure: the same input gives the same object and the same hash.
+ */
+final class HpaBuilder {
+    static final String SPEC_HASH = "lagscaler.dev/spec-hash";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One metric of the HPA, computed from a parsed trigger. */
+    record Metric(String type, String name, String targetType, String targetValue) {
+        static Metric external(String name, String targetType, long value) {
+            return new Metric("External", name, targetType, String.valueOf(value));
+        }
+
+        static Metric resource(String resource, String targetType, String value) {
+            return new Metric("Resource", resource, targetType, value);
+        }
+    }
+
+    private HpaBuilder() {
+    }
+
+    static ObjectNode desired(ScaledObjectSpec spec, String ownerUid, List<Metric> metrics) {
+        ObjectNode hpa = JSON.createObjectNode();
+        hpa.put("apiVersion", "autoscaling/v2");
+        hpa.put("kind", "HorizontalPodAutoscaler");
+        ObjectNode meta = hpa.putObject("metadata");
+        meta.put("name", spec.hpaName());
+        meta.put("namespace", spec.namespace());
+        ObjectNode labels = meta.putObject("labels");
+        labels.put("app.kubernetes.io/name", spec.hpaName());
+        labels.put("app.kubernetes.io/part-of", spec.name());
+        labels.put("app.kubernetes.io/managed-by", "lagscaler");
+        labels.put(KedaKeys.SCALED_OBJECT_LABEL, spec.name());
+        ObjectNode owner = meta.putArray("ownerReferences").addObject();
+        owner.put("apiVersion", KedaKeys.GROUP + "/" + KedaKeys.VERSION);
+        owner.put("kind", "ScaledObject");
+        owner.put("name", spec.name());
+        owner.put("uid", ownerUid);
+        owner.put("controller", true);
+        owner.put("blockOwnerDeletion", true);
+
+        ObjectNode hpaSpec = hpa.putObject("spec");
+        ObjectNode ref = hpaSpec.putObject("scaleTargetRef");
+        ref.put("apiVersion", spec.target().apiVersion());
+        ref.put("kind", spec.target().kind());
+        ref.put("name", spec.target().name());
+        hpaSpec.put("minReplicas", spec.hpaMinReplicas());
+        hpaSpec.put("maxReplicas", spec.maxReplicaCount());
+        ArrayNode metricNodes = hpaSpec.putArray("metrics");
+        for (Metric m : metrics) {
+            ObjectNode node = metricNodes.addObject();
+            node.put("type", m.type());
+            ObjectNode target;
+            if (m.type().equals("External")) {
+                ObjectNode external = node.putObject("external");
+                ObjectNode metric = external.putObject("metric");
+                metric.put("name", m.name());
+                metric.putObject("selector").putObject("matchLabels").put(KedaKeys.SCALED_OBJECT_LABEL, spec.name());
+                target = external.putObject("target");
+            } else {
+                ObjectNode resource = node.putObject("resource");
+                resource.put("name", m.name());
+                target = resource.putObject("target");
+            }
+            target.put("type", m.targetType());
+            switch (m.targetType()) {
+                case "Utilization" -> target.put("averageUtilization", Integer.parseInt(m.targetValue()));
+                case "Value" -> target.put("value", m.targetValue());
+                default -> target.put("averageValue", m.targetValue());
+            }
+        }
+        if (spec.hpaBehavior() != null) {
+            try {
+                hpaSpec.set("behavior", JSON.readTree(spec.hpaBehavior()));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalArgumentException("advanced.horizontalPodAutoscalerConfig.behavior is not JSON", e);
+            }
+        }
+        meta.putObject("annotations").put(SPEC_HASH, hash(hpa));
+        return hpa;
+    }
+
+    /** A digest of everything we set, so an unchanged HPA is never rewritten (the apiserver adds defaults to it). */
+    static String hash(JsonNode hpa) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            String canonical = JSON.writeValueAsString(hpa.path("spec")) + JSON.writeValueAsString(hpa.path("metadata").path("labels"))
+                    + JSON.writeValueAsString(hpa.path("metadata").path("ownerReferences"));
+            return HexFormat.of().formatHex(digest.digest(canonical.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+        } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

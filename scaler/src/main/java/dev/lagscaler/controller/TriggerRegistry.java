@@ -1,0 +1,103 @@
+package dev.lagscaler.controller;
+
+import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.lag.TriggerKey;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.scaling.TriggerOutcome;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * The kafka triggers of every ScaledObject, registered with the lag engine, with their health: the latest result
+ * and the count of consecutive failed polls. Each result wakes the ScaledObject's reconcile.
+ */
+final class TriggerRegistry implements AutoCloseable {
+    /** One registered trigger and its health. */
+    static final class Entry {
+        final KafkaTriggerSettings settings;
+        final LagEngine.Registration registration;
+        volatile TriggerResult latest;
+        volatile int consecutiveFailures;
+
+        Entry(KafkaTriggerSettings settings, LagEngine.Registration registration) {
+            this.settings = settings;
+            this.registration = registration;
+        }
+    }
+
+    private final LagEngine engine;
+    private final Consumer<String> wake;
+    private final Map<String, Map<Integer, Entry>> byObject = new ConcurrentHashMap<>();
+
+    TriggerRegistry(LagEngine engine, Consumer<String> wake) {
+        this.engine = engine;
+        this.wake = wake;
+    }
+
+    /** Makes the object's registrations match {@code wanted} (index → settings) at {@code interval}. */
+    synchronized void sync(String objectKey, Map<Integer, KafkaTriggerSettings> wanted, Duration interval) {
+        Map<Integer, Entry> current = byObject.computeIfAbsent(objectKey, k -> new ConcurrentHashMap<>());
+        for (Integer index : new HashMap<>(current).keySet()) {
+            Entry entry = current.get(index);
+            if (!entry.settings.equals(wanted.get(index))) {
+                entry.registration.close();
+                current.remove(index);
+            }
+        }
+        wanted.forEach((index, settings) -> {
+            Entry entry = current.get(index);
+            if (entry == null) {
+                String[] parts = objectKey.split("/", 2);
+                Entry[] holder = new Entry[1];
+                LagEngine.Registration registration = engine.register(new TriggerKey(parts[0], parts[1], index), settings,
+                        interval, result -> onResult(objectKey, holder[0], result));
+                holder[0] = new Entry(settings, registration);
+                current.put(index, holder[0]);
+            } else {
+                entry.registration.setInterval(interval);
+            }
+        });
+    }
+
+    private void onResult(String objectKey, Entry entry, TriggerResult result) {
+        if (entry == null) {
+            return;
+        }
+        entry.consecutiveFailures = result instanceof TriggerResult.Failed ? entry.consecutiveFailures + 1 : 0;
+        entry.latest = result;
+        wake.accept(objectKey);
+    }
+
+    /** The trigger's contribution to a decision; PENDING before its first poll. */
+    TriggerOutcome outcome(String objectKey, int index) {
+        Entry entry = byObject.getOrDefault(objectKey, Map.of()).get(index);
+        TriggerResult latest = entry == null ? null : entry.latest;
+        if (latest == null) {
+            return new TriggerOutcome(index, "kafka", TriggerOutcome.State.PENDING, false, 0, 0, null);
+        }
+        if (latest instanceof TriggerResult.Measured m) {
+            return TriggerOutcome.measured(index, m.lag().metricValue(), m.lag().active());
+        }
+        return TriggerOutcome.failed(index, entry.consecutiveFailures, ((TriggerResult.Failed) latest).error().toString());
+    }
+
+    Map<Integer, Entry> entries(String objectKey) {
+        return byObject.getOrDefault(objectKey, Map.of());
+    }
+
+    synchronized void remove(String objectKey) {
+        Map<Integer, Entry> entries = byObject.remove(objectKey);
+        if (entries != null) {
+            entries.values().forEach(e -> e.registration.close());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        byObject.keySet().forEach(this::remove);
+    }
+}
