@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code lagscaler} command line. Exit codes: 0 ok, 1 failure, 2 bad input. */
 @Command(name = "lagscaler", mixinStandardHelpOptions = true, version = "lagscaler 0.1.0",
         description = "Kafka consumer-lag autoscaler for Kubernetes, compatible with KEDA's kafka trigger.",
-        subcommands = {LagCommand.class, EvaluateCommand.class, DemoCommand.class, DevCommand.class})
+        subcommands = {OperatorCommand.class, LagCommand.class, EvaluateCommand.class, DemoCommand.class, DevCommand.class})
 public final class LagscalerCli {
     public static final int EXIT_BAD_INPUT = 2;
 

@@ -91,7 +91,17 @@ public final class Operator implements AutoCloseable {
 
     private void startLeading() {
         LOG.info("event=leader_elected identity={}", config.identity());
-        leading.set(true);
+        try {
+            startControllers();
+            leading.set(true);
+        } catch (RuntimeException | Error e) {
+            // The elector runs this hook in a Future, which would swallow the failure silently.
+            LOG.error("event=controller_start_failed error=\"{}\"", e.toString(), e);
+            throw e;
+        }
+    }
+
+    private void startControllers() {
         DynamicKubernetesApi soApi = new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_OBJECTS, client);
         DynamicKubernetesApi taApi = new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.TRIGGER_AUTHENTICATIONS, client);
         DynamicKubernetesApi ctaApi = new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION,
@@ -154,12 +164,13 @@ public final class Operator implements AutoCloseable {
         taInformer.addEventHandler(authChanged);
         ctaInformer.addEventHandler(authChanged);
 
+        // The queue must be set before watch(): the watch captures the builder's queue at that moment.
         Controller controller = ControllerBuilder.defaultBuilder(soFactory)
+                .withWorkQueue(queue)
                 .watch(q -> ControllerBuilder.controllerWatchBuilder(DynamicKubernetesObject.class, q)
                         .withOnUpdateFilter(Operator::significantChange)
                         .withResyncPeriod(Duration.ofMinutes(5))
                         .build())
-                .withWorkQueue(queue)
                 .withReconciler(reconciler)
                 .withName("scaledobject-controller")
                 .withWorkerCount(config.workers())

@@ -1,0 +1,66 @@
+package dev.lagscaler.cli;
+
+import dev.lagscaler.Durations;
+import dev.lagscaler.controller.Operator;
+import dev.lagscaler.controller.OperatorConfig;
+import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.trigger.TriggerParseException;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.Config;
+import java.net.InetAddress;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code lagscaler operator}: the ScaledObject controller, until terminated. */
+@Command(name = "operator", mixinStandardHelpOptions = true,
+        description = "Runs the ScaledObject controller (leader-elected) against a cluster.")
+final class OperatorCommand implements Callable<Integer> {
+    @Option(names = "--kubeconfig", description = "Kubeconfig file (default: in-cluster, then ~/.kube/config).")
+    String kubeconfig;
+
+    @Option(names = "--namespace", defaultValue = "${env:LAGSCALER_NAMESPACE:-lagscaler}",
+            description = "Namespace of the leader Lease and of ClusterTriggerAuthentication Secrets (default ${DEFAULT-VALUE}).")
+    String namespace;
+
+    @Option(names = "--fast-activation-interval", defaultValue = "1s",
+            description = "Polling interval for targets at zero (default ${DEFAULT-VALUE}).")
+    String fastInterval;
+
+    @Option(names = "--lease-duration", defaultValue = "15s", description = "Leader lease duration (default ${DEFAULT-VALUE}).")
+    String leaseDuration;
+
+    @Option(names = "--identity", description = "Leader election identity (default: host name and a random suffix).")
+    String identity;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        OperatorConfig config;
+        try {
+            String id = identity != null ? identity
+                    : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 6);
+            config = OperatorConfig.defaults(id).withNamespace(namespace)
+                    .withFastActivationInterval(Durations.parse("--fast-activation-interval", fastInterval))
+                    .withLeaseDuration(Durations.parse("--lease-duration", leaseDuration));
+        } catch (TriggerParseException e) {
+            spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
+            return LagscalerCli.EXIT_BAD_INPUT;
+        }
+        ApiClient client = kubeconfig != null ? Config.fromConfig(kubeconfig) : Config.defaultClient();
+        client.setReadTimeout(0); // watches stay open
+        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults());
+             Operator operator = new Operator(client, engine, config)) {
+            // Losing the lease means another process may already act: stop at once and let the restart rejoin.
+            operator.onLostLeadership(() -> Runtime.getRuntime().halt(1));
+            Runtime.getRuntime().addShutdownHook(new Thread(operator::close));
+            operator.start();
+            operator.awaitStop();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,261 @@
+package dev.lagscaler.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.KafkaTestData;
+import dev.lagscaler.testing.LocalControlPlane;
+import dev.lagscaler.testing.WithControlPlane;
+import dev.lagscaler.testing.WithKafka;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The operator against the real control plane and the real broker: the seed ScaledObject, unchanged. */
+@WithKafka
+@WithControlPlane
+class ScaledObjectControllerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static LagEngine engine;
+    private static Operator operator;
+    private final EmbeddedKafka kafka;
+    private final LocalControlPlane plane;
+
+    ScaledObjectControllerTest(EmbeddedKafka kafka, LocalControlPlane plane) {
+        this.kafka = kafka;
+        this.plane = plane;
+    }
+
+    @BeforeAll
+    static void startOperator(LocalControlPlane plane) throws Exception {
+        engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
+        var client = plane.apiClient();
+        client.setReadTimeout(0);
+        operator = new Operator(client, engine, OperatorConfig.defaults("test-operator")
+                .withFastActivationInterval(Duration.ofMillis(500)));
+        operator.start();
+        ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(100), operator::isLeader);
+    }
+
+    @AfterAll
+    static void stopOperator() {
+        operator.close();
+        engine.close();
+    }
+
+    static String seed(String bootstrap, String topic, String extraSpec, String annotations) {
+        return """
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata:
+                  name: kafka-scaledobject
+                  annotations: {%s}
+                spec:
+                  scaleTargetRef:
+                    name: consumer-deployment
+                %s
+                  triggers:
+                  - type: kafka
+                    metadata:
+                      bootstrapServers: %s
+                      consumerGroup: my-group
+                      topic: %s
+                      lagThreshold: "50"
+                """.formatted(annotations, extraSpec.indent(2).stripTrailing(), bootstrap, topic);
+    }
+
+    private void apply(String namespace, String yaml) throws IOException {
+        Path file = Files.createTempFile("so-", ".yaml");
+        try {
+            Files.writeString(file, yaml);
+            plane.kubectl("-n", namespace, "apply", "-f", file.toString());
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private JsonNode get(String namespace, String kind, String name) throws IOException {
+        return JSON.readTree(plane.kubectl("-n", namespace, "get", kind, name, "-o", "json"));
+    }
+
+    private boolean exists(String namespace, String kind, String name) throws IOException {
+        return !plane.kubectl("-n", namespace, "get", kind, name, "--ignore-not-found", "-o", "name").isBlank();
+    }
+
+    private int replicas(String namespace) throws IOException {
+        return get(namespace, "deployment", "consumer-deployment").path("spec").path("replicas").asInt();
+    }
+
+    private String condition(String namespace, String type, String field) throws IOException {
+        for (JsonNode c : get(namespace, "scaledobject", "kafka-scaledobject").path("status").path("conditions")) {
+            if (c.path("type").asText().equals(type)) {
+                return c.path(field).asText();
+            }
+        }
+        return "";
+    }
+
+    /** A namespace with the consumer Deployment and a topic whose group has consumed everything. */
+    private String setUp(String namespace, String topic, int replicas) throws Exception {
+        plane.kubectl("create", "namespace", namespace);
+        plane.kubectl("-n", namespace, "create", "deployment", "consumer-deployment", "--image=consumer:1.0",
+                "--replicas=" + replicas);
+        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 3);
+        Map<TopicPartition, Long> committed = new HashMap<>();
+        for (int p = 0; p < 3; p++) {
+            committed.put(new TopicPartition(topic, p), 0L);
+        }
+        KafkaTestData.commit(kafka.bootstrapServers(), "my-group", committed);
+        return namespace;
+    }
+
+    @Test
+    void seedScaledObjectGoesToZeroAndComesBackOnRecords() throws Exception {
+        String ns = setUp("seed", "events", 1);
+        apply(ns, seed(kafka.bootstrapServers(), "events", "", ""));
+
+        ChildProcess.await("the HPA keda-hpa-kafka-scaledobject", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> exists(ns, "hpa", "keda-hpa-kafka-scaledobject"));
+        JsonNode hpa = get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec");
+        assertEquals(1, hpa.path("minReplicas").asInt());
+        assertEquals(100, hpa.path("maxReplicas").asInt());
+        JsonNode metric = hpa.path("metrics").get(0);
+        assertEquals("External", metric.path("type").asText());
+        assertEquals("s0-kafka-events", metric.path("external").path("metric").path("name").asText());
+        assertEquals("kafka-scaledobject", metric.path("external").path("metric").path("selector").path("matchLabels")
+                .path("scaledobject.keda.sh/name").asText());
+        assertEquals("AverageValue", metric.path("external").path("target").path("type").asText());
+        assertEquals("50", metric.path("external").path("target").path("averageValue").asText());
+        assertEquals("consumer-deployment", hpa.path("scaleTargetRef").path("name").asText());
+
+        // Never active and no lag: initialCooldownPeriod (0) has passed, so it goes to zero.
+        ChildProcess.await("scale to zero", Duration.ofSeconds(30), Duration.ofMillis(100), () -> replicas(ns) == 0);
+        assertEquals("True", condition(ns, "Ready", "status"));
+        assertEquals("False", condition(ns, "Active", "status"));
+
+        long produced = System.nanoTime();
+        KafkaTestData.produce(kafka.bootstrapServers(), "events", 0, 1);
+        ChildProcess.await("scale from zero", Duration.ofSeconds(30), Duration.ofMillis(20), () -> replicas(ns) >= 1);
+        long millis = (System.nanoTime() - produced) / 1_000_000;
+        System.out.println("scale-from-zero: " + millis + " ms from produce to spec.replicas >= 1");
+        assertEquals(1, replicas(ns));
+        ChildProcess.await("Active=True", Duration.ofSeconds(10), Duration.ofMillis(100),
+                () -> condition(ns, "Active", "status").equals("True"));
+        JsonNode status = get(ns, "scaledobject", "kafka-scaledobject").path("status");
+        assertEquals("s0-kafka-events", status.path("externalMetricNames").get(0).asText());
+        assertEquals("keda-hpa-kafka-scaledobject", status.path("hpaName").asText());
+        assertFalse(status.path("lastActiveTime").asText().isEmpty());
+        String events = plane.kubectl("-n", ns, "get", "events", "--field-selector", "involvedObject.name=kafka-scaledobject");
+        assertTrue(events.contains("KEDAScaleTargetActivated"), events);
+        assertTrue(events.contains("KEDAScaleTargetDeactivated"), events);
+    }
+
+    @Test
+    void hpaFollowsTheScaledObjectAndGoesWithIt() throws Exception {
+        String ns = setUp("lifecycle", "lifecycle-events", 2);
+        apply(ns, seed(kafka.bootstrapServers(), "lifecycle-events", "minReplicaCount: 2\nmaxReplicaCount: 5\nadvanced:\n  restoreToOriginalReplicaCount: true", ""));
+        ChildProcess.await("HPA max 5", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> exists(ns, "hpa", "keda-hpa-kafka-scaledobject")
+                        && get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 5);
+        assertEquals(2, get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("minReplicas").asInt());
+        // The HPA controller writes status (resourceVersion moves); only our spec writes move the generation.
+        long generation = get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("metadata").path("generation").asLong();
+        Thread.sleep(3000);
+        assertEquals(generation, get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("metadata").path("generation").asLong(),
+                "an unchanged HPA is not rewritten by later reconciles");
+
+        apply(ns, seed(kafka.bootstrapServers(), "lifecycle-events", "minReplicaCount: 2\nmaxReplicaCount: 7\nadvanced:\n  restoreToOriginalReplicaCount: true", ""));
+        ChildProcess.await("HPA max 7", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 7);
+
+        plane.kubectl("-n", ns, "scale", "deployment", "consumer-deployment", "--replicas=4");
+        plane.kubectl("-n", ns, "delete", "scaledobject", "kafka-scaledobject", "--wait=true", "--timeout=60s");
+        assertFalse(exists(ns, "hpa", "keda-hpa-kafka-scaledobject"), "the HPA is removed with its ScaledObject");
+        assertEquals(2, replicas(ns), "restoreToOriginalReplicaCount put back the count the target had");
+    }
+
+    @Test
+    void pauseAnnotationsHoldTheCount() throws Exception {
+        String ns = setUp("paused", "paused-events", 3);
+        KafkaTestData.produce(kafka.bootstrapServers(), "paused-events", 0, 500);
+        apply(ns, seed(kafka.bootstrapServers(), "paused-events", "", "\"autoscaling.keda.sh/paused-replicas\": \"5\""));
+        ChildProcess.await("paused at 5", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> replicas(ns) == 5 && condition(ns, "Paused", "status").equals("True"));
+        assertFalse(exists(ns, "hpa", "keda-hpa-kafka-scaledobject"), "no HPA while paused");
+
+        plane.kubectl("-n", ns, "annotate", "scaledobject", "kafka-scaledobject", "autoscaling.keda.sh/paused-replicas-",
+                "autoscaling.keda.sh/paused=true");
+        ChildProcess.await("paused without a count", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> condition(ns, "Paused", "reason").equals("ScaledObjectPaused")
+                        && condition(ns, "Paused", "message").equals("ScaledObject is paused"));
+        plane.kubectl("-n", ns, "scale", "deployment", "consumer-deployment", "--replicas=0");
+        Thread.sleep(2000);
+        assertEquals(0, replicas(ns), "paused: lag does not activate it");
+
+        plane.kubectl("-n", ns, "annotate", "scaledobject", "kafka-scaledobject", "autoscaling.keda.sh/paused-");
+        ChildProcess.await("resumed: activated by the backlog", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> replicas(ns) == 1 && exists(ns, "hpa", "keda-hpa-kafka-scaledobject"));
+        assertEquals("False", condition(ns, "Paused", "status"));
+    }
+
+    @Test
+    void invalidScaledObjectsAreRejectedOrNotReady() throws Exception {
+        String ns = setUp("invalid", "invalid-events", 1);
+        IOException cel = assertThrows(IOException.class, () -> apply(ns, seed(kafka.bootstrapServers(), "invalid-events",
+                "minReplicaCount: 5\nmaxReplicaCount: 2", "")));
+        assertTrue(cel.getMessage().contains("minReplicaCount must be less than or equal to maxReplicaCount"), cel.getMessage());
+        IOException idle = assertThrows(IOException.class, () -> apply(ns, seed(kafka.bootstrapServers(), "invalid-events",
+                "minReplicaCount: 1\nidleReplicaCount: 1", "")));
+        assertTrue(idle.getMessage().contains("idleReplicaCount must be less than minReplicaCount"), idle.getMessage());
+        IOException schema = assertThrows(IOException.class, () -> apply(ns, seed(kafka.bootstrapServers(), "invalid-events",
+                "pollingInterval: often", "")));
+        assertTrue(schema.getMessage().contains("spec.pollingInterval"), schema.getMessage());
+
+        apply(ns, seed(kafka.bootstrapServers(), "invalid-events", "", "").replace("lagThreshold: \"50\"", "lagThreshold: \"0\""));
+        ChildProcess.await("Ready=False with the parse error", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> condition(ns, "Ready", "status").equals("False")
+                        && condition(ns, "Ready", "message").contains("lagThreshold must be a positive number"));
+        assertEquals(1, replicas(ns), "an invalid object never scales");
+
+        apply(ns, seed(kafka.bootstrapServers(), "invalid-events", "", "").replace("type: kafka", "type: rabbitmq"));
+        ChildProcess.await("UnsupportedTrigger", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> condition(ns, "Ready", "reason").equals("UnsupportedTrigger"));
+    }
+
+    @Test
+    void kafkaOutageFallsBackAndNeverScalesToZero() throws Exception {
+        String ns = setUp("outage", "outage-events", 1);
+        KafkaTestData.produce(kafka.bootstrapServers(), "outage-events", 1, 20);
+        apply(ns, seed(kafka.bootstrapServers(), "outage-events",
+                "pollingInterval: 1\ncooldownPeriod: 1\nfallback:\n  failureThreshold: 2\n  replicas: 4", ""));
+        ChildProcess.await("active", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> condition(ns, "Active", "status").equals("True"));
+        kafka.stop();
+        try {
+            ChildProcess.await("fallback to 4 replicas", Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
+                assertTrue(replicas(ns) != 0, "an outage never scales to zero");
+                return replicas(ns) == 4 && condition(ns, "Fallback", "status").equals("True");
+            });
+            assertEquals("FallbackExists", condition(ns, "Fallback", "reason"));
+        } finally {
+            kafka.restart();
+        }
+        ChildProcess.await("fallback over", Duration.ofSeconds(90), Duration.ofMillis(300),
+                () -> condition(ns, "Fallback", "status").equals("False") && condition(ns, "Ready", "status").equals("True"));
+        assertTrue(replicas(ns) > 0);
+    }
+}
