@@ -7,6 +7,7 @@ import dev.lagscaler.lag.LagArithmetic;
 import dev.lagscaler.lag.LagResult;
 import dev.lagscaler.lag.PartitionOffsets;
 import dev.lagscaler.lag.PersistentLagMemory;
+import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.trigger.KafkaTriggerParser;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
 import dev.lagscaler.trigger.TriggerInput;
@@ -29,13 +30,24 @@ final class TriggerEvaluation {
             if (!doc.isObject()) {
                 throw new TriggerParseException("each input document must be a JSON object");
             }
-            TriggerInput input = new TriggerInput(stringMap(doc, "triggerMetadata"), stringMap(doc, "authParams"),
-                    stringMap(doc, "resolvedEnv"), text(doc.get("metricType")));
-            KafkaTriggerSettings settings = KafkaTriggerParser.parse(input);
             int index = doc.path("triggerIndex").asInt(0);
             if (doc.has("triggerIndex") && (!doc.get("triggerIndex").canConvertToInt() || index < 0)) {
                 throw new TriggerParseException("triggerIndex must be a whole number of zero or more");
             }
+            ScaledObjectSpec scaledObject = doc.hasNonNull("scaledObject") ? DecisionEvaluation.scaledObject(doc.get("scaledObject")) : null;
+            Map<String, String> metadata = stringMap(doc, "triggerMetadata");
+            String metricType = text(doc.get("metricType"));
+            if (scaledObject != null && !doc.hasNonNull("triggerMetadata")) {
+                if (index >= scaledObject.triggers().size()) {
+                    throw new TriggerParseException("triggerIndex " + index + " is beyond the ScaledObject's "
+                            + scaledObject.triggers().size() + " triggers");
+                }
+                metadata = scaledObject.triggers().get(index).metadata();
+                metricType = metricType != null ? metricType : scaledObject.triggers().get(index).metricType();
+            }
+            TriggerInput input = new TriggerInput(metadata, stringMap(doc, "authParams"), stringMap(doc, "resolvedEnv"),
+                    metricType);
+            KafkaTriggerSettings settings = KafkaTriggerParser.parse(input);
             LagResult lag = LagArithmetic.compute(settings, offsets(doc.get("offsets"), settings),
                     PersistentLagMemory.EMPTY);
             ObjectNode out = JSON.createObjectNode();
@@ -46,6 +58,9 @@ final class TriggerEvaluation {
             target.put("type", settings.metricType().kubernetesName());
             target.put("value", settings.lagThreshold());
             out.put("activationTarget", settings.activationLagThreshold());
+            if (scaledObject != null) {
+                out.set("decision", DecisionEvaluation.decide(scaledObject, index, lag, doc.path("state")));
+            }
             return out;
         } catch (TriggerParseException e) {
             return JSON.createObjectNode().put("error", e.getMessage());

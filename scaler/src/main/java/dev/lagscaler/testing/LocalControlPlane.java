@@ -168,6 +168,15 @@ public final class LocalControlPlane implements AutoCloseable {
         }
         kubectl("apply", "--server-side", "-f", crds.toString());
         kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all");
+        // Established comes a moment before the new resources are served (429 until then): wait until they list.
+        ChildProcess.await("custom resources served", Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+            try {
+                kubectl("get", "scaledobjects.keda.sh,triggerauthentications.keda.sh,clustertriggerauthentications.keda.sh", "-A");
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        });
     }
 
     /** Runs kubectl against this control plane and returns its stdout; fails with its output on a non-zero exit. */
