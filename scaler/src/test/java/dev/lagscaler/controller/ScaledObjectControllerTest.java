@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.lag.LagEngine;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
@@ -15,12 +14,7 @@ import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,15 +23,16 @@ import org.junit.jupiter.api.Test;
 @WithKafka
 @WithControlPlane
 class ScaledObjectControllerTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static LagEngine engine;
     private static Operator operator;
     private final EmbeddedKafka kafka;
     private final LocalControlPlane plane;
+    private final OperatorTestSupport support;
 
     ScaledObjectControllerTest(EmbeddedKafka kafka, LocalControlPlane plane) {
         this.kafka = kafka;
         this.plane = plane;
+        this.support = new OperatorTestSupport(plane);
     }
 
     @BeforeAll
@@ -57,69 +52,32 @@ class ScaledObjectControllerTest {
         engine.close();
     }
 
-    static String seed(String bootstrap, String topic, String extraSpec, String annotations) {
-        return """
-                apiVersion: keda.sh/v1alpha1
-                kind: ScaledObject
-                metadata:
-                  name: kafka-scaledobject
-                  annotations: {%s}
-                spec:
-                  scaleTargetRef:
-                    name: consumer-deployment
-                %s
-                  triggers:
-                  - type: kafka
-                    metadata:
-                      bootstrapServers: %s
-                      consumerGroup: my-group
-                      topic: %s
-                      lagThreshold: "50"
-                """.formatted(annotations, extraSpec.indent(2).stripTrailing(), bootstrap, topic);
+    private String seed(String bootstrap, String topic, String extraSpec, String annotations) {
+        return OperatorTestSupport.seed(bootstrap, topic, extraSpec, annotations);
     }
 
     private void apply(String namespace, String yaml) throws IOException {
-        Path file = Files.createTempFile("so-", ".yaml");
-        try {
-            Files.writeString(file, yaml);
-            plane.kubectl("-n", namespace, "apply", "-f", file.toString());
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        support.apply(namespace, yaml);
     }
 
     private JsonNode get(String namespace, String kind, String name) throws IOException {
-        return JSON.readTree(plane.kubectl("-n", namespace, "get", kind, name, "-o", "json"));
+        return support.get(namespace, kind, name);
     }
 
     private boolean exists(String namespace, String kind, String name) throws IOException {
-        return !plane.kubectl("-n", namespace, "get", kind, name, "--ignore-not-found", "-o", "name").isBlank();
+        return support.exists(namespace, kind, name);
     }
 
     private int replicas(String namespace) throws IOException {
-        return get(namespace, "deployment", "consumer-deployment").path("spec").path("replicas").asInt();
+        return support.replicas(namespace);
     }
 
     private String condition(String namespace, String type, String field) throws IOException {
-        for (JsonNode c : get(namespace, "scaledobject", "kafka-scaledobject").path("status").path("conditions")) {
-            if (c.path("type").asText().equals(type)) {
-                return c.path(field).asText();
-            }
-        }
-        return "";
+        return support.condition(namespace, type, field);
     }
 
-    /** A namespace with the consumer Deployment and a topic whose group has consumed everything. */
     private String setUp(String namespace, String topic, int replicas) throws Exception {
-        plane.kubectl("create", "namespace", namespace);
-        plane.kubectl("-n", namespace, "create", "deployment", "consumer-deployment", "--image=consumer:1.0",
-                "--replicas=" + replicas);
-        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 3);
-        Map<TopicPartition, Long> committed = new HashMap<>();
-        for (int p = 0; p < 3; p++) {
-            committed.put(new TopicPartition(topic, p), 0L);
-        }
-        KafkaTestData.commit(kafka.bootstrapServers(), "my-group", committed);
+        support.setUp(namespace, kafka.bootstrapServers(), topic, replicas);
         return namespace;
     }
 
