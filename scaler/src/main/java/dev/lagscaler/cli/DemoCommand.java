@@ -1,14 +1,19 @@
 package dev.lagscaler.cli;
 
+import dev.lagscaler.controller.Operator;
+import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.LagEngine;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.trigger.KafkaTriggerParser;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
 import dev.lagscaler.trigger.TriggerInput;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -31,11 +36,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lagscaler demo}: the product on an embedded default, with no cluster needed: a real local Kafka broker and
- * a real local control plane, the seed Deployment, a backlog, and the seed trigger measured against it.
+ * {@code lagscaler demo}: the product on an embedded default, with no cluster needed: a real local Kafka broker, a
+ * real local control plane and the operator, acting on the seed ScaledObject: to zero, then back on records.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Runs lagscaler's main job on an embedded Kafka broker and local control plane.")
+        description = {"Runs lagscaler's main job on an embedded Kafka broker and local control plane:",
+                "the operator scales the seed ScaledObject's Deployment to zero and back from zero on records."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--hold", description = "Keep everything running and watch the lag until interrupted.")
     boolean hold;
@@ -54,40 +60,87 @@ final class DemoCommand implements Callable<Integer> {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode());
              LocalControlPlane plane = LocalControlPlane.start(LocalControlPlane.Options.temporary());
              LagEngine engine = new LagEngine(LagEngine.Options.defaults())) {
-            out.printf("kafka: %s (started in %d ms)%ncontrol plane: %s (started in %d ms), kubeconfig %s%n",
+            out.printf("kafka: %s (started in %d ms)%ncontrol plane: %s (started in %d ms)%n  kubectl --kubeconfig %s get so,hpa,deploy%n",
                     kafka.bootstrapServers(), kafka.startupTime().toMillis(), plane.url(),
                     plane.startupTime().toMillis(), plane.kubeconfig());
-            plane.kubectl("create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
-            out.println(plane.kubectl("get", "deployment", "consumer-deployment").strip());
-
             String bootstrap = kafka.bootstrapServers();
             int partitions = 10;
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+                 Operator operator = new Operator(watchingClient(plane), engine, OperatorConfig.defaults("demo"))) {
                 admin.createTopics(List.of(new NewTopic("events", partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
-                produce(bootstrap, "events", partitions, records);
-                // The group has consumed the first half of partition 0 only.
-                admin.alterConsumerGroupOffsets("my-group", Map.of(new TopicPartition("events", 0),
-                        new OffsetAndMetadata(records / partitions / 2))).all().get(30, TimeUnit.SECONDS);
-            }
-            out.printf("produced %d records over %d partitions of topic events; group my-group committed on partition 0%n%n",
-                    records, partitions);
-
-            Map<String, String> seed = new HashMap<>(Map.of("bootstrapServers", bootstrap, "consumerGroup", "my-group",
-                    "topic", "events", "lagThreshold", "50"));
-            KafkaTriggerSettings settings = KafkaTriggerParser.parse(TriggerInput.ofMetadata(seed));
-            AtomicReference<TriggerResult> latest = new AtomicReference<>();
-            engine.register(new TriggerKey("default", "kafka-scaledobject", 0), settings, Duration.ofSeconds(1), latest::set);
-            do {
-                engine.pollNow(settings.connection());
-                LagCommand.print(out, settings, latest.get());
-                out.println();
-                out.flush();
-                if (hold) {
-                    Thread.sleep(5000);
+                Map<TopicPartition, OffsetAndMetadata> consumed = new HashMap<>();
+                for (int p = 0; p < partitions; p++) {
+                    consumed.put(new TopicPartition("events", p), new OffsetAndMetadata(0));
                 }
-            } while (hold);
-            return latest.get() instanceof TriggerResult.Measured ? 0 : 1;
+                admin.alterConsumerGroupOffsets("my-group", consumed).all().get(30, TimeUnit.SECONDS);
+                plane.kubectl("create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
+                operator.start();
+                Path manifest = Files.createTempFile("seed-", ".yaml");
+                Files.writeString(manifest, SEED.replace("kafka.default.svc:9092", bootstrap));
+                plane.kubectl("apply", "-f", manifest.toString());
+                Files.delete(manifest);
+                out.println("\napplied the seed ScaledObject (bootstrapServers pointed at the embedded broker):");
+                out.println(SEED.indent(2));
+
+                step(out, plane, "the topic is drained and the object was never active: scaling to zero", 0);
+                long produced = System.nanoTime();
+                produce(bootstrap, "events", partitions, records);
+                step(out, plane, "produced " + records + " records: activating from zero", 1);
+                out.printf("  (%d ms from produce to replicas >= 1)%n%n", (System.nanoTime() - produced) / 1_000_000);
+
+                Map<String, String> seed = new HashMap<>(Map.of("bootstrapServers", bootstrap, "consumerGroup", "my-group",
+                        "topic", "events", "lagThreshold", "50"));
+                KafkaTriggerSettings settings = KafkaTriggerParser.parse(TriggerInput.ofMetadata(seed));
+                AtomicReference<TriggerResult> latest = new AtomicReference<>();
+                try (LagEngine cli = new LagEngine(LagEngine.Options.defaults())) {
+                    cli.register(new TriggerKey("default", "kafka-scaledobject", 0), settings, Duration.ofDays(1), latest::set);
+                    do {
+                        cli.pollNow(settings.connection());
+                        LagCommand.print(out, settings, latest.get());
+                        out.println();
+                        out.println(plane.kubectl("get", "scaledobject,hpa,deployment").strip());
+                        out.println();
+                        out.flush();
+                        if (hold) {
+                            Thread.sleep(5000);
+                        }
+                    } while (hold);
+                }
+                return latest.get() instanceof TriggerResult.Measured ? 0 : 1;
+            }
         }
+    }
+
+    private static final String SEED = """
+            apiVersion: keda.sh/v1alpha1
+            kind: ScaledObject
+            metadata:
+              name: kafka-scaledobject
+            spec:
+              scaleTargetRef:
+                name: consumer-deployment
+              triggers:
+              - type: kafka
+                metadata:
+                  bootstrapServers: kafka.default.svc:9092
+                  consumerGroup: my-group
+                  topic: events
+                  lagThreshold: "50"
+            """;
+
+    private static void step(PrintWriter out, LocalControlPlane plane, String what, int replicas) throws Exception {
+        out.println(what + "...");
+        out.flush();
+        ChildProcess.await("consumer-deployment at " + replicas + " replicas", Duration.ofSeconds(60), Duration.ofMillis(50),
+                () -> plane.kubectl("get", "deployment", "consumer-deployment", "-o", "jsonpath={.spec.replicas}").trim()
+                        .equals(String.valueOf(replicas)));
+        out.println("  consumer-deployment: spec.replicas = " + replicas);
+    }
+
+    private static io.kubernetes.client.openapi.ApiClient watchingClient(LocalControlPlane plane) throws java.io.IOException {
+        var client = plane.apiClient();
+        client.setReadTimeout(0);
+        return client;
     }
 
     private static void produce(String bootstrap, String topic, int partitions, int count) {

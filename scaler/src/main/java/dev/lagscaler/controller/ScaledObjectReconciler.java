@@ -163,12 +163,13 @@ final class ScaledObjectReconciler implements Reconciler {
         Instant lastActive = status.hasNonNull("lastActiveTime") ? Instant.parse(status.get("lastActiveTime").asText()) : null;
         Decision decision = ScalingPolicy.decide(new ScalingInput(spec, outcomes, current, lastActive, now));
 
-        applyHpa(spec, uid, metrics, decision.hpaWanted());
+        // The replica write first: activation latency is what users wait on; the HPA can follow a moment later.
         if (decision.scaleWrite()) {
             scale.setReplicas(namespace, spec.target(), decision.replicas());
             LOG.info("event=scaled scaledobject={} from={} to={} reason=\"{}\"", key, current, decision.replicas(),
                     decision.reason());
         }
+        applyHpa(spec, uid, metrics, decision.hpaWanted());
         if (decision.event() != null) {
             events.record(namespace, name, uid, decision.event().equals("KEDAScalerFailed") ? "Warning" : "Normal",
                     decision.event(), decision.reason());
