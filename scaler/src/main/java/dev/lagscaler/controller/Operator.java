@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.KedaKeys;
 import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.metrics.MetricsSink;
 import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
@@ -55,10 +56,18 @@ public final class Operator implements AutoCloseable {
                            Thread controllerThread) {
     }
 
+    private final MetricsSink metrics;
+
     public Operator(ApiClient client, LagEngine engine, OperatorConfig config) {
+        this(client, engine, config, MetricsSink.NONE);
+    }
+
+    /** An operator that also sends metric values to {@code metrics} (the feed the adapter subscribes to). */
+    public Operator(ApiClient client, LagEngine engine, OperatorConfig config, MetricsSink metrics) {
         this.client = client;
         this.engine = engine;
         this.config = config;
+        this.metrics = metrics;
     }
 
     /** Called when leadership is lost after having been held (the process should exit so it restarts clean). */
@@ -127,7 +136,7 @@ public final class Operator implements AutoCloseable {
         AuthResolver auth = new AuthResolver(core, key -> json(taInformer.getIndexer().getByKey(key)),
                 name -> json(ctaInformer.getIndexer().getByKey(name)), config.clusterObjectNamespace());
         ScaledObjectReconciler reconciler = new ScaledObjectReconciler(key -> json(soInformer.getIndexer().getByKey(key)),
-                registry, auth, new ScaleClient(http), http, new EventRecorder(core), config, Clock.systemUTC());
+                registry, auth, new ScaleClient(http), http, new EventRecorder(core), config, Clock.systemUTC(), metrics);
 
         ResourceEventHandler<DynamicKubernetesObject> authChanged = new ResourceEventHandler<>() {
             @Override

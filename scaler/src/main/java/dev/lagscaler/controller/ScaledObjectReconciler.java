@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lagscaler.Durations;
 import dev.lagscaler.KedaKeys;
+import dev.lagscaler.feed.v1.MetricUpdate;
 import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.metrics.MetricsSink;
 import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.Decision;
 import dev.lagscaler.scaling.ScaledObjectInvalid;
@@ -51,9 +53,12 @@ final class ScaledObjectReconciler implements Reconciler {
     private final EventRecorder events;
     private final OperatorConfig config;
     private final Clock clock;
+    private final MetricsSink metrics;
 
     ScaledObjectReconciler(Function<String, JsonNode> scaledObjects, TriggerRegistry registry, AuthResolver auth,
-                           ScaleClient scale, KubeHttp http, EventRecorder events, OperatorConfig config, Clock clock) {
+                           ScaleClient scale, KubeHttp http, EventRecorder events, OperatorConfig config, Clock clock,
+                           MetricsSink metrics) {
+        this.metrics = metrics;
         this.scaledObjects = scaledObjects;
         this.registry = registry;
         this.auth = auth;
@@ -70,6 +75,7 @@ final class ScaledObjectReconciler implements Reconciler {
         JsonNode so = scaledObjects.apply(key);
         if (so == null) {
             registry.remove(key);
+            metrics.removeObject(request.getNamespace(), request.getName());
             return new Result(false);
         }
         try {
@@ -98,6 +104,7 @@ final class ScaledObjectReconciler implements Reconciler {
             spec = ScaledObjectParser.parse(so);
         } catch (ScaledObjectInvalid e) {
             registry.remove(key);
+            metrics.removeObject(namespace, name);
             writeStatusIfChanged(namespace, name, status, notReady(status, e.reason(), e.getMessage()));
             recordOnce(status, namespace, name, uid, "Warning", e.reason(), e.getMessage());
             return new Result(false);
@@ -175,6 +182,7 @@ final class ScaledObjectReconciler implements Reconciler {
                     decision.event(), decision.reason());
         }
         registry.sync(key, kafka, decision.atZero() ? fast : normal);
+        publishMetrics(spec, kafka, current, normal);
 
         ObjectNode newStatus = statusFor(spec, status, decision, current, kafka);
         Condition ready = decision.conditions().get(ScalingPolicy.READY);
@@ -185,6 +193,33 @@ final class ScaledObjectReconciler implements Reconciler {
             LOG.warn("event=not_ready scaledobject={} reason={} message=\"{}\"", key, ready.reason(), oneLine(ready.message()));
         }
         return new Result(true, normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120));
+    }
+
+    /**
+     * Sends each kafka trigger's value to the metrics feed: the measurement, or past failureThreshold the fallback
+     * value (so the HPA lands on fallback.replicas), or the error. A value older than 3 x pollingInterval is stale.
+     */
+    private void publishMetrics(ScaledObjectSpec spec, Map<Integer, KafkaTriggerSettings> kafka, int current, Duration interval) {
+        String key = spec.namespace() + "/" + spec.name();
+        kafka.forEach((index, settings) -> {
+            TriggerRegistry.Entry entry = registry.entries(key).get(index);
+            TriggerResult latest = entry == null ? null : entry.latest;
+            if (latest == null) {
+                return;
+            }
+            MetricUpdate.Builder update = MetricUpdate.newBuilder().setNamespace(spec.namespace()).setScaledObject(spec.name())
+                    .setMetricName(settings.metricName(index)).setTimestampMillis(latest.at().toEpochMilli())
+                    .setStaleAfterMillis(interval.multipliedBy(3).toMillis());
+            if (latest instanceof TriggerResult.Measured m) {
+                update.setValueMilli(m.lag().metricValue() * 1000);
+            } else if (spec.fallback() != null && entry.consecutiveFailures > spec.fallback().failureThreshold()) {
+                update.setValueMilli(ScalingPolicy.fallbackMetricMilli(spec.fallback(), settings.metricType(),
+                        settings.lagThreshold(), current)).setFallback(true).setTimestampMillis(clock.millis());
+            } else {
+                update.setError(((TriggerResult.Failed) latest).error().toString());
+            }
+            metrics.publish(update.build());
+        });
     }
 
     private Duration fastInterval(ScaledObjectSpec spec) {
@@ -374,6 +409,7 @@ final class ScaledObjectReconciler implements Reconciler {
 
     private void finalizeDeletion(String key, JsonNode so) throws ApiException {
         registry.remove(key);
+        metrics.removeObject(so.path("metadata").path("namespace").asText(), so.path("metadata").path("name").asText());
         String namespace = so.path("metadata").path("namespace").asText();
         String uid = so.path("metadata").path("uid").asText();
         try {

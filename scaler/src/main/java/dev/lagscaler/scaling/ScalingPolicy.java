@@ -168,6 +168,19 @@ public final class ScalingPolicy {
         };
     }
 
+    /**
+     * The metric value that makes the HPA land on the fallback count (milli-units): replicas x target for an
+     * AverageValue target; for a Value target, target x fallback / current replicas, as KEDA serves it.
+     */
+    public static long fallbackMetricMilli(ScaledObjectSpec.Fallback fallback, dev.lagscaler.trigger.MetricTargetType type,
+                                           long target, int current) {
+        long replicas = fallbackReplicas(fallback, current);
+        if (type == dev.lagscaler.trigger.MetricTargetType.VALUE) {
+            return replicas * target * 1000 / Math.max(1, current);
+        }
+        return replicas * target * 1000;
+    }
+
     private static int respectDirectionPauses(ScaledObjectSpec spec, int current, int target) {
         if (target < current && isTrue(spec.annotations().get(KedaKeys.PAUSED_SCALE_IN))) {
             return current;

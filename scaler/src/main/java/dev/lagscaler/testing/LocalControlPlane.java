@@ -1,5 +1,6 @@
 package dev.lagscaler.testing;
 
+import dev.lagscaler.tls.Pki;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.lagscaler.testing;
 
+import dev.lagscaler.tls.Pki;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.lagscaler.testing;
+package dev.lagscaler.tls;
 
 import java.io.IOException;
 import java.io.StringWriter;

@@ -1,0 +1,166 @@
+package dev.lagscaler.adapter;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The adapter's HTTPS server (HTTP/2 and HTTP/1.1): authenticates the aggregator by its front-proxy client
+ * certificate (then trusts X-Remote-User and X-Remote-Group) or a bearer token by TokenReview, authorizes every request
+ * by SubjectAccessReview, and answers from {@link ExternalMetricsApi}. Health endpoints need no authentication.
+ */
+public final class ExternalMetricsServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ExternalMetricsServer.class);
+
+    /** Where to listen and the serving certificate (PEM). */
+    public record Options(String host, int port, String certificatePem, String privateKeyPem) {
+    }
+
+    private final Vertx vertx;
+    private final ExternalMetricsApi api;
+    private final MetricStore store;
+    private final KubernetesAccess access;
+    private final KubernetesAccess.FrontProxy frontProxy;
+    private HttpServer server;
+
+    private ExternalMetricsServer(Vertx vertx, MetricStore store, KubernetesAccess access, KubernetesAccess.FrontProxy frontProxy) {
+        this.vertx = vertx;
+        this.api = new ExternalMetricsApi(store);
+        this.store = store;
+        this.access = access;
+        this.frontProxy = frontProxy;
+    }
+
+    public static ExternalMetricsServer start(Vertx vertx, Options options, MetricStore store, KubernetesAccess access)
+            throws Exception {
+        KubernetesAccess.FrontProxy frontProxy = access.frontProxy();
+        ExternalMetricsServer s = new ExternalMetricsServer(vertx, store, access, frontProxy);
+        HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
+                .setSsl(true).setUseAlpn(true)
+                .setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(options.certificatePem()))
+                        .addKeyValue(Buffer.buffer(options.privateKeyPem())))
+                .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(frontProxy.caPem())))
+                .setClientAuth(ClientAuth.REQUEST);
+        s.server = vertx.createHttpServer(http).requestHandler(s::handle).listen().await();
+        LOG.info("event=adapter_started address={}:{} front_proxy_names={}", options.host(), s.server.actualPort(),
+                frontProxy.allowedNames());
+        return s;
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    private void handle(HttpServerRequest request) {
+        String path = request.path();
+        switch (path) {
+            case "/livez", "/healthz" -> {
+                respond(request, new ExternalMetricsApi.Response(200, "{\"status\":\"ok\"}"));
+                return;
+            }
+            case "/readyz" -> {
+                respond(request, store.synced() ? new ExternalMetricsApi.Response(200, "{\"status\":\"ok\"}")
+                        : ExternalMetricsApi.status(503, "ServiceUnavailable", "waiting for the scaler's feed"));
+                return;
+            }
+            default -> {
+            }
+        }
+        if (request.method() != io.vertx.core.http.HttpMethod.GET) {
+            respond(request, ExternalMetricsApi.status(405, "MethodNotAllowed", "only GET is served"));
+            return;
+        }
+        Caller fromProxy = frontProxyCaller(request);
+        String bearer = request.getHeader("Authorization");
+        String rawQuery = request.query();
+        ExternalMetricsApi.Target target = ExternalMetricsApi.target(path);
+        Future<Caller> caller;
+        if (fromProxy != null) {
+            caller = Future.succeededFuture(fromProxy);
+        } else if (bearer != null && bearer.startsWith("Bearer ") && bearer.length() > 7) {
+            caller = vertx.executeBlocking(() -> access.review(bearer.substring(7).trim()), false);
+        } else {
+            caller = Future.succeededFuture(null);
+        }
+        caller.compose(c -> {
+            if (c == null) {
+                return Future.succeededFuture(ExternalMetricsApi.status(401, "Unauthorized", "Unauthorized"));
+            }
+            return vertx.executeBlocking(() -> access.allowed(c, target == null ? null : target.namespace(),
+                    target == null ? null : target.metric(), path), false).map(allowed -> allowed
+                    ? api.get(path, rawQuery, Instant.now())
+                    : ExternalMetricsApi.status(403, "Forbidden", "user \"" + c.user() + "\" cannot get "
+                    + (target == null ? "path " + path : target.metric() + " in namespace " + target.namespace())));
+        }).onComplete((response, failure) -> {
+            if (failure != null) {
+                LOG.warn("event=request_failed path={} error=\"{}\"", path, String.valueOf(failure.getMessage()).replace('"', '\''));
+                respond(request, ExternalMetricsApi.status(503, "ServiceUnavailable", "authentication or authorization"
+                        + " could not be checked with the apiserver"));
+            } else {
+                respond(request, response);
+            }
+        });
+    }
+
+    /** The caller the aggregator vouches for, when the client certificate is the front proxy's. */
+    private Caller frontProxyCaller(HttpServerRequest request) {
+        List<Certificate> chain;
+        try {
+            chain = request.connection().peerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
+        if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate cert)) {
+            return null;
+        }
+        String cn = commonName(cert);
+        if (!frontProxy.allowedNames().isEmpty() && !frontProxy.allowedNames().contains(cn)) {
+            return null;
+        }
+        String user = request.getHeader("X-Remote-User");
+        if (user == null || user.isEmpty()) {
+            return null;
+        }
+        return new Caller(user, request.headers().getAll("X-Remote-Group"));
+    }
+
+    private static String commonName(X509Certificate cert) {
+        try {
+            for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return rdn.getValue().toString();
+                }
+            }
+        } catch (javax.naming.InvalidNameException e) {
+            return "";
+        }
+        return "";
+    }
+
+    private static void respond(HttpServerRequest request, ExternalMetricsApi.Response response) {
+        request.response().setStatusCode(response.status()).putHeader("Content-Type", "application/json")
+                .end(response.body());
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close().await();
+        }
+    }
+}

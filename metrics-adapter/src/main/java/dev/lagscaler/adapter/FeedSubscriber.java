@@ -1,0 +1,82 @@
+package dev.lagscaler.adapter;
+
+import dev.lagscaler.feed.v1.MetricsFeedGrpcClient;
+import dev.lagscaler.feed.v1.SubscribeRequest;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.grpc.client.GrpcClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the {@link MetricStore} fed from the scaler's gRPC stream. When the stream ends or fails it reconnects with
+ * a growing backoff (0.5 s to 30 s) and takes a full snapshot again, so either side may restart.
+ */
+public final class FeedSubscriber implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FeedSubscriber.class);
+    private static final long MAX_BACKOFF_MS = 30_000;
+
+    private final Vertx vertx;
+    private final MetricsFeedGrpcClient client;
+    private final GrpcClient grpc;
+    private final MetricStore store;
+    private final String name;
+    private volatile boolean closed;
+    private long backoffMs = 500;
+
+    public FeedSubscriber(Vertx vertx, String host, int port, MetricStore store, String name) {
+        this.vertx = vertx;
+        this.grpc = GrpcClient.client(vertx);
+        this.client = MetricsFeedGrpcClient.create(grpc, SocketAddress.inetSocketAddress(port, host));
+        this.store = store;
+        this.name = name;
+    }
+
+    public void start() {
+        vertx.runOnContext(v -> connect());
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        client.subscribe(SubscribeRequest.newBuilder().setSubscriber(name).build()).onComplete((stream, failure) -> {
+            if (failure != null) {
+                retry("subscribe failed: " + failure.getMessage());
+                return;
+            }
+            store.resyncStarting();
+            java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+            stream.handler(update -> {
+                backoffMs = 500;
+                store.apply(update);
+            });
+            stream.exceptionHandler(e -> {
+                if (over.compareAndSet(false, true)) {
+                    retry("stream failed: " + e.getMessage());
+                }
+            });
+            stream.endHandler(v -> {
+                if (over.compareAndSet(false, true)) {
+                    retry("stream ended");
+                }
+            });
+            LOG.info("event=feed_connected subscriber={}", name);
+        });
+    }
+
+    private void retry(String why) {
+        if (closed) {
+            return;
+        }
+        LOG.warn("event=feed_reconnect reason=\"{}\" backoff_ms={}", why, backoffMs);
+        vertx.setTimer(backoffMs, id -> connect());
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        grpc.close();
+    }
+}

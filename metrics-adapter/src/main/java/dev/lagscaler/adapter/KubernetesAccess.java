@@ -1,0 +1,104 @@
+package dev.lagscaler.adapter;
+
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AuthenticationV1Api;
+import io.kubernetes.client.openapi.apis.AuthorizationV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
+import io.kubernetes.client.openapi.models.V1NonResourceAttributes;
+import io.kubernetes.client.openapi.models.V1ResourceAttributes;
+import io.kubernetes.client.openapi.models.V1SubjectAccessReview;
+import io.kubernetes.client.openapi.models.V1SubjectAccessReviewSpec;
+import io.kubernetes.client.openapi.models.V1TokenReview;
+import io.kubernetes.client.openapi.models.V1TokenReviewSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What an aggregated API server asks the apiserver: the front proxy's CA and allowed names, TokenReviews for bearer
+ * tokens and SubjectAccessReviews for every request. Reviews are cached for a few seconds. Blocking: call it off the
+ * event loop.
+ */
+public final class KubernetesAccess {
+    private static final Duration CACHE = Duration.ofSeconds(5);
+
+    /** The requestheader settings from kube-system/extension-apiserver-authentication. */
+    public record FrontProxy(String caPem, List<String> allowedNames) {
+        public FrontProxy {
+            allowedNames = List.copyOf(allowedNames);
+        }
+    }
+
+    private record Cached<T>(T value, Instant until) {
+    }
+
+    private final ApiClient client;
+    private final Map<String, Cached<Caller>> tokens = new ConcurrentHashMap<>();
+    private final Map<String, Cached<Boolean>> reviews = new ConcurrentHashMap<>();
+
+    public KubernetesAccess(ApiClient client) {
+        this.client = client;
+    }
+
+    public FrontProxy frontProxy() throws ApiException {
+        V1ConfigMap map = new CoreV1Api(client).readNamespacedConfigMap("extension-apiserver-authentication", "kube-system").execute();
+        Map<String, String> data = map.getData() == null ? Map.of() : map.getData();
+        String ca = data.get("requestheader-client-ca-file");
+        if (ca == null) {
+            throw new ApiException("kube-system/extension-apiserver-authentication has no requestheader-client-ca-file:"
+                    + " the apiserver runs without the aggregation layer");
+        }
+        String names = data.getOrDefault("requestheader-allowed-names", "[]");
+        List<String> allowed = new java.util.ArrayList<>();
+        for (String n : names.replace("[", "").replace("]", "").split(",")) {
+            String name = n.trim().replace("\"", "");
+            if (!name.isEmpty()) {
+                allowed.add(name);
+            }
+        }
+        return new FrontProxy(ca, allowed);
+    }
+
+    /** The caller a bearer token belongs to, or null when the apiserver does not authenticate it. */
+    public Caller review(String token) throws ApiException {
+        Cached<Caller> hit = tokens.get(token);
+        if (hit != null && hit.until().isAfter(Instant.now())) {
+            return hit.value();
+        }
+        V1TokenReview review = new AuthenticationV1Api(client).createTokenReview(
+                new V1TokenReview().spec(new V1TokenReviewSpec().token(token))).execute();
+        Caller caller = null;
+        if (review.getStatus() != null && Boolean.TRUE.equals(review.getStatus().getAuthenticated())
+                && review.getStatus().getUser() != null) {
+            var user = review.getStatus().getUser();
+            caller = new Caller(user.getUsername(), user.getGroups() == null ? List.of() : user.getGroups());
+        }
+        tokens.put(token, new Cached<>(caller, Instant.now().plus(CACHE)));
+        return caller;
+    }
+
+    /** Whether the caller may GET the metric (resource) or the path (discovery, OpenAPI). */
+    public boolean allowed(Caller caller, String namespace, String metric, String path) throws ApiException {
+        String key = caller + "|" + namespace + "|" + metric + "|" + (metric == null ? path : "");
+        Cached<Boolean> hit = reviews.get(key);
+        if (hit != null && hit.until().isAfter(Instant.now())) {
+            return hit.value();
+        }
+        V1SubjectAccessReviewSpec spec = new V1SubjectAccessReviewSpec().user(caller.user()).groups(caller.groups());
+        if (metric != null) {
+            spec.resourceAttributes(new V1ResourceAttributes().group("external.metrics.k8s.io").version("v1beta1")
+                    .resource(metric).namespace(namespace).verb("get"));
+        } else {
+            spec.nonResourceAttributes(new V1NonResourceAttributes().path(path).verb("get"));
+        }
+        V1SubjectAccessReview review = new AuthorizationV1Api(client).createSubjectAccessReview(
+                new V1SubjectAccessReview().spec(spec)).execute();
+        boolean allowed = review.getStatus() != null && Boolean.TRUE.equals(review.getStatus().getAllowed());
+        reviews.put(key, new Cached<>(allowed, Instant.now().plus(CACHE)));
+        return allowed;
+    }
+}
