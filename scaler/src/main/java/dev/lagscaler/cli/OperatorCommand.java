@@ -4,6 +4,8 @@ import dev.lagscaler.Durations;
 import dev.lagscaler.controller.Operator;
 import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.metrics.MetricsFeedServer;
+import dev.lagscaler.metrics.MetricsSink;
 import dev.lagscaler.trigger.TriggerParseException;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
@@ -35,6 +37,10 @@ final class OperatorCommand implements Callable<Integer> {
     @Option(names = "--identity", description = "Leader election identity (default: host name and a random suffix).")
     String identity;
 
+    @Option(names = "--metrics-feed", defaultValue = "0.0.0.0:9090",
+            description = "host:port of the gRPC feed the metrics adapter subscribes to, or 'off' (default ${DEFAULT-VALUE}).")
+    String metricsFeed;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -53,8 +59,23 @@ final class OperatorCommand implements Callable<Integer> {
         }
         ApiClient client = kubeconfig != null ? Config.fromConfig(kubeconfig) : Config.defaultClient();
         client.setReadTimeout(0); // watches stay open
-        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults());
-             Operator operator = new Operator(client, engine, config)) {
+        MetricsFeedServer feed = null;
+        if (!metricsFeed.equals("off")) {
+            int colon = metricsFeed.lastIndexOf(':');
+            if (colon <= 0 || !metricsFeed.substring(colon + 1).matches("\\d{1,5}")) {
+                spec.commandLine().getErr().println("lagscaler operator: --metrics-feed must be host:port or off");
+                return LagscalerCli.EXIT_BAD_INPUT;
+            }
+            try {
+                feed = MetricsFeedServer.start(metricsFeed.substring(0, colon), Integer.parseInt(metricsFeed.substring(colon + 1)));
+            } catch (RuntimeException e) {
+                spec.commandLine().getErr().println("lagscaler operator: --metrics-feed " + metricsFeed + ": " + e.getMessage());
+                return LagscalerCli.EXIT_BAD_INPUT;
+            }
+        }
+        try (MetricsFeedServer feedToClose = feed;
+             LagEngine engine = new LagEngine(LagEngine.Options.defaults());
+             Operator operator = new Operator(client, engine, config, feed == null ? MetricsSink.NONE : feed)) {
             // Losing the lease means another process may already act: stop at once and let the restart rejoin.
             operator.onLostLeadership(() -> Runtime.getRuntime().halt(1));
             Runtime.getRuntime().addShutdownHook(new Thread(operator::close));
