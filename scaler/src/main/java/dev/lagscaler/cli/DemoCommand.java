@@ -1,8 +1,12 @@
 package dev.lagscaler.cli;
 
+import dev.lagscaler.adapter.ExternalMetricsServer;
+import dev.lagscaler.adapter.MetricsAdapter;
 import dev.lagscaler.controller.Operator;
 import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.metrics.MetricsFeedServer;
+import dev.lagscaler.tls.Pki;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.testing.ChildProcess;
@@ -65,8 +69,16 @@ final class DemoCommand implements Callable<Integer> {
                     plane.startupTime().toMillis(), plane.kubeconfig());
             String bootstrap = kafka.bootstrapServers();
             int partitions = 10;
+            Pki.Issued ca = Pki.ca("lagscaler-demo-adapter-ca");
+            Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc",
+                    "localhost"), List.of("127.0.0.1"));
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
-                 Operator operator = new Operator(watchingClient(plane), engine, OperatorConfig.defaults("demo"))) {
+                 MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
+                 Operator operator = new Operator(watchingClient(plane), engine, OperatorConfig.defaults("demo"), feed);
+                 MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(),
+                         new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()))) {
+                plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
+                out.println("metrics adapter: https://127.0.0.1:" + adapter.port() + " (external.metrics.k8s.io, fed by the operator over gRPC)");
                 admin.createTopics(List.of(new NewTopic("events", partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
                 Map<TopicPartition, OffsetAndMetadata> consumed = new HashMap<>();
                 for (int p = 0; p < partitions; p++) {
@@ -86,7 +98,10 @@ final class DemoCommand implements Callable<Integer> {
                 long produced = System.nanoTime();
                 produce(bootstrap, "events", partitions, records);
                 step(out, plane, "produced " + records + " records: activating from zero", 1);
-                out.printf("  (%d ms from produce to replicas >= 1)%n%n", (System.nanoTime() - produced) / 1_000_000);
+                out.printf("  (%d ms from produce to replicas >= 1)%n", (System.nanoTime() - produced) / 1_000_000);
+                step(out, plane, "the HPA reads s0-kafka-events = " + records + " through the metrics adapter: "
+                        + "ceil(" + records + " / 50) replicas", Math.min(10, (records + 49) / 50));
+                out.println();
 
                 Map<String, String> seed = new HashMap<>(Map.of("bootstrapServers", bootstrap, "consumerGroup", "my-group",
                         "topic", "events", "lagThreshold", "50"));

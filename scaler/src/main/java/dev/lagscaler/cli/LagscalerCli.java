@@ -16,6 +16,9 @@ public final class LagscalerCli {
 
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new LagscalerCli());
+        // Auto-flushing writers: a message printed just before System.exit must not be lost.
+        cli.setOut(new java.io.PrintWriter(System.out, true));
+        cli.setErr(new java.io.PrintWriter(System.err, true));
         // picocli's own usage errors (unknown option, missing value) are bad input too.
         cli.setParameterExceptionHandler((e, a) -> {
             e.getCommandLine().getErr().println(e.getMessage());

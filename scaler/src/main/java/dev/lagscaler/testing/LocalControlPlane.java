@@ -180,6 +180,40 @@ public final class LocalControlPlane implements AutoCloseable {
         });
     }
 
+    /**
+     * Registers {@code v1beta1.external.metrics.k8s.io} for an adapter listening on loopback {@code port} (through an
+     * ExternalName Service, see the apiserver flags) and waits until the aggregator reports it Available.
+     */
+    public void registerExternalMetrics(int port, String caBundlePem) throws IOException {
+        Path manifest = Files.createTempFile(dir, "external-metrics-", ".yaml");
+        Files.writeString(manifest, """
+                apiVersion: v1
+                kind: Namespace
+                metadata: {name: lagscaler-metrics}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: lagscaler-metrics, namespace: lagscaler-metrics}
+                spec: {type: ExternalName, externalName: localhost, ports: [{port: %d}]}
+                ---
+                apiVersion: apiregistration.k8s.io/v1
+                kind: APIService
+                metadata: {name: v1beta1.external.metrics.k8s.io}
+                spec:
+                  group: external.metrics.k8s.io
+                  version: v1beta1
+                  groupPriorityMinimum: 100
+                  versionPriority: 100
+                  service: {namespace: lagscaler-metrics, name: lagscaler-metrics, port: %d}
+                  caBundle: %s
+                """.formatted(port, port, Base64.getEncoder().encodeToString(caBundlePem.getBytes())));
+        kubectl("apply", "-f", manifest.toString());
+        Files.delete(manifest);
+        ChildProcess.await("the external metrics APIService Available", Duration.ofSeconds(60), Duration.ofMillis(300),
+                () -> kubectl("get", "apiservice", "v1beta1.external.metrics.k8s.io",
+                        "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}").trim().equals("True"));
+    }
+
     /** Runs kubectl against this control plane and returns its stdout; fails with its output on a non-zero exit. */
     public String kubectl(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(binaries.resolve("kubectl").toString(),

@@ -34,7 +34,8 @@ class LeaderElectionTest {
             for (String id : List.of("op-a", "op-b")) {
                 operators.put(id, ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
                         LagscalerCli.class.getName(), "operator", "--kubeconfig", plane.kubeconfig().toString(),
-                        "--namespace", LEASE_NAMESPACE, "--identity", id, "--fast-activation-interval", "500ms"),
+                        "--namespace", LEASE_NAMESPACE, "--identity", id, "--fast-activation-interval", "500ms",
+                        "--metrics-feed", "127.0.0.1:0"),
                         logs, logs.resolve(id + ".log")));
             }
             ChildProcess.await("a lease holder", Duration.ofSeconds(60), Duration.ofMillis(200), () -> !holder(plane).isEmpty());
@@ -45,8 +46,13 @@ class LeaderElectionTest {
             long killed = System.nanoTime();
             operators.get(leader).destroyForcibly().waitFor();
             String follower = leader.equals("op-a") ? "op-b" : "op-a";
-            ChildProcess.await("the follower to take the lease", Duration.ofSeconds(45), Duration.ofMillis(200),
-                    () -> holder(plane).equals(follower));
+            try {
+                ChildProcess.await("the follower to take the lease", Duration.ofSeconds(45), Duration.ofMillis(200),
+                        () -> holder(plane).equals(follower));
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e.getMessage() + "; holder " + holder(plane) + "; follower log:\n"
+                        + ChildProcess.tail(logs.resolve(follower + ".log"), 40), e);
+            }
             System.out.println("leader takeover: " + (System.nanoTime() - killed) / 1_000_000 + " ms after the kill"
                     + " (lease duration 15 s)");
             assertNotEquals(leader, holder(plane));

@@ -216,4 +216,57 @@ class ScaledObjectControllerTest {
                 () -> condition(ns, "Fallback", "status").equals("False") && condition(ns, "Ready", "status").equals("True"));
         assertTrue(replicas(ns) > 0);
     }
+
+    @Test
+    void scalesAStatefulSetWithBootstrapFromEnvAndACpuTrigger() throws Exception {
+        String ns = "statefulset";
+        plane.kubectl("create", "namespace", ns);
+        apply(ns, """
+                apiVersion: apps/v1
+                kind: StatefulSet
+                metadata: {name: consumer-set}
+                spec:
+                  replicas: 2
+                  serviceName: consumer-set
+                  selector: {matchLabels: {app: consumer-set}}
+                  template:
+                    metadata: {labels: {app: consumer-set}}
+                    spec:
+                      containers:
+                      - name: consumer
+                        image: consumer:1.0
+                        resources: {requests: {cpu: 100m}}
+                        env:
+                        - {name: KAFKA_BROKERS, value: "%s"}
+                """.formatted(kafka.bootstrapServers()));
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "set-events", 3);
+        KafkaTestData.commit(kafka.bootstrapServers(), "set-group", java.util.Map.of(
+                new org.apache.kafka.common.TopicPartition("set-events", 0), 0L,
+                new org.apache.kafka.common.TopicPartition("set-events", 1), 0L,
+                new org.apache.kafka.common.TopicPartition("set-events", 2), 0L));
+        apply(ns, """
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata: {name: kafka-scaledobject}
+                spec:
+                  scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: consumer-set}
+                  triggers:
+                  - type: kafka
+                    metadata: {bootstrapServersFromEnv: KAFKA_BROKERS, consumerGroup: set-group, topic: set-events, lagThreshold: "50"}
+                  - type: cpu
+                    metricType: Utilization
+                    metadata: {value: "60"}
+                """);
+        ChildProcess.await("the StatefulSet scaled to zero", Duration.ofSeconds(30), Duration.ofMillis(200), () ->
+                get(ns, "statefulset", "consumer-set").path("spec").path("replicas").asInt() == 0);
+        JsonNode metrics = get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("metrics");
+        assertEquals("s0-kafka-set-events", metrics.get(0).path("external").path("metric").path("name").asText());
+        assertEquals("cpu", metrics.get(1).path("resource").path("name").asText());
+        assertEquals(60, metrics.get(1).path("resource").path("target").path("averageUtilization").asInt());
+        assertEquals("StatefulSet", get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("scaleTargetRef").path("kind").asText());
+        assertEquals("apps/v1.StatefulSet", get(ns, "scaledobject", "kafka-scaledobject").path("status").path("scaleTargetKind").asText());
+        KafkaTestData.produce(kafka.bootstrapServers(), "set-events", 1, 1);
+        ChildProcess.await("the StatefulSet activated", Duration.ofSeconds(30), Duration.ofMillis(100), () ->
+                get(ns, "statefulset", "consumer-set").path("spec").path("replicas").asInt() == 1);
+    }
 }

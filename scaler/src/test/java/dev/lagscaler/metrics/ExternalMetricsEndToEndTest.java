@@ -20,7 +20,6 @@ import dev.lagscaler.tls.Pki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +60,7 @@ class ExternalMetricsEndToEndTest {
              MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(),
                      new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()))) {
             operator.start();
-            register(plane, adapter.port(), ca);
+            plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
 
             apply(plane, ns, """
                     apiVersion: keda.sh/v1alpha1
@@ -119,30 +118,6 @@ class ExternalMetricsEndToEndTest {
     private static int replicas(LocalControlPlane plane, String ns) throws Exception {
         return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
                 "-o", "jsonpath={.spec.replicas}").trim());
-    }
-
-    static void register(LocalControlPlane plane, int port, Pki.Issued ca) throws Exception {
-        plane.kubectl("create", "namespace", "lagscaler-metrics");
-        apply(plane, "lagscaler-metrics", """
-                apiVersion: v1
-                kind: Service
-                metadata: {name: lagscaler-metrics, namespace: lagscaler-metrics}
-                spec: {type: ExternalName, externalName: localhost, ports: [{port: %d}]}
-                ---
-                apiVersion: apiregistration.k8s.io/v1
-                kind: APIService
-                metadata: {name: v1beta1.external.metrics.k8s.io}
-                spec:
-                  group: external.metrics.k8s.io
-                  version: v1beta1
-                  groupPriorityMinimum: 100
-                  versionPriority: 100
-                  service: {namespace: lagscaler-metrics, name: lagscaler-metrics, port: %d}
-                  caBundle: %s
-                """.formatted(port, port, Base64.getEncoder().encodeToString(ca.certificatePem().getBytes())));
-        ChildProcess.await("the external metrics APIService Available", Duration.ofSeconds(60), Duration.ofMillis(500),
-                () -> plane.kubectl("get", "apiservice", "v1beta1.external.metrics.k8s.io",
-                        "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}").trim().equals("True"));
     }
 
     static void apply(LocalControlPlane plane, String ns, String yaml) throws Exception {

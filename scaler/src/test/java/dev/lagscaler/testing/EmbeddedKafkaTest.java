@@ -42,8 +42,10 @@ class ThreeBrokerKafkaTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             assertEquals(3, admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size());
             admin.createTopics(List.of(new NewTopic("spread", 6, (short) 3))).all().get(60, TimeUnit.SECONDS);
-            var description = admin.describeTopics(List.of("spread")).allTopicNames().get().get("spread");
-            assertTrue(description.partitions().stream().allMatch(p -> p.replicas().size() == 3));
+            // Brokers learn of a new topic a moment after the controller commits it.
+            ChildProcess.await("the topic on every broker", java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(100),
+                    () -> admin.describeTopics(List.of("spread")).allTopicNames().get().get("spread").partitions().stream()
+                            .allMatch(p -> p.replicas().size() == 3 && p.leader() != null));
         }
     }
 }
