@@ -124,18 +124,18 @@ final class ScaledObjectReconciler implements Reconciler {
         List<TriggerOutcome> outcomes = new ArrayList<>();
         Map<Integer, KafkaTriggerSettings> kafka = new HashMap<>();
         List<HpaBuilder.Metric> metrics = new ArrayList<>();
-        JsonNode target = null;
-        boolean targetRead = false;
+        Map<String, String> env = null;
         for (int i = 0; i < spec.triggers().size(); i++) {
             ScaledObjectSpec.TriggerSpec t = spec.triggers().get(i);
             switch (t.type()) {
                 case "kafka" -> {
                     try {
-                        if (!targetRead && needsTargetEnv(t)) {
-                            target = readTarget(namespace, spec);
-                            targetRead = true;
+                        // The target's environment is read once per reconcile, and only when a trigger needs it.
+                        if (env == null) {
+                            env = spec.triggers().stream().anyMatch(ScaledObjectReconciler::needsTargetEnv)
+                                    ? auth.containerEnv(namespace, readTarget(namespace, spec), spec.target().envSourceContainerName())
+                                    : Map.of();
                         }
-                        Map<String, String> env = auth.containerEnv(namespace, target, spec.target().envSourceContainerName());
                         KafkaTriggerSettings settings = KafkaTriggerParser.parse(new TriggerInput(t.metadata(),
                                 auth.authParams(namespace, t, env), env, t.metricType()));
                         kafka.put(i, settings);
@@ -181,7 +181,7 @@ final class ScaledObjectReconciler implements Reconciler {
             events.record(namespace, name, uid, decision.event().equals("KEDAScalerFailed") ? "Warning" : "Normal",
                     decision.event(), decision.reason());
         }
-        registry.sync(key, kafka, decision.atZero() ? fast : normal);
+        registry.setInterval(key, decision.atZero() ? fast : normal);
         publishMetrics(spec, kafka, current, normal);
 
         ObjectNode newStatus = statusFor(spec, status, decision, current, kafka);

@@ -63,6 +63,11 @@ final class TriggerRegistry implements AutoCloseable {
         });
     }
 
+    /** Moves every trigger of the object to {@code interval} (fast while its target is at zero). */
+    void setInterval(String objectKey, Duration interval) {
+        byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> e.registration.setInterval(interval));
+    }
+
     private void onResult(String objectKey, Entry entry, TriggerResult result) {
         if (entry == null) {
             return;
