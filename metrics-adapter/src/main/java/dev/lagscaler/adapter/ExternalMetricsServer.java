@@ -89,23 +89,35 @@ public final class ExternalMetricsServer implements AutoCloseable {
         String bearer = request.getHeader("Authorization");
         String rawQuery = request.query();
         ExternalMetricsApi.Target target = ExternalMetricsApi.target(path);
+        // Cached reviews are answered on the event loop; only a cache miss goes to a worker and the apiserver.
         Future<Caller> caller;
         if (fromProxy != null) {
             caller = Future.succeededFuture(fromProxy);
         } else if (bearer != null && bearer.startsWith("Bearer ") && bearer.length() > 7) {
-            caller = vertx.executeBlocking(() -> access.review(bearer.substring(7).trim()), false);
+            String token = bearer.substring(7).trim();
+            var cached = access.cachedReview(token);
+            caller = cached.isPresent() ? Future.succeededFuture(cached.get().orElse(null))
+                    : vertx.executeBlocking(() -> access.review(token), false);
         } else {
             caller = Future.succeededFuture(null);
         }
+        String namespace = target == null ? null : target.namespace();
+        String metric = target == null ? null : target.metric();
         caller.compose(c -> {
             if (c == null) {
                 return Future.succeededFuture(ExternalMetricsApi.status(401, "Unauthorized", "Unauthorized"));
             }
-            return vertx.executeBlocking(() -> access.allowed(c, target == null ? null : target.namespace(),
-                    target == null ? null : target.metric(), path), false).map(allowed -> allowed
+            Boolean cachedAllowed = access.cachedAllowed(c, namespace, metric, path,
+                    refresh -> vertx.executeBlocking(() -> {
+                        refresh.run();
+                        return null;
+                    }, false));
+            Future<Boolean> allowed = cachedAllowed != null ? Future.succeededFuture(cachedAllowed)
+                    : vertx.executeBlocking(() -> access.allowed(c, namespace, metric, path), false);
+            return allowed.map(ok -> ok
                     ? api.get(path, rawQuery, Instant.now())
                     : ExternalMetricsApi.status(403, "Forbidden", "user \"" + c.user() + "\" cannot get "
-                    + (target == null ? "path " + path : target.metric() + " in namespace " + target.namespace())));
+                    + (target == null ? "path " + path : metric + " in namespace " + namespace)));
         }).onComplete((response, failure) -> {
             if (failure != null) {
                 LOG.warn("event=request_failed path={} error=\"{}\"", path, String.valueOf(failure.getMessage()).replace('"', '\''));

@@ -63,6 +63,46 @@ public final class KubernetesAccess {
         return new FrontProxy(ca, allowed);
     }
 
+    /** A cached TokenReview answer: empty when not cached, else the caller (null inside: not authenticated). */
+    public java.util.Optional<java.util.Optional<Caller>> cachedReview(String token) {
+        Cached<Caller> hit = tokens.get(token);
+        return hit != null && hit.until().isAfter(Instant.now())
+                ? java.util.Optional.of(java.util.Optional.ofNullable(hit.value())) : java.util.Optional.empty();
+    }
+
+    /**
+     * A cached SubjectAccessReview answer, or null when not cached. An answer up to one more cache period old is
+     * still returned while {@code refresher} renews it in the background (once per key), so requests never queue
+     * behind the apiserver after the first one.
+     */
+    public Boolean cachedAllowed(Caller caller, String namespace, String metric, String path,
+                                 java.util.function.Consumer<Runnable> refresher) {
+        String key = reviewKey(caller, namespace, metric, path);
+        Cached<Boolean> hit = reviews.get(key);
+        Instant now = Instant.now();
+        if (hit == null || hit.until().plus(CACHE).isBefore(now)) {
+            return null;
+        }
+        if (hit.until().isBefore(now) && refreshing.add(key)) {
+            refresher.accept(() -> {
+                try {
+                    allowed(caller, namespace, metric, path);
+                } catch (ApiException e) {
+                    reviews.remove(key);
+                } finally {
+                    refreshing.remove(key);
+                }
+            });
+        }
+        return hit.value();
+    }
+
+    private final java.util.Set<String> refreshing = ConcurrentHashMap.newKeySet();
+
+    private static String reviewKey(Caller caller, String namespace, String metric, String path) {
+        return caller + "|" + namespace + "|" + metric + "|" + (metric == null ? path : "");
+    }
+
     /** The caller a bearer token belongs to, or null when the apiserver does not authenticate it. */
     public Caller review(String token) throws ApiException {
         Cached<Caller> hit = tokens.get(token);
@@ -83,7 +123,7 @@ public final class KubernetesAccess {
 
     /** Whether the caller may GET the metric (resource) or the path (discovery, OpenAPI). */
     public boolean allowed(Caller caller, String namespace, String metric, String path) throws ApiException {
-        String key = caller + "|" + namespace + "|" + metric + "|" + (metric == null ? path : "");
+        String key = reviewKey(caller, namespace, metric, path);
         Cached<Boolean> hit = reviews.get(key);
         if (hit != null && hit.until().isAfter(Instant.now())) {
             return hit.value();
@@ -98,7 +138,9 @@ public final class KubernetesAccess {
         V1SubjectAccessReview review = new AuthorizationV1Api(client).createSubjectAccessReview(
                 new V1SubjectAccessReview().spec(spec)).execute();
         boolean allowed = review.getStatus() != null && Boolean.TRUE.equals(review.getStatus().getAllowed());
-        reviews.put(key, new Cached<>(allowed, Instant.now().plus(CACHE)));
+        // A little jitter keeps a thousand entries from expiring in the same instant.
+        reviews.put(key, new Cached<>(allowed, Instant.now().plus(CACHE)
+                .plusMillis(java.util.concurrent.ThreadLocalRandom.current().nextLong(1000))));
         return allowed;
     }
 }
