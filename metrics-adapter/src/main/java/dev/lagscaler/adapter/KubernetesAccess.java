@@ -99,6 +99,16 @@ public final class KubernetesAccess {
 
     private final java.util.Set<String> refreshing = ConcurrentHashMap.newKeySet();
 
+    /** Random tokens or paths must not grow the caches without bound: past a size, expired entries go. */
+    private static <T> void evictExpired(Map<String, Cached<T>> cache) {
+        if (cache.size() > MAX_CACHED) {
+            Instant stale = Instant.now().minus(CACHE);
+            cache.values().removeIf(c -> c.until().isBefore(stale));
+        }
+    }
+
+    private static final int MAX_CACHED = 10_000;
+
     private static String reviewKey(Caller caller, String namespace, String metric, String path) {
         return caller + "|" + namespace + "|" + metric + "|" + (metric == null ? path : "");
     }
@@ -118,6 +128,7 @@ public final class KubernetesAccess {
             caller = new Caller(user.getUsername(), user.getGroups() == null ? List.of() : user.getGroups());
         }
         tokens.put(token, new Cached<>(caller, Instant.now().plus(CACHE)));
+        evictExpired(tokens);
         return caller;
     }
 
@@ -141,6 +152,7 @@ public final class KubernetesAccess {
         // A little jitter keeps a thousand entries from expiring in the same instant.
         reviews.put(key, new Cached<>(allowed, Instant.now().plus(CACHE)
                 .plusMillis(java.util.concurrent.ThreadLocalRandom.current().nextLong(1000))));
+        evictExpired(reviews);
         return allowed;
     }
 }
