@@ -37,6 +37,7 @@ public final class ExternalMetricsServer implements AutoCloseable {
     private final KubernetesAccess access;
     private final KubernetesAccess.FrontProxy frontProxy;
     private HttpServer server;
+    private final List<HttpServer> extraServers = new java.util.ArrayList<>();
 
     private ExternalMetricsServer(Vertx vertx, MetricStore store, KubernetesAccess access, KubernetesAccess.FrontProxy frontProxy) {
         this.vertx = vertx;
@@ -56,10 +57,23 @@ public final class ExternalMetricsServer implements AutoCloseable {
                         .addKeyValue(Buffer.buffer(options.privateKeyPem())))
                 .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(frontProxy.caPem())))
                 .setClientAuth(ClientAuth.REQUEST);
-        s.server = vertx.createHttpServer(http).requestHandler(s::handle).listen().await();
+        // One server per core, each on its own event loop, all on one port (Vert.x shares it between them): a server
+        // created outside a verticle would otherwise run every TLS connection on a single event loop.
+        s.server = listenOnNewContext(vertx, http, s).await();
+        // Same options, same requested address (even port 0): Vert.x binds once and shares the socket.
+        for (int i = 1; i < Runtime.getRuntime().availableProcessors(); i++) {
+            s.extraServers.add(listenOnNewContext(vertx, http, s).await());
+        }
         LOG.info("event=adapter_started address={}:{} front_proxy_names={}", options.host(), s.server.actualPort(),
                 frontProxy.allowedNames());
         return s;
+    }
+
+    private static Future<HttpServer> listenOnNewContext(Vertx vertx, HttpServerOptions options, ExternalMetricsServer s) {
+        io.vertx.core.Promise<HttpServer> promise = io.vertx.core.Promise.promise();
+        vertx.getOrCreateContext().runOnContext(v -> vertx.createHttpServer(options).requestHandler(s::handle).listen()
+                .onComplete(promise));
+        return promise.future();
     }
 
     public int port() {
@@ -171,6 +185,7 @@ public final class ExternalMetricsServer implements AutoCloseable {
 
     @Override
     public void close() {
+        extraServers.forEach(extra -> extra.close().await());
         if (server != null) {
             server.close().await();
         }
