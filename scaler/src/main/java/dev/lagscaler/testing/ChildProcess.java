@@ -32,7 +32,7 @@ public final class ChildProcess {
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
-                throw new IOException("timed out after " + timeout + ": " + String.join(" ", command.subList(0, Math.min(3, command.size()))));
+                throw new IOException("timed out after " + timeout + ": " + describe(command));
             }
         } catch (InterruptedException e) {
             process.destroyForcibly();
@@ -40,9 +40,22 @@ public final class ChildProcess {
             throw new IOException("interrupted", e);
         }
         if (process.exitValue() != 0) {
-            throw new IOException("exit code " + process.exitValue() + " from " + command.get(command.size() > 3 ? 3 : 0)
+            throw new IOException("exit code " + process.exitValue() + " from " + describe(command)
                     + "; output:\n" + tail(log, 30));
         }
+    }
+
+    /** The program and its first arguments, without the long class path. */
+    private static String describe(List<String> command) {
+        List<String> shown = new java.util.ArrayList<>();
+        for (int i = 0; i < command.size() && shown.size() < 6; i++) {
+            if (command.get(i).equals("-cp") || command.get(i).equals("-classpath")) {
+                i++;
+                continue;
+            }
+            shown.add(command.get(i));
+        }
+        return String.join(" ", shown);
     }
 
     /** Stops a process: a polite signal first, then a forced kill after {@code grace}. */
