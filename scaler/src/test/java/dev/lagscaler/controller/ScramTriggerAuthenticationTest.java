@@ -47,6 +47,26 @@ class ScramTriggerAuthenticationTest {
             KafkaTestData.produce(kafka.bootstrapServers(), "secured-events", 2, 3);
             ChildProcess.await("activated through SCRAM", Duration.ofSeconds(60), Duration.ofMillis(200), () -> k.replicas(ns) == 1);
 
+            // The same credentials through a ClusterTriggerAuthentication: its Secret lives in the operator's namespace.
+            String other = "scram-cluster-auth";
+            k.setUp(other, kafka.bootstrapServers(), "cluster-auth-events", 1);
+            plane.kubectl("-n", "lagscaler-scram", "create", "secret", "generic", "kafka-credentials",
+                    "--from-literal=sasl=scram_sha512", "--from-literal=username=alice", "--from-literal=password=alice-secret");
+            k.apply(other, """
+                    apiVersion: keda.sh/v1alpha1
+                    kind: ClusterTriggerAuthentication
+                    metadata: {name: kafka-cluster-auth}
+                    spec:
+                      secretTargetRef:
+                      - {parameter: sasl, name: kafka-credentials, key: sasl}
+                      - {parameter: username, name: kafka-credentials, key: username}
+                      - {parameter: password, name: kafka-credentials, key: password}
+                    """);
+            k.apply(other, OperatorTestSupport.seed(kafka.saslBootstrapServers(), "cluster-auth-events", "", "")
+                    + "    authenticationRef:\n      name: kafka-cluster-auth\n      kind: ClusterTriggerAuthentication\n");
+            ChildProcess.await("measured through the ClusterTriggerAuthentication", Duration.ofSeconds(60),
+                    Duration.ofMillis(200), () -> k.replicas(other) == 0 && k.condition(other, "Ready", "status").equals("True"));
+
             // A wrong password is a Ready=False TriggerError that never shows the password.
             k.apply(ns, """
                     apiVersion: v1

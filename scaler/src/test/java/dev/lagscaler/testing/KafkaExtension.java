@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
@@ -15,11 +16,17 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * default; with {@code -Dlagscaler.kafka=testcontainers} (or {@code LAGSCALER_KAFKA=testcontainers}) a
  * Testcontainers broker is used instead, and the classes skip with the reason when no Docker engine is present.
  */
-public final class KafkaExtension implements BeforeAllCallback, ParameterResolver {
+public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallback, ParameterResolver {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KafkaExtension.class);
 
     @Override
     public void beforeAll(ExtensionContext context) {
+        holder(context);
+    }
+
+    /** Skips each test (so reports count it as skipped, with the reason) when the requested Kafka cannot run here. */
+    @Override
+    public void beforeEach(ExtensionContext context) {
         cluster(context);
     }
 
@@ -39,6 +46,14 @@ public final class KafkaExtension implements BeforeAllCallback, ParameterResolve
     }
 
     private static KafkaCluster cluster(ExtensionContext context) {
+        Holder holder = holder(context);
+        if (holder.skipReason != null) {
+            Assumptions.abort(holder.skipReason);
+        }
+        return holder.cluster;
+    }
+
+    private static Holder holder(ExtensionContext context) {
         WithKafka spec = context.getRequiredTestClass().getAnnotation(WithKafka.class);
         int brokers = spec == null ? 1 : spec.brokers();
         String[] users = spec == null ? new String[0] : spec.scramUsers();
@@ -46,11 +61,7 @@ public final class KafkaExtension implements BeforeAllCallback, ParameterResolve
                 System.getenv().getOrDefault("LAGSCALER_KAFKA", "embedded")));
         String key = (containers ? "container" : "embedded") + ":" + brokers + ":" + Arrays.toString(users);
         ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
-        Holder holder = store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users), Holder.class);
-        if (holder.skipReason != null) {
-            Assumptions.abort(holder.skipReason);
-        }
-        return holder.cluster;
+        return store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users), Holder.class);
     }
 
     /** Owns one cluster; JUnit closes it when the test JVM's run ends. */
