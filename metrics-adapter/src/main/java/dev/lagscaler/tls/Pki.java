@@ -125,6 +125,41 @@ public final class Pki {
         }
     }
 
+    /**
+     * A TLS context that presents {@code identity} (null for none) and trusts {@code trusted} (null: the JDK's
+     * default trust), for the tests' servers and clients and the local control plane's admin client.
+     */
+    public static javax.net.ssl.SSLContext sslContext(Issued identity, Issued trusted) {
+        try {
+            javax.net.ssl.KeyManager[] keyManagers = null;
+            if (identity != null) {
+                java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+                keys.load(null, null);
+                keys.setKeyEntry("identity", identity.keys().getPrivate(), new char[0],
+                        new java.security.cert.Certificate[] {identity.certificate()});
+                javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(
+                        javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(keys, new char[0]);
+                keyManagers = kmf.getKeyManagers();
+            }
+            javax.net.ssl.TrustManager[] trustManagers = null;
+            if (trusted != null) {
+                java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+                trust.load(null, null);
+                trust.setCertificateEntry("ca", trusted.certificate());
+                javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(trust);
+                trustManagers = tmf.getTrustManagers();
+            }
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(keyManagers, trustManagers, null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException("could not build a TLS context", e);
+        }
+    }
+
     /** Writes a bare key pair as {@code name.key} (PKCS#8) and {@code name.pub}. */
     public static void writeKeyPair(KeyPair keys, Path dir, String name) throws IOException {
         Files.writeString(dir.resolve(name + ".key"), pkcs8Pem(keys.getPrivate()));

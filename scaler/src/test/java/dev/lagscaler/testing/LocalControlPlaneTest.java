@@ -22,12 +22,9 @@ import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
 import io.kubernetes.client.util.Yaml;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 
 /** Proves the control plane is the real thing: real validation, real controllers, a real aggregator. */
@@ -136,7 +133,7 @@ class LocalControlPlaneTest {
         Pki.Issued serving = Pki.server(plane.ca(), "probe-api", List.of("probe-api.default.svc", "localhost"),
                 List.of("127.0.0.1"));
         HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(sslContext(serving)));
+        server.setHttpsConfigurator(new HttpsConfigurator(Pki.sslContext(serving, null)));
         byte[] discovery = """
                 {"kind":"APIResourceList","apiVersion":"v1","groupVersion":"probe.lagscaler.dev/v1","resources":[]}
                 """.getBytes(StandardCharsets.UTF_8);
@@ -180,17 +177,5 @@ class LocalControlPlaneTest {
         } finally {
             server.stop(0);
         }
-    }
-
-    static SSLContext sslContext(Pki.Issued serving) throws Exception {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        keys.setKeyEntry("serving", serving.keys().getPrivate(), new char[0],
-                new java.security.cert.Certificate[] {serving.certificate()});
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(kmf.getKeyManagers(), null, null);
-        return context;
     }
 }
