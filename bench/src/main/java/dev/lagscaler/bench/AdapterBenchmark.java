@@ -21,6 +21,12 @@ import java.util.List;
  */
 public final class AdapterBenchmark {
     public static void main(String[] args) throws Exception {
+        run(args);
+        // Informer and client threads of the in-process operator are not daemons: end the JVM once results are written.
+        System.exit(0);
+    }
+
+    private static void run(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int connections = args.length > 1 ? Integer.parseInt(args[1]) : 32;
         int objects = 1000;

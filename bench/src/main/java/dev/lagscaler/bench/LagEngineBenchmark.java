@@ -43,6 +43,12 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class LagEngineBenchmark {
     public static void main(String[] args) throws Exception {
+        run(args);
+        // Informer and client threads of the in-process operator are not daemons: end the JVM once results are written.
+        System.exit(0);
+    }
+
+    private static void run(String[] args) throws Exception {
         int groups = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         int partitions = args.length > 1 ? Integer.parseInt(args[1]) : 30_000;
         int brokers = args.length > 2 ? Integer.parseInt(args[2]) : 3;

@@ -35,6 +35,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class ScaleFromZeroBenchmark {
     public static void main(String[] args) throws Exception {
+        run(args);
+        // Informer and client threads of the in-process operator are not daemons: end the JVM once results are written.
+        System.exit(0);
+    }
+
+    private static void run(String[] args) throws Exception {
         int fastRuns = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int slowRuns = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Path results = Path.of(System.getProperty("bench.results", "bench/results"));
