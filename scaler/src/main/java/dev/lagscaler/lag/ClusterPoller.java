@@ -287,10 +287,6 @@ final class ClusterPoller implements AutoCloseable {
         return (long) total;
     }
 
-    ClusterConnection connection() {
-        return connection;
-    }
-
     private void closeAdmin() {
         if (admin != null) {
             Admin closing = admin;

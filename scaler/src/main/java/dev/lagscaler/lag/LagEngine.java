@@ -41,10 +41,6 @@ public final class LagEngine implements AutoCloseable {
                     1000, Duration.ofSeconds(30), Defaults.KAFKA_API_TIMEOUT, 2, Clock.systemUTC());
         }
 
-        public Options withGroupBatchSize(int size) {
-            return new Options(adminFactory, size, topicMetadataTtl, kafkaTimeout, threads, clock);
-        }
-
         public Options withKafkaTimeout(Duration t) {
             return new Options(adminFactory, groupBatchSize, topicMetadataTtl, t, threads, clock);
         }
@@ -127,10 +123,6 @@ public final class LagEngine implements AutoCloseable {
 
         public KafkaTriggerSettings settings() {
             return settings;
-        }
-
-        public Duration interval() {
-            return interval;
         }
 
         /** The latest result, or null before the first poll. */

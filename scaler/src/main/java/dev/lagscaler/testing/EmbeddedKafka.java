@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -254,13 +253,6 @@ public final class EmbeddedKafka implements KafkaCluster {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** The nodes' recent log lines, for a failing test's message. */
-    public Map<Integer, String> recentLogs() {
-        Map<Integer, String> logs = new LinkedHashMap<>();
-        nodes.forEach(n -> logs.put(n.id(), ChildProcess.tail(n.dir().resolve("server.log"), 20)));
-        return logs;
     }
 
     private void stopAll() {

@@ -45,7 +45,6 @@ public final class LocalControlPlane implements AutoCloseable {
     private final String adminToken = UUID.randomUUID().toString();
     private int apiPort;
     private Pki.Issued ca;
-    private Pki.Issued frontProxyCa;
     private Pki.Issued admin;
     private Duration startupTime = Duration.ZERO;
 
@@ -81,7 +80,7 @@ public final class LocalControlPlane implements AutoCloseable {
                 .write(pki, "apiserver");
         admin = Pki.client(ca, "lagscaler-admin", List.of("system:masters"));
         admin.write(pki, "admin");
-        frontProxyCa = Pki.ca("lagscaler-front-proxy-ca");
+        Pki.Issued frontProxyCa = Pki.ca("lagscaler-front-proxy-ca");
         frontProxyCa.write(pki, "front-proxy-ca");
         Pki.client(frontProxyCa, "front-proxy-client", List.of()).write(pki, "front-proxy-client");
         Pki.writeKeyPair(Pki.newKeyPair(), pki, "sa");
@@ -287,11 +286,6 @@ public final class LocalControlPlane implements AutoCloseable {
 
     public Path binaries() {
         return binaries;
-    }
-
-    /** The CA the aggregator's front proxy uses for its client certificate (requestheader-client-ca). */
-    public Pki.Issued frontProxyCa() {
-        return frontProxyCa;
     }
 
     /** This cluster's CA, which can also sign serving certificates for tests' loopback servers. */
