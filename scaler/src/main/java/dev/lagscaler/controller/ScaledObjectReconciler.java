@@ -212,7 +212,7 @@ final class ScaledObjectReconciler implements Reconciler {
                     .setStaleAfterMillis(interval.multipliedBy(3).toMillis());
             if (latest instanceof TriggerResult.Measured m) {
                 update.setValueMilli(m.lag().metricValue() * 1000);
-            } else if (spec.fallback() != null && entry.consecutiveFailures > spec.fallback().failureThreshold()) {
+            } else if (ScalingPolicy.fallbackEngaged(spec.fallback(), entry.consecutiveFailures)) {
                 update.setValueMilli(ScalingPolicy.fallbackMetricMilli(spec.fallback(), settings.metricType(),
                         settings.lagThreshold(), current)).setFallback(true).setTimestampMillis(clock.millis());
             } else {

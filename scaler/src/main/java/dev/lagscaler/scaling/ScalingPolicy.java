@@ -80,7 +80,7 @@ public final class ScalingPolicy {
                     error = true;
                     errors.append(errors.length() > 0 ? "; " : "").append("trigger ").append(t.index()).append(": ")
                             .append(t.message());
-                    fallbackEngaged |= spec.fallback() != null && t.consecutiveFailures() > spec.fallback().failureThreshold();
+                    fallbackEngaged |= fallbackEngaged(spec.fallback(), t.consecutiveFailures());
                 }
                 case PENDING -> pending = true;
                 default -> {
@@ -156,6 +156,11 @@ public final class ScalingPolicy {
         }
         return new Decision(current, false, conditions, "inactive at " + current + " replicas", in.lastActiveTime(), true,
                 current == 0, null);
+    }
+
+    /** KEDA's rule: a fallback applies once a trigger failed more than failureThreshold polls in a row. */
+    public static boolean fallbackEngaged(ScaledObjectSpec.Fallback fallback, int consecutiveFailures) {
+        return fallback != null && consecutiveFailures > fallback.failureThreshold();
     }
 
     /** The replica count a fallback holds, by its behavior. */
