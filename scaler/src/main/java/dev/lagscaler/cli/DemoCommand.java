@@ -6,6 +6,8 @@ import dev.lagscaler.controller.Operator;
 import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.LagEngine;
 import dev.lagscaler.metrics.MetricsFeedServer;
+import dev.lagscaler.scaling.ScaledObjectParser;
+import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.tls.Pki;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
@@ -25,7 +27,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -103,28 +104,25 @@ final class DemoCommand implements Callable<Integer> {
                         + "ceil(" + records + " / 50) replicas", Math.min(10, (records + 49) / 50));
                 out.println();
 
-                Map<String, String> seed = new HashMap<>(Map.of("bootstrapServers", bootstrap, "consumerGroup", "my-group",
-                        "topic", "events", "lagThreshold", "50"));
-                KafkaTriggerSettings settings = KafkaTriggerParser.parse(TriggerInput.ofMetadata(seed));
-                AtomicReference<TriggerResult> latest = new AtomicReference<>();
-                try (LagEngine cli = new LagEngine(LagEngine.Options.defaults())) {
-                    cli.register(new TriggerKey("default", "kafka-scaledobject", 0), settings, Duration.ofDays(1), latest::set);
-                    do {
-                        cli.pollNow(settings.connection());
-                        LagCommand.print(out, settings, latest.get());
-                        out.println();
-                        out.println(plane.kubectl("get", "scaledobject,hpa,deployment").strip());
-                        out.println();
-                        out.flush();
-                        if (hold) {
-                            Thread.sleep(5000);
-                        }
-                    } while (hold);
-                }
-                return latest.get() instanceof TriggerResult.Measured ? 0 : 1;
+                // The trigger the operator acts on, read from the applied manifest rather than restated here.
+                ScaledObjectSpec.TriggerSpec trigger = ScaledObjectParser.parse(
+                        YAML.readTree(SEED.replace("kafka.default.svc:9092", bootstrap))).triggers().get(0);
+                KafkaTriggerSettings settings = KafkaTriggerParser.parse(TriggerInput.ofMetadata(trigger.metadata()));
+                TriggerResult last = LagCommand.poll(settings, new TriggerKey("default", "kafka-scaledobject", 0),
+                        hold ? Duration.ofSeconds(5) : null, result -> {
+                            LagCommand.print(out, settings, result);
+                            out.println();
+                            out.println(plane.kubectl("get", "scaledobject,hpa,deployment").strip());
+                            out.println();
+                            out.flush();
+                        });
+                return last instanceof TriggerResult.Measured ? 0 : 1;
             }
         }
     }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper YAML =
+            new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
 
     private static final String SEED = """
             apiVersion: keda.sh/v1alpha1

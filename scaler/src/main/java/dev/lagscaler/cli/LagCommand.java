@@ -64,19 +64,35 @@ final class LagCommand implements Callable<Integer> {
             err.println("lagscaler lag: " + e.getMessage());
             return LagscalerCli.EXIT_BAD_INPUT;
         }
+        TriggerResult last = poll(settings, new TriggerKey("cli", group, 0), watch ? every : null,
+                result -> print(out, settings, result));
+        return last instanceof TriggerResult.Measured ? 0 : 1;
+    }
+
+    /** What to do with each poll's result; may fail (the demo runs kubectl there). */
+    @FunctionalInterface
+    interface ResultView {
+        void show(TriggerResult result) throws Exception;
+    }
+
+    /**
+     * Polls one trigger on an engine of its own and shows each result: once, or every {@code every} until
+     * interrupted when it is not null. Returns the last result.
+     */
+    static TriggerResult poll(KafkaTriggerSettings settings, TriggerKey key, Duration every, ResultView view)
+            throws Exception {
         AtomicReference<TriggerResult> latest = new AtomicReference<>();
         try (LagEngine engine = new LagEngine(LagEngine.Options.defaults())) {
-            var registration = engine.register(new TriggerKey("cli", group, 0), settings, Duration.ofDays(1), latest::set);
+            engine.register(key, settings, Duration.ofDays(1), latest::set);
             do {
                 engine.pollNow(settings.connection());
-                print(out, settings, latest.get());
-                if (watch) {
+                view.show(latest.get());
+                if (every != null) {
                     Thread.sleep(every.toMillis());
                 }
-            } while (watch);
-            registration.close();
-            return latest.get() instanceof TriggerResult.Measured ? 0 : 1;
+            } while (every != null);
         }
+        return latest.get();
     }
 
     static void print(PrintWriter out, KafkaTriggerSettings settings, TriggerResult result) {
