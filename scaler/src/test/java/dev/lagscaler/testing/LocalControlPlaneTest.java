@@ -89,9 +89,20 @@ class LocalControlPlaneTest {
         apps.createNamespacedDeployment("default", deployment("scaled", 1)).execute();
         ChildProcess.await("a ReplicaSet with 1 replica", Duration.ofSeconds(60), Duration.ofMillis(200),
                 () -> replicaSetReplicas(apps, "scaled") == 1);
-        V1Scale scale = apps.readNamespacedDeploymentScale("scaled", "default").execute();
-        scale.getSpec().setReplicas(3);
-        apps.replaceNamespacedDeploymentScale("scaled", "default", scale).execute();
+        // Read-modify-write with the read's resourceVersion; the deployment controller may write in between (409).
+        ChildProcess.await("the /scale write accepted", Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+            V1Scale scale = apps.readNamespacedDeploymentScale("scaled", "default").execute();
+            scale.getSpec().setReplicas(3);
+            try {
+                apps.replaceNamespacedDeploymentScale("scaled", "default", scale).execute();
+                return true;
+            } catch (ApiException e) {
+                if (e.getCode() == 409) {
+                    return false;
+                }
+                throw e;
+            }
+        });
         ChildProcess.await("the ReplicaSet scaled to 3", Duration.ofSeconds(60), Duration.ofMillis(200),
                 () -> replicaSetReplicas(apps, "scaled") == 3);
     }
