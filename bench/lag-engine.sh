@@ -6,5 +6,5 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 ./mvnw -q -B -Pbench -pl bench -am -DskipTests package
-cp="bench/target/classes:scaler/target/classes:scaler/target/lib/*"
+cp="bench/target/classes:bench/target/lib/*"
 exec java -Xmx4g -cp "$cp" dev.lagscaler.bench.LagEngineBenchmark "$@"

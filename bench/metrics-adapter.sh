@@ -10,4 +10,4 @@ if ! command -v wrk >/dev/null; then
     echo "install wrk (apt-get install wrk) first" >&2; exit 1; fi
 fi
 ./mvnw -q -B -Pbench -pl bench -am -DskipTests package
-exec java -Dlagscaler.home="$root" -cp "bench/target/classes:scaler/target/classes:scaler/target/lib/*" dev.lagscaler.bench.AdapterBenchmark "$@"
+exec java -Dlagscaler.home="$root" -cp "bench/target/classes:bench/target/lib/*" dev.lagscaler.bench.AdapterBenchmark "$@"

@@ -5,4 +5,4 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 ./mvnw -q -B -Pbench -pl bench -am -DskipTests package
-exec java -Dlagscaler.home="$root" -cp "bench/target/classes:scaler/target/classes:scaler/target/lib/*" dev.lagscaler.bench.ScaleFromZeroBenchmark "$@"
+exec java -Dlagscaler.home="$root" -cp "bench/target/classes:bench/target/lib/*" dev.lagscaler.bench.ScaleFromZeroBenchmark "$@"

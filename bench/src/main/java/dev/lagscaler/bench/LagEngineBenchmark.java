@@ -1,7 +1,7 @@
 package dev.lagscaler.bench;
 
 import dev.lagscaler.auth.KafkaClientConfig;
-import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.lag.PollStats;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;

@@ -2,7 +2,7 @@ package dev.lagscaler.bench;
 
 import dev.lagscaler.controller.Operator;
 import dev.lagscaler.controller.OperatorConfig;
-import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.LocalControlPlane;

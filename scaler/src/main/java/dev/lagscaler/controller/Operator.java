@@ -3,7 +3,7 @@ package dev.lagscaler.controller;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.KedaKeys;
-import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.metrics.MetricsSink;
 import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.builder.ControllerBuilder;

@@ -1,6 +1,6 @@
 package dev.lagscaler.controller;
 
-import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.TriggerOutcome;

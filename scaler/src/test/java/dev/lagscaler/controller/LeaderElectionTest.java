@@ -3,7 +3,6 @@ package dev.lagscaler.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import dev.lagscaler.cli.LagscalerCli;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.KafkaTestData;
@@ -17,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Two `lagscaler operator` processes: one leads; kill it and the other takes over and keeps scaling. */
+/** Two operator processes (the image's entry point, {@link OperatorCommand#main}): one leads; kill it and the other takes over and keeps scaling. */
 @WithKafka
 @WithControlPlane
 class LeaderElectionTest {
@@ -33,7 +32,7 @@ class LeaderElectionTest {
         try {
             for (String id : List.of("op-a", "op-b")) {
                 operators.put(id, ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
-                        LagscalerCli.class.getName(), "operator", "--kubeconfig", plane.kubeconfig().toString(),
+                        OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
                         "--namespace", LEASE_NAMESPACE, "--identity", id, "--fast-activation-interval", "500ms",
                         "--metrics-feed", "127.0.0.1:0"),
                         logs, logs.resolve(id + ".log")));

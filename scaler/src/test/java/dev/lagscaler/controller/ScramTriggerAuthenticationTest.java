@@ -2,7 +2,7 @@ package dev.lagscaler.controller;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.lagscaler.lag.LagEngine;
+import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.KafkaTestData;

@@ -1,0 +1,104 @@
+package dev.lagscaler.adapter;
+
+import dev.lagscaler.tls.Pki;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.Config;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The adapter process's entry point ({@code main}, what the adapter image runs) and {@code lagscaler adapter}.
+ * Exit codes: 0 stopped, 1 failed, 2 bad flags.
+ */
+@Command(name = "adapter", mixinStandardHelpOptions = true,
+        description = {"Serves external.metrics.k8s.io/v1beta1 over TLS from the values the operator's feed streams.",
+                "Example: adapter --port 6443 --feed lagscaler-operator:9090 --cert tls.crt --key tls.key"})
+public final class AdapterCommand implements Callable<Integer> {
+    static final int EXIT_BAD_INPUT = 2;
+
+    @Option(names = "--port", defaultValue = "6443", description = "HTTPS port (default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--bind-address", defaultValue = "0.0.0.0", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+    String bindAddress;
+
+    @Option(names = "--feed", defaultValue = "127.0.0.1:9090",
+            description = "host:port of the operator's metrics feed (default ${DEFAULT-VALUE}).")
+    String feed;
+
+    @Option(names = "--cert", description = "PEM serving certificate. Without --cert and --key a self-signed one is made"
+            + " (development only: the APIService then needs insecureSkipTLSVerify).")
+    Path cert;
+
+    @Option(names = "--key", description = "PEM private key of --cert.")
+    Path key;
+
+    @Option(names = "--kubeconfig", description = "Kubeconfig file (default: in-cluster, then ~/.kube/config).")
+    String kubeconfig;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new AdapterCommand());
+        cli.setOut(new PrintWriter(System.out, true));
+        cli.setErr(new PrintWriter(System.err, true));
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println(e.getMessage());
+            e.getCommandLine().usage(e.getCommandLine().getErr());
+            return EXIT_BAD_INPUT;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        int colon = feed.lastIndexOf(':');
+        if (colon <= 0 || !feed.substring(colon + 1).matches("\\d{1,5}")) {
+            err.println("lagscaler adapter: --feed must be host:port, got \"" + feed + "\"");
+            return EXIT_BAD_INPUT;
+        }
+        if ((cert == null) != (key == null)) {
+            err.println("lagscaler adapter: --cert and --key go together");
+            return EXIT_BAD_INPUT;
+        }
+        String certPem;
+        String keyPem;
+        if (cert != null) {
+            try {
+                certPem = Files.readString(cert);
+                keyPem = Files.readString(key);
+            } catch (IOException e) {
+                err.println("lagscaler adapter: cannot read --cert/--key: " + e.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+        } else {
+            Pki.Issued ca = Pki.ca("lagscaler-metrics-adapter-self-signed");
+            Pki.Issued serving = Pki.server(ca, "lagscaler-metrics-adapter",
+                    List.of("localhost", "lagscaler-metrics-adapter.lagscaler.svc"), List.of("127.0.0.1"));
+            certPem = serving.certificatePem();
+            keyPem = serving.privateKeyPem();
+        }
+        ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig);
+        MetricsAdapter adapter = MetricsAdapter.start(client, feed.substring(0, colon),
+                Integer.parseInt(feed.substring(colon + 1)),
+                new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            adapter.close();
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+}

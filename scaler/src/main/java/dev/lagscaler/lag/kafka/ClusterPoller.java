@@ -1,0 +1,309 @@
+package dev.lagscaler.lag.kafka;
+
+import dev.lagscaler.lag.LagArithmetic;
+import dev.lagscaler.lag.PartitionOffsets;
+import dev.lagscaler.lag.PersistentLagMemory;
+import dev.lagscaler.lag.PollStats;
+import dev.lagscaler.lag.TriggerError;
+import dev.lagscaler.lag.TriggerKey;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.trigger.ClusterConnection;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+/**
+ * One Kafka cluster's shared Admin client and its batched poll: every due trigger's group offsets in batched
+ * {@code listConsumerGroupOffsets} calls, topic partitions from a short-lived cache, and every needed log-end offset
+ * in one {@code listOffsets} call. Errors stay per key: a bad group or topic fails only the triggers that use it.
+ * Not thread-safe: {@link LagEngine} serialises polls of one cluster.
+ */
+final class ClusterPoller implements AutoCloseable {
+    /** A trigger due in this poll, with the persistent-lag memory of its previous poll. */
+    record Due(TriggerKey key, KafkaTriggerSettings settings, PersistentLagMemory memory) {
+    }
+
+    record Outcome(List<TriggerResult> results, PollStats stats) {
+    }
+
+    private record TopicMeta(List<Integer> partitions, Instant fetchedAt) {
+    }
+
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final ClusterConnection connection;
+    private final Function<ClusterConnection, Admin> adminFactory;
+    private final int groupBatchSize;
+    private final Duration topicMetadataTtl;
+    private final Duration timeout;
+    private final Map<String, TopicMeta> topics = new HashMap<>();
+    private Admin admin;
+    private Instant retryClientAt = Instant.MIN;
+    private Duration backoff = Duration.ofSeconds(1);
+    private TriggerError clientError;
+
+    ClusterPoller(ClusterConnection connection, Function<ClusterConnection, Admin> adminFactory, int groupBatchSize,
+                  Duration topicMetadataTtl, Duration timeout) {
+        this.connection = connection;
+        this.adminFactory = adminFactory;
+        this.groupBatchSize = groupBatchSize;
+        this.topicMetadataTtl = topicMetadataTtl;
+        this.timeout = timeout;
+    }
+
+    Outcome poll(List<Due> due, Instant now) {
+        long started = System.nanoTime();
+        if (admin == null && now.isBefore(retryClientAt)) {
+            List<TriggerResult> results = new ArrayList<>();
+            TriggerError waiting = new TriggerError(clientError.kind(), clientError.message()
+                    + " (client rebuilt after " + Duration.between(now, retryClientAt).toSeconds() + "s backoff)");
+            due.forEach(d -> results.add(new TriggerResult.Failed(d.key(), now, waiting)));
+            return new Outcome(results, new PollStats(connection.label(), now, due.size(), 0, 0, 0,
+                    Duration.ofNanos(System.nanoTime() - started), true));
+        }
+        if (admin == null) {
+            admin = adminFactory.apply(connection);
+        }
+        long requestsBefore = requestCount(admin);
+        Snapshot snapshot = fetch(due, now);
+        List<TriggerResult> results = new ArrayList<>(due.size());
+        int failures = 0;
+        boolean clientBroken = true;
+        for (Due d : due) {
+            TriggerResult result = snapshot.resultFor(d, now);
+            results.add(result);
+            if (result instanceof TriggerResult.Failed failed) {
+                failures++;
+                clientBroken &= failed.error().kind().rebuildsClient();
+            } else {
+                clientBroken = false;
+            }
+        }
+        snapshot.staleTopics.forEach(topics::remove);
+        long requests = requestCount(admin) - requestsBefore;
+        boolean allFailed = !due.isEmpty() && failures == due.size();
+        if (allFailed && clientBroken) {
+            rebuildLater(now, ((TriggerResult.Failed) results.get(0)).error());
+        } else {
+            backoff = Duration.ofSeconds(1);
+        }
+        PollStats stats = new PollStats(connection.label(), now, due.size(), snapshot.groupOffsets.size(),
+                snapshot.latest.size(), requests, Duration.ofNanos(System.nanoTime() - started), allFailed);
+        return new Outcome(results, stats);
+    }
+
+    private void rebuildLater(Instant now, TriggerError error) {
+        closeAdmin();
+        clientError = error;
+        retryClientAt = now.plus(backoff);
+        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        topics.clear();
+    }
+
+    /** Everything Kafka said in this poll, per key, with per-key failures. */
+    private final class Snapshot {
+        final Map<String, Map<TopicPartition, OffsetAndMetadata>> groupOffsets = new HashMap<>();
+        final Map<String, TriggerError> groupErrors = new HashMap<>();
+        final Map<String, TriggerError> topicErrors = new HashMap<>();
+        final Map<TopicPartition, Long> latest = new HashMap<>();
+        final Map<TopicPartition, TriggerError> latestErrors = new HashMap<>();
+        /** Topics whose partitions vanished: their cached metadata is dropped after this poll. */
+        final Set<String> staleTopics = new HashSet<>();
+
+        TriggerResult resultFor(Due d, Instant now) {
+            KafkaTriggerSettings s = d.settings();
+            TriggerError groupError = groupErrors.get(s.consumerGroup());
+            if (groupError != null) {
+                return new TriggerResult.Failed(d.key(), now, groupError);
+            }
+            Map<TopicPartition, OffsetAndMetadata> committed = groupOffsets.getOrDefault(s.consumerGroup(), Map.of());
+            List<PartitionOffsets> offsets = new ArrayList<>();
+            for (String topic : topicsOf(s, committed)) {
+                TriggerError topicError = topicErrors.get(topic);
+                if (topicError != null) {
+                    return new TriggerResult.Failed(d.key(), now, topicError);
+                }
+                TopicMeta meta = topics.get(topic);
+                if (meta == null) {
+                    return new TriggerResult.Failed(d.key(), now,
+                            new TriggerError(TriggerError.Kind.OTHER, "no partition metadata for topic " + topic));
+                }
+                for (int partition : meta.partitions()) {
+                    if (!s.considersPartition(partition)) {
+                        continue;
+                    }
+                    TopicPartition tp = new TopicPartition(topic, partition);
+                    TriggerError partitionError = latestErrors.get(tp);
+                    if (partitionError != null) {
+                        return new TriggerResult.Failed(d.key(), now, partitionError);
+                    }
+                    OffsetAndMetadata c = committed.get(tp);
+                    Long end = latest.get(tp);
+                    offsets.add(new PartitionOffsets(topic, partition, c == null ? PartitionOffsets.NONE : c.offset(),
+                            end == null ? PartitionOffsets.NONE : end));
+                }
+            }
+            return new TriggerResult.Measured(d.key(), now, LagArithmetic.compute(s, offsets, d.memory()));
+        }
+    }
+
+    private Snapshot fetch(List<Due> due, Instant now) {
+        Snapshot snap = new Snapshot();
+        Set<String> groups = new LinkedHashSet<>();
+        due.forEach(d -> groups.add(d.settings().consumerGroup()));
+        Set<String> namedTopics = new LinkedHashSet<>();
+        due.stream().map(Due::settings).filter(KafkaTriggerSettings::hasTopic).forEach(s -> namedTopics.add(s.topic()));
+
+        // Group offsets and the named topics' partitions are independent: ask for both at once.
+        Map<String, KafkaFuture<Map<TopicPartition, OffsetAndMetadata>>> groupFutures = requestGroupOffsets(groups);
+        Map<String, KafkaFuture<TopicDescription>> describeFutures = requestTopics(namedTopics, now);
+        groupFutures.forEach((group, future) -> {
+            try {
+                snap.groupOffsets.put(group, future.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            } catch (Exception e) {
+                snap.groupErrors.put(group, KafkaErrors.classify(e));
+            }
+        });
+        collectTopics(describeFutures, snap, now);
+
+        // Triggers without a topic follow every topic their group has committed offsets for.
+        Set<String> followedTopics = new LinkedHashSet<>();
+        for (Due d : due) {
+            if (!d.settings().hasTopic()) {
+                followedTopics.addAll(topicsOf(d.settings(), snap.groupOffsets.getOrDefault(d.settings().consumerGroup(), Map.of())));
+            }
+        }
+        collectTopics(requestTopics(followedTopics, now), snap, now);
+
+        Map<TopicPartition, OffsetSpec> wanted = new HashMap<>();
+        for (Due d : due) {
+            KafkaTriggerSettings s = d.settings();
+            if (snap.groupErrors.containsKey(s.consumerGroup())) {
+                continue;
+            }
+            for (String topic : topicsOf(s, snap.groupOffsets.getOrDefault(s.consumerGroup(), Map.of()))) {
+                TopicMeta meta = topics.get(topic);
+                if (meta == null || snap.topicErrors.containsKey(topic)) {
+                    continue;
+                }
+                for (int partition : meta.partitions()) {
+                    if (s.considersPartition(partition)) {
+                        wanted.put(new TopicPartition(topic, partition), OffsetSpec.latest());
+                    }
+                }
+            }
+        }
+        if (!wanted.isEmpty()) {
+            ListOffsetsResult result = admin.listOffsets(wanted);
+            for (TopicPartition tp : wanted.keySet()) {
+                try {
+                    snap.latest.put(tp, result.partitionResult(tp).get(timeout.toMillis(), TimeUnit.MILLISECONDS).offset());
+                } catch (Exception e) {
+                    TriggerError error = KafkaErrors.classify(e);
+                    snap.latestErrors.put(tp, error);
+                    if (KafkaErrors.unwrap(e) instanceof UnknownTopicOrPartitionException) {
+                        snap.staleTopics.add(tp.topic());
+                    }
+                }
+            }
+        }
+        return snap;
+    }
+
+    private Map<String, KafkaFuture<Map<TopicPartition, OffsetAndMetadata>>> requestGroupOffsets(Set<String> groups) {
+        Map<String, KafkaFuture<Map<TopicPartition, OffsetAndMetadata>>> futures = new HashMap<>();
+        List<String> all = new ArrayList<>(groups);
+        for (int from = 0; from < all.size(); from += groupBatchSize) {
+            Map<String, ListConsumerGroupOffsetsSpec> batch = new HashMap<>();
+            for (String group : all.subList(from, Math.min(all.size(), from + groupBatchSize))) {
+                batch.put(group, new ListConsumerGroupOffsetsSpec());
+            }
+            var result = admin.listConsumerGroupOffsets(batch);
+            batch.keySet().forEach(group -> futures.put(group, result.partitionsToOffsetAndMetadata(group)));
+        }
+        return futures;
+    }
+
+    /** Asks only for topics whose cached partition list is missing or older than the TTL. */
+    private Map<String, KafkaFuture<TopicDescription>> requestTopics(Set<String> names, Instant now) {
+        Set<String> stale = new LinkedHashSet<>();
+        for (String name : names) {
+            TopicMeta meta = topics.get(name);
+            if (meta == null || meta.fetchedAt().plus(topicMetadataTtl).isBefore(now)) {
+                stale.add(name);
+            }
+        }
+        return stale.isEmpty() ? Map.of() : admin.describeTopics(stale).topicNameValues();
+    }
+
+    private void collectTopics(Map<String, KafkaFuture<TopicDescription>> futures, Snapshot snap, Instant now) {
+        futures.forEach((name, future) -> {
+            try {
+                TopicDescription description = future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                List<Integer> partitions = description.partitions().stream().map(p -> p.partition()).sorted().toList();
+                topics.put(name, new TopicMeta(partitions, now));
+            } catch (Exception e) {
+                topics.remove(name);
+                TriggerError error = KafkaErrors.classify(e);
+                if (error.kind() == TriggerError.Kind.TOPIC_MISSING) {
+                    error = new TriggerError(TriggerError.Kind.TOPIC_MISSING, "topic " + name + " does not exist");
+                }
+                snap.topicErrors.put(name, error);
+            }
+        });
+    }
+
+    private static Set<String> topicsOf(KafkaTriggerSettings s, Map<TopicPartition, OffsetAndMetadata> committed) {
+        if (s.hasTopic()) {
+            return Set.of(s.topic());
+        }
+        Set<String> names = new java.util.TreeSet<>();
+        committed.keySet().forEach(tp -> names.add(tp.topic()));
+        return names;
+    }
+
+    /** The client's own count of requests sent, across all brokers. */
+    static long requestCount(Admin admin) {
+        double total = 0;
+        for (Map.Entry<MetricName, ? extends Metric> e : admin.metrics().entrySet()) {
+            MetricName name = e.getKey();
+            if (name.name().equals("request-total") && name.group().equals("admin-client-metrics")) {
+                total += ((Number) e.getValue().metricValue()).doubleValue();
+            }
+        }
+        return (long) total;
+    }
+
+    private void closeAdmin() {
+        if (admin != null) {
+            Admin closing = admin;
+            admin = null;
+            closing.close(Duration.ZERO);
+        }
+    }
+
+    @Override
+    public void close() {
+        closeAdmin();
+    }
+}

@@ -1,0 +1,45 @@
+package dev.lagscaler.lag.kafka;
+
+import dev.lagscaler.lag.TriggerError;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.DisconnectException;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.InvalidGroupIdException;
+import org.apache.kafka.common.errors.NetworkException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+/** Sorts kafka-clients exceptions into the engine's typed errors. */
+final class KafkaErrors {
+    private KafkaErrors() {
+    }
+
+    static TriggerError classify(Throwable failure) {
+        Throwable e = unwrap(failure);
+        TriggerError.Kind kind;
+        if (e instanceof AuthenticationException || e instanceof AuthorizationException) {
+            kind = TriggerError.Kind.AUTH_FAILED;
+        } else if (e instanceof TimeoutException || e instanceof java.util.concurrent.TimeoutException
+                || e instanceof DisconnectException || e instanceof NetworkException) {
+            kind = TriggerError.Kind.BROKER_UNREACHABLE;
+        } else if (e instanceof UnknownTopicOrPartitionException) {
+            kind = TriggerError.Kind.TOPIC_MISSING;
+        } else if (e instanceof GroupIdNotFoundException || e instanceof InvalidGroupIdException) {
+            kind = TriggerError.Kind.GROUP_UNKNOWN;
+        } else {
+            kind = TriggerError.Kind.OTHER;
+        }
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return new TriggerError(kind, message);
+    }
+
+    static Throwable unwrap(Throwable e) {
+        while ((e instanceof ExecutionException || e instanceof CompletionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+}

@@ -1,0 +1,286 @@
+package dev.lagscaler.lag.kafka;
+
+import dev.lagscaler.lag.PersistentLagMemory;
+import dev.lagscaler.lag.PollStats;
+import dev.lagscaler.lag.TriggerError;
+import dev.lagscaler.lag.TriggerKey;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.Defaults;
+import dev.lagscaler.auth.KafkaClientConfig;
+import dev.lagscaler.trigger.ClusterConnection;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.kafka.clients.admin.Admin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Measures the lag of every registered trigger. Triggers with the same connection settings share one Admin client
+ * and one batched poll; each trigger is polled at its own interval, and triggers due close together are coalesced
+ * into the same poll. Results go to each trigger's listener; a failure of one trigger never reaches another.
+ */
+public final class LagEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LagEngine.class);
+
+    /** Engine settings. {@code groupBatchSize} bounds the groups of one listConsumerGroupOffsets call. */
+    public record Options(Function<ClusterConnection, Admin> adminFactory, int groupBatchSize,
+                          Duration topicMetadataTtl, Duration kafkaTimeout, int threads, Clock clock) {
+        public static Options defaults() {
+            AtomicInteger ids = new AtomicInteger();
+            return new Options(c -> Admin.create(KafkaClientConfig.admin(c, "lagscaler-" + ids.incrementAndGet())),
+                    1000, Duration.ofSeconds(30), Defaults.KAFKA_API_TIMEOUT, 2, Clock.systemUTC());
+        }
+
+        public Options withKafkaTimeout(Duration t) {
+            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, t, threads, clock);
+        }
+    }
+
+    private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(50);
+
+    private final Options options;
+    private final ScheduledExecutorService scheduler;
+    private final Map<ClusterConnection, Cluster> clusters = new ConcurrentHashMap<>();
+    private final List<Consumer<PollStats>> pollListeners = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
+
+    public LagEngine(Options options) {
+        this.options = options;
+        AtomicInteger n = new AtomicInteger();
+        this.scheduler = Executors.newScheduledThreadPool(options.threads(), r -> {
+            Thread t = new Thread(r, "lag-engine-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts polling a trigger every {@code interval}; the first poll is due at once. */
+    public Registration register(TriggerKey key, KafkaTriggerSettings settings, Duration interval,
+                                 Consumer<TriggerResult> listener) {
+        Cluster cluster = clusters.computeIfAbsent(settings.connection(), Cluster::new);
+        Registration registration = new Registration(cluster, key, settings, interval, listener);
+        cluster.add(registration);
+        return registration;
+    }
+
+    /** Polls every trigger of a cluster now, on the caller's thread (for the CLI and tests). */
+    public Optional<PollStats> pollNow(ClusterConnection connection) {
+        Cluster cluster = clusters.get(connection);
+        return cluster == null ? Optional.empty() : Optional.of(cluster.poll(true));
+    }
+
+    public void addPollListener(Consumer<PollStats> listener) {
+        pollListeners.add(listener);
+    }
+
+    /** How many Admin clients (Kafka clusters with registered triggers) the engine holds. */
+    public int clusterCount() {
+        return clusters.size();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        scheduler.shutdownNow();
+        clusters.values().forEach(Cluster::close);
+        clusters.clear();
+    }
+
+    /** A registered trigger. Its interval may change (fast polling while its target is at zero). */
+    public final class Registration implements AutoCloseable {
+        private final Cluster cluster;
+        private final TriggerKey key;
+        private final KafkaTriggerSettings settings;
+        private final Consumer<TriggerResult> listener;
+        private volatile Duration interval;
+        private volatile TriggerResult latest;
+        private PersistentLagMemory memory = PersistentLagMemory.EMPTY;
+        private Instant nextDue = Instant.MIN;
+        private Instant lastPolled = Instant.MIN;
+
+        private Registration(Cluster cluster, TriggerKey key, KafkaTriggerSettings settings, Duration interval,
+                             Consumer<TriggerResult> listener) {
+            this.cluster = cluster;
+            this.key = key;
+            this.settings = settings;
+            this.interval = interval;
+            this.listener = listener;
+        }
+
+        public TriggerKey key() {
+            return key;
+        }
+
+        public KafkaTriggerSettings settings() {
+            return settings;
+        }
+
+        /** The latest result, or null before the first poll. */
+        public TriggerResult latest() {
+            return latest;
+        }
+
+        /** Changes the interval; a shorter one takes effect at once rather than after the current wait. */
+        public void setInterval(Duration newInterval) {
+            if (newInterval.equals(interval)) {
+                return;
+            }
+            interval = newInterval;
+            cluster.reschedule(this);
+        }
+
+        @Override
+        public void close() {
+            cluster.remove(this);
+        }
+    }
+
+    /** The triggers of one Kafka cluster, their schedule and their shared poller. */
+    private final class Cluster {
+        private final ClusterConnection connection;
+        private final ClusterPoller poller;
+        private final List<Registration> registrations = new ArrayList<>();
+        private ScheduledFuture<?> wakeUp;
+        private Instant wakeAt = Instant.MAX;
+
+        Cluster(ClusterConnection connection) {
+            this.connection = connection;
+            this.poller = new ClusterPoller(connection, options.adminFactory(), options.groupBatchSize(),
+                    options.topicMetadataTtl(), options.kafkaTimeout());
+        }
+
+        synchronized void add(Registration r) {
+            registrations.add(r);
+            // A short delay lets a burst of registrations (operator start) share the first poll.
+            scheduleAt(options.clock().instant().plus(FIRST_POLL_DELAY));
+        }
+
+        synchronized void remove(Registration r) {
+            registrations.remove(r);
+            if (registrations.isEmpty()) {
+                clusters.remove(connection, this);
+                if (wakeUp != null) {
+                    wakeUp.cancel(false);
+                }
+                poller.close();
+            }
+        }
+
+        synchronized void reschedule(Registration r) {
+            Instant due = r.lastPolled.equals(Instant.MIN) ? Instant.MIN : r.lastPolled.plus(r.interval);
+            if (due.isBefore(r.nextDue)) {
+                r.nextDue = due;
+            }
+            scheduleAt(r.nextDue);
+        }
+
+        /** Polls the due triggers (all of them when {@code everything}) in one batch and delivers the results. */
+        synchronized PollStats poll(boolean everything) {
+            Instant now = options.clock().instant();
+            List<Registration> due = new ArrayList<>();
+            for (Registration r : registrations) {
+                // Coalescing: a trigger due within a tenth of its interval (at most 1 s) joins this poll.
+                Duration slack = r.interval.dividedBy(10);
+                if (slack.compareTo(Duration.ofSeconds(1)) > 0) {
+                    slack = Duration.ofSeconds(1);
+                }
+                if (everything || !r.nextDue.isAfter(now.plus(slack))) {
+                    due.add(r);
+                }
+            }
+            List<ClusterPoller.Due> batch = new ArrayList<>(due.size());
+            due.forEach(r -> batch.add(new ClusterPoller.Due(r.key, r.settings, r.memory)));
+            ClusterPoller.Outcome outcome;
+            try {
+                outcome = poller.poll(batch, now);
+            } catch (RuntimeException e) {
+                TriggerError error = KafkaErrors.classify(e);
+                List<TriggerResult> failed = new ArrayList<>();
+                due.forEach(r -> failed.add(new TriggerResult.Failed(r.key, now, error)));
+                outcome = new ClusterPoller.Outcome(failed, new PollStats(connection.label(), now, due.size(), 0, 0, 0,
+                        Duration.ZERO, true));
+                LOG.warn("event=poll_failed cluster={} error=\"{}\"", connection.label(), error);
+            }
+            for (int i = 0; i < due.size(); i++) {
+                Registration r = due.get(i);
+                TriggerResult result = outcome.results().get(i);
+                if (result instanceof TriggerResult.Measured m) {
+                    r.memory = m.lag().next();
+                }
+                r.latest = result;
+                r.lastPolled = now;
+                r.nextDue = now.plus(r.interval);
+                deliver(r, result);
+            }
+            PollStats stats = outcome.stats();
+            LOG.debug("event=poll cluster={} triggers={} groups={} partitions={} requests={} duration_ms={}",
+                    stats.cluster(), stats.triggers(), stats.groups(), stats.partitions(), stats.kafkaRequests(),
+                    stats.duration().toMillis());
+            pollListeners.forEach(l -> l.accept(stats));
+            return stats;
+        }
+
+        private void deliver(Registration r, TriggerResult result) {
+            try {
+                r.listener.accept(result);
+            } catch (RuntimeException e) {
+                LOG.error("event=listener_failed trigger={} error=\"{}\"", r.key, e.toString());
+            }
+        }
+
+        private void scheduleAt(Instant at) {
+            if (closed || (wakeUp != null && !wakeUp.isDone() && !at.isBefore(wakeAt))) {
+                return;
+            }
+            if (wakeUp != null) {
+                wakeUp.cancel(false);
+            }
+            wakeAt = at;
+            long delay = at.equals(Instant.MIN) ? 0
+                    : Math.max(0, Duration.between(options.clock().instant(), at).toMillis());
+            wakeUp = scheduler.schedule(this::tick, delay, TimeUnit.MILLISECONDS);
+        }
+
+        private void tick() {
+            synchronized (this) {
+                wakeUp = null;
+                wakeAt = Instant.MAX;
+                if (registrations.isEmpty() || closed) {
+                    return;
+                }
+                poll(false);
+                Instant next = Instant.MAX;
+                for (Registration r : registrations) {
+                    if (r.nextDue.isBefore(next)) {
+                        next = r.nextDue;
+                    }
+                }
+                if (!next.equals(Instant.MAX)) {
+                    scheduleAt(next);
+                }
+            }
+        }
+
+        synchronized void close() {
+            if (wakeUp != null) {
+                wakeUp.cancel(false);
+            }
+            poller.close();
+        }
+    }
+}

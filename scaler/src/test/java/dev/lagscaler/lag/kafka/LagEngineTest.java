@@ -1,0 +1,194 @@
+package dev.lagscaler.lag.kafka;
+
+import dev.lagscaler.lag.LagResult;
+import dev.lagscaler.lag.PollStats;
+import dev.lagscaler.lag.TriggerError;
+import dev.lagscaler.lag.TriggerKey;
+import dev.lagscaler.lag.TriggerResult;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.KafkaCluster;
+import dev.lagscaler.testing.KafkaTestData;
+import dev.lagscaler.testing.WithKafka;
+import dev.lagscaler.trigger.KafkaTriggerParser;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
+import dev.lagscaler.trigger.TriggerInput;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The lag engine against a real KRaft broker: real records, real commits, real deletions. */
+@WithKafka
+class LagEngineTest {
+    private final KafkaCluster kafka;
+    private LagEngine engine;
+    private final Map<TriggerKey, TriggerResult> results = new ConcurrentHashMap<>();
+
+    LagEngineTest(KafkaCluster kafka) {
+        this.kafka = kafka;
+    }
+
+    @BeforeEach
+    void startEngine() {
+        engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(5)));
+    }
+
+    @AfterEach
+    void stopEngine() {
+        engine.close();
+    }
+
+    private KafkaTriggerSettings trigger(String... keyValues) throws Exception {
+        Map<String, String> m = new HashMap<>(Map.of("bootstrapServers", kafka.bootstrapServers()));
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put(keyValues[i], keyValues[i + 1]);
+        }
+        return KafkaTriggerParser.parse(TriggerInput.ofMetadata(m));
+    }
+
+    /** Registers with a long interval so only {@link LagEngine#pollNow} polls (after the first, immediate one). */
+    private LagEngine.Registration register(String name, KafkaTriggerSettings settings) {
+        TriggerKey key = new TriggerKey("test", name, 0);
+        return engine.register(key, settings, Duration.ofHours(1), r -> results.put(r.key(), r));
+    }
+
+    private TriggerResult pollFresh(LagEngine.Registration registration) {
+        engine.pollNow(registration.settings().connection());
+        return results.get(registration.key());
+    }
+
+    @Test
+    void measuresPerPartitionLagFromRealCommits() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "orders", 3);
+        KafkaTestData.produce(kafka.bootstrapServers(), "orders", 0, 100);
+        KafkaTestData.produce(kafka.bootstrapServers(), "orders", 1, 40);
+        KafkaTestData.produce(kafka.bootstrapServers(), "orders", 2, 5);
+        KafkaTestData.commit(kafka.bootstrapServers(), "orders-app", Map.of(
+                new TopicPartition("orders", 0), 70L, new TopicPartition("orders", 1), 40L, new TopicPartition("orders", 2), 0L));
+
+        var reg = register("orders", trigger("consumerGroup", "orders-app", "topic", "orders", "lagThreshold", "5"));
+        LagResult lag = assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg)).lag();
+        assertEquals(35, lag.rawTotalLag());
+        assertEquals(15, lag.metricValue(), "35 / 5 = 7 > 3 partitions: capped at 3 x 5");
+        assertTrue(lag.active());
+        Map<Integer, Long> perPartition = new HashMap<>();
+        lag.partitions().forEach(p -> perPartition.put(p.offsets().partition(), p.lag()));
+        assertEquals(Map.of(0, 30L, 1, 0L, 2, 5L), perPartition);
+
+        KafkaTestData.commit(kafka.bootstrapServers(), "orders-app", Map.of(
+                new TopicPartition("orders", 0), 100L, new TopicPartition("orders", 2), 5L));
+        LagResult drained = assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg)).lag();
+        assertEquals(0, drained.metricValue());
+        assertTrue(!drained.active());
+    }
+
+    @Test
+    void groupWithoutCommitsFollowsTheResetPolicy() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "fresh", 2);
+        KafkaTestData.produce(kafka.bootstrapServers(), "fresh", 0, 12);
+        KafkaTestData.produce(kafka.bootstrapServers(), "fresh", 1, 3);
+        var latest = register("latest", trigger("consumerGroup", "nobody", "topic", "fresh", "lagThreshold", "100"));
+        var earliest = register("earliest", trigger("consumerGroup", "nobody", "topic", "fresh", "lagThreshold", "100",
+                "offsetResetPolicy", "earliest"));
+        engine.pollNow(latest.settings().connection());
+        assertEquals(2, ((TriggerResult.Measured) results.get(latest.key())).lag().metricValue(), "1 per partition");
+        assertEquals(15, ((TriggerResult.Measured) results.get(earliest.key())).lag().metricValue(), "log-end offsets");
+    }
+
+    @Test
+    void triggerWithoutTopicFollowsEveryCommittedTopic() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "multi-a", 1);
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "multi-b", 2);
+        KafkaTestData.produce(kafka.bootstrapServers(), "multi-a", 0, 10);
+        KafkaTestData.produce(kafka.bootstrapServers(), "multi-b", 1, 20);
+        KafkaTestData.commit(kafka.bootstrapServers(), "multi-app", Map.of(
+                new TopicPartition("multi-a", 0), 4L, new TopicPartition("multi-b", 1), 18L));
+        var reg = register("multi", trigger("consumerGroup", "multi-app", "lagThreshold", "100"));
+        LagResult lag = assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg)).lag();
+        // multi-b partition 0 has no commit: lag 1 under the latest policy.
+        assertEquals(6 + 2 + 1, lag.metricValue());
+        assertEquals(3, lag.partitionCount());
+    }
+
+    @Test
+    void deletedTopicIsATypedErrorForItsTriggerOnly() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "doomed", 1);
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "kept", 1);
+        var doomed = register("doomed", trigger("consumerGroup", "g-doomed", "topic", "doomed"));
+        var kept = register("kept", trigger("consumerGroup", "g-kept", "topic", "kept"));
+        assertInstanceOf(TriggerResult.Measured.class, pollFresh(doomed));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.deleteTopics(List.of("doomed")).all().get(30, TimeUnit.SECONDS);
+        }
+        ChildProcess.await("the deleted topic to be reported missing", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> pollFresh(doomed) instanceof TriggerResult.Failed f && f.error().kind() == TriggerError.Kind.TOPIC_MISSING);
+        assertInstanceOf(TriggerResult.Measured.class, results.get(kept.key()), "the other trigger is unaffected");
+        var missing = register("never", trigger("consumerGroup", "g-never", "topic", "never-created"));
+        TriggerResult.Failed failed = assertInstanceOf(TriggerResult.Failed.class, pollFresh(missing));
+        assertEquals(TriggerError.Kind.TOPIC_MISSING, failed.error().kind());
+        assertTrue(failed.error().message().contains("never-created"), failed.error().message());
+    }
+
+    @Test
+    void unreachableBrokerIsATypedErrorAndOtherClustersStillWork() throws Exception {
+        int closedPort = ChildProcess.freePort();
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "healthy", 1);
+        Map<String, String> m = Map.of("bootstrapServers", "127.0.0.1:" + closedPort, "consumerGroup", "g", "topic", "t");
+        var dead = register("dead", KafkaTriggerParser.parse(TriggerInput.ofMetadata(m)));
+        var alive = register("alive", trigger("consumerGroup", "g-alive", "topic", "healthy"));
+        assertEquals(2, engine.clusterCount(), "one shared client per cluster");
+        TriggerResult.Failed failed = assertInstanceOf(TriggerResult.Failed.class, pollFresh(dead));
+        assertEquals(TriggerError.Kind.BROKER_UNREACHABLE, failed.error().kind());
+        assertInstanceOf(TriggerResult.Measured.class, pollFresh(alive));
+    }
+
+    @Test
+    void fiftyGroupsShareOneClientAndABoundedNumberOfRequests() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "shared", 4);
+        List<LagEngine.Registration> regs = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            KafkaTestData.produce(kafka.bootstrapServers(), "shared", i % 4, 1);
+        }
+        Map<TopicPartition, Long> commit = Map.of(new TopicPartition("shared", 0), 1L);
+        for (int i = 0; i < 50; i++) {
+            KafkaTestData.commit(kafka.bootstrapServers(), "group-" + i, commit);
+            regs.add(register("so-" + i, trigger("consumerGroup", "group-" + i, "topic", "shared")));
+        }
+        assertEquals(1, engine.clusterCount());
+        engine.pollNow(regs.get(0).settings().connection()); // warms the topic cache and coordinator lookups
+        PollStats stats = engine.pollNow(regs.get(0).settings().connection()).orElseThrow();
+        assertEquals(50, stats.triggers());
+        assertEquals(50, stats.groups());
+        // One broker: FindCoordinator + OffsetFetch (batched) + ListOffsets, plus at most a metadata refresh.
+        assertTrue(stats.kafkaRequests() <= 2 * kafka.brokerCount() + 1 + 2,
+                "requests per poll: " + stats.kafkaRequests());
+        assertTrue(stats.kafkaRequests() >= 2, "the counter counts: " + stats.kafkaRequests());
+        for (var reg : regs) {
+            assertInstanceOf(TriggerResult.Measured.class, results.get(reg.key()));
+        }
+    }
+
+    @Test
+    void shorterIntervalTakesEffectAtOnce() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "fast", 1);
+        List<TriggerResult> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var reg = engine.register(new TriggerKey("test", "fast", 0), trigger("consumerGroup", "g-fast", "topic", "fast"),
+                Duration.ofHours(1), seen::add);
+        ChildProcess.await("first poll", Duration.ofSeconds(20), Duration.ofMillis(50), () -> seen.size() >= 1);
+        reg.setInterval(Duration.ofMillis(200));
+        ChildProcess.await("fast polls", Duration.ofSeconds(20), Duration.ofMillis(50), () -> seen.size() >= 4);
+    }
+}
