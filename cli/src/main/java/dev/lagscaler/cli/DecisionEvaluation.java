@@ -4,29 +4,45 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.lagscaler.Defaults;
 import dev.lagscaler.lag.LagResult;
+import dev.lagscaler.lag.PersistentLagMemory;
+import dev.lagscaler.lag.TriggerError;
+import dev.lagscaler.lag.TriggerKey;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.plan.Plan;
+import dev.lagscaler.plan.PlanInput;
+import dev.lagscaler.plan.ReconcilePlanner;
+import dev.lagscaler.plan.ResolvedTrigger;
+import dev.lagscaler.plan.TriggerHealth;
+import dev.lagscaler.plan.TriggerType;
+import dev.lagscaler.plan.Triggers;
 import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.Decision;
 import dev.lagscaler.scaling.ScaledObjectInvalid;
 import dev.lagscaler.scaling.ScaledObjectParser;
 import dev.lagscaler.scaling.ScaledObjectSpec;
-import dev.lagscaler.scaling.ScalingInput;
 import dev.lagscaler.scaling.ScalingPolicy;
-import dev.lagscaler.scaling.TriggerOutcome;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
 import dev.lagscaler.trigger.TriggerParseException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The decision half of {@code lagscaler evaluate}: the controller's own {@link ScalingPolicy} on a ScaledObject and a
- * state given as JSON. The evaluated trigger is the one at triggerIndex; with {@code state.triggerErrors} above 0 it
+ * The decision half of {@code lagscaler evaluate}: the operator's own planning step ({@link ReconcilePlanner}) on a
+ * ScaledObject and a state given as JSON. The evaluated trigger is the one at triggerIndex; with {@code state.triggerErrors} above 0 it
  * counts as failing that many polls in a row. Other kafka triggers of the object count as measured and inactive.
  */
 final class DecisionEvaluation {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** Another kafka trigger of the object: counted as measured, zero and inactive. */
+    private static final LagResult UNMEASURED = new LagResult(0, 0, 0, 0, 0, -1, false, -1, false, List.of(),
+            PersistentLagMemory.EMPTY);
 
     private DecisionEvaluation() {
     }
@@ -46,7 +62,13 @@ final class DecisionEvaluation {
         }
     }
 
-    static ObjectNode decide(ScaledObjectSpec spec, int index, LagResult lag, JsonNode state) throws TriggerParseException {
+    /**
+     * The operator's own planning step on the object: the evaluated trigger (at {@code index}, with {@code settings})
+     * measured as {@code lag}, or failing {@code state.triggerErrors} polls in a row; other kafka triggers measured and
+     * inactive; every trigger validated by the same trigger types as in the operator.
+     */
+    static ObjectNode decide(ScaledObjectSpec spec, int index, KafkaTriggerSettings settings, LagResult lag, JsonNode state,
+                             Map<String, String> authParams, Map<String, String> env) throws TriggerParseException {
         if (!state.isMissingNode() && !state.isNull() && !state.isObject()) {
             throw new TriggerParseException("state must be an object");
         }
@@ -54,24 +76,33 @@ final class DecisionEvaluation {
         if (!current.isMissingNode() && (!current.canConvertToInt() || current.asInt() < 0)) {
             throw new TriggerParseException("state.currentReplicas must be a whole number of zero or more");
         }
+        if (index >= spec.triggers().size()) {
+            throw new TriggerParseException("triggerIndex " + index + " is beyond the ScaledObject's "
+                    + spec.triggers().size() + " triggers");
+        }
         int errors = state.path("triggerErrors").asInt(0);
         Instant now = instant(state, "now", Instant.now());
         Instant lastActive = instant(state, "lastActiveTime", null);
-        List<TriggerOutcome> outcomes = new ArrayList<>();
-        for (int i = 0; i < spec.triggers().size(); i++) {
-            ScaledObjectSpec.TriggerSpec t = spec.triggers().get(i);
-            if (i == index) {
-                outcomes.add(errors > 0 ? TriggerOutcome.failed(i, errors, "the trigger failed " + errors + " polls in a row")
-                        : TriggerOutcome.measured(i, lag.metricValue(), lag.active()));
-            } else if (t.isResource()) {
-                outcomes.add(new TriggerOutcome(i, t.type(), TriggerOutcome.State.RESOURCE, false, 0, 0, null));
-            } else if (t.type().equals("kafka")) {
-                outcomes.add(TriggerOutcome.measured(i, 0, false));
-            } else {
-                outcomes.add(new TriggerOutcome(i, t.type(), TriggerOutcome.State.UNSUPPORTED, false, 0, 0, null));
+        List<ResolvedTrigger> triggers = new ArrayList<>(Triggers.resolveAll(spec, TriggerType.Context.of(authParams, env)));
+        triggers.set(index, new ResolvedTrigger.Kafka(index, settings));
+        Map<Integer, TriggerHealth> health = new HashMap<>();
+        for (ResolvedTrigger t : triggers) {
+            TriggerKey key = new TriggerKey(spec.namespace(), spec.name(), t.index());
+            if (t.index() == index && errors > 0) {
+                health.put(index, new TriggerHealth(new TriggerResult.Failed(key, now, new TriggerError(
+                        TriggerError.Kind.OTHER, "the trigger failed " + errors + " polls in a row")), errors));
+            } else if (t instanceof ResolvedTrigger.Kafka) {
+                health.put(t.index(), new TriggerHealth(new TriggerResult.Measured(key, now, t.index() == index ? lag
+                        : UNMEASURED), 0));
             }
         }
-        Decision d = ScalingPolicy.decide(new ScalingInput(spec, outcomes, current.asInt(0), lastActive, now));
+        ObjectNode status = JSON.createObjectNode();
+        if (lastActive != null) {
+            status.put("lastActiveTime", lastActive.toString());
+        }
+        Plan plan = ReconcilePlanner.plan(new PlanInput(spec, "evaluate", status, current.asInt(0), null, triggers, health,
+                Defaults.FAST_ACTIVATION_INTERVAL, now));
+        Decision d = plan.decision();
         ObjectNode out = JSON.createObjectNode();
         out.put("replicas", d.replicas());
         out.put("scaleWrite", d.scaleWrite());

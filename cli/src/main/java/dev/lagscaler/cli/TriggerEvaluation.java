@@ -59,7 +59,8 @@ final class TriggerEvaluation {
             target.put("value", settings.lagThreshold());
             out.put("activationTarget", settings.activationLagThreshold());
             if (scaledObject != null) {
-                out.set("decision", DecisionEvaluation.decide(scaledObject, index, lag, doc.path("state")));
+                out.set("decision", DecisionEvaluation.decide(scaledObject, index, settings, lag, doc.path("state"),
+                        input.authParams(), input.resolvedEnv()));
             }
             return out;
         } catch (TriggerParseException e) {

@@ -14,10 +14,11 @@ import org.junit.jupiter.api.Test;
  * test kit. Runs here, in the CLI module, because only its test class path holds every module's main classes.
  */
 class ArchitectureTest {
-    /** Trigger parsing, lag arithmetic and the scaling decision: pure functions over values. */
-    private static final String[] CORE = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag"};
+    /** Trigger parsing, lag arithmetic, the scaling decision and the reconcile plan: pure functions over values. */
+    private static final String[] CORE = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag",
+            "dev.lagscaler.plan.."};
     private static final String[] OPERATOR = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag..",
-            "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics.."};
+            "dev.lagscaler.plan..", "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics.."};
     private static final String[] PRODUCT = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag..",
             "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics..", "dev.lagscaler.adapter..",
             "dev.lagscaler.feed..", "dev.lagscaler.tls.."};

@@ -62,6 +62,16 @@ class ExternalMetricsEndToEndTest {
                      new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()))) {
             operator.start();
             plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
+            try {
+                scaleThroughTheHpa(kafka, plane, ns, topic);
+            } finally {
+                plane.unregisterExternalMetrics();
+            }
+        }
+    }
+
+    private void scaleThroughTheHpa(EmbeddedKafka kafka, LocalControlPlane plane, String ns, String topic) throws Exception {
+        {
 
             apply(plane, ns, """
                     apiVersion: keda.sh/v1alpha1

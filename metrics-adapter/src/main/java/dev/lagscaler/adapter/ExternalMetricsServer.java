@@ -64,8 +64,8 @@ public final class ExternalMetricsServer implements AutoCloseable {
         for (int i = 1; i < Runtime.getRuntime().availableProcessors(); i++) {
             s.extraServers.add(listenOnNewContext(vertx, http, s).await());
         }
-        LOG.info("event=adapter_started address={}:{} front_proxy_names={}", options.host(), s.server.actualPort(),
-                frontProxy.allowedNames());
+        LOG.atInfo().addKeyValue("address", options.host() + ":" + s.server.actualPort())
+                .addKeyValue("front_proxy_names", frontProxy.allowedNames()).log("adapter started");
         return s;
     }
 
@@ -134,7 +134,8 @@ public final class ExternalMetricsServer implements AutoCloseable {
                     + (target == null ? "path " + path : metric + " in namespace " + namespace)));
         }).onComplete((response, failure) -> {
             if (failure != null) {
-                LOG.warn("event=request_failed path={} error=\"{}\"", path, String.valueOf(failure.getMessage()).replace('"', '\''));
+                LOG.atWarn().addKeyValue("path", path).addKeyValue("error", String.valueOf(failure.getMessage()))
+                        .log("authentication or authorization check failed");
                 respond(request, ExternalMetricsApi.status(503, "ServiceUnavailable", "authentication or authorization"
                         + " could not be checked with the apiserver"));
             } else {

@@ -61,7 +61,7 @@ public final class FeedSubscriber implements AutoCloseable {
                     retry("stream ended");
                 }
             });
-            LOG.info("event=feed_connected subscriber={}", name);
+            LOG.atInfo().addKeyValue("subscriber", name).log("feed connected");
         });
     }
 
@@ -69,7 +69,7 @@ public final class FeedSubscriber implements AutoCloseable {
         if (closed) {
             return;
         }
-        LOG.warn("event=feed_reconnect reason=\"{}\" backoff_ms={}", why, backoffMs);
+        LOG.atWarn().addKeyValue("reason", why).addKeyValue("backoff_ms", backoffMs).log("feed reconnecting");
         vertx.setTimer(backoffMs, id -> connect());
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
     }

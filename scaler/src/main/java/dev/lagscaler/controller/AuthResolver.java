@@ -73,13 +73,16 @@ final class AuthResolver {
         return params;
     }
 
-    /** The environment of the target's container (envSourceContainerName, else the first), as KEDA resolves it. */
-    Map<String, String> containerEnv(String namespace, JsonNode target, String containerName) throws TriggerParseException {
+    /**
+     * The environment of the target's container (envSourceContainerName, else the first), as KEDA resolves it,
+     * from the target's pod template (null for kinds without one).
+     */
+    Map<String, String> containerEnv(String namespace, JsonNode podTemplate, String containerName) throws TriggerParseException {
         Map<String, String> env = new HashMap<>();
-        if (target == null) {
+        if (podTemplate == null) {
             return env;
         }
-        JsonNode containers = target.path("spec").path("template").path("spec").path("containers");
+        JsonNode containers = podTemplate.path("spec").path("containers");
         JsonNode container = null;
         for (JsonNode c : containers) {
             if (container == null || c.path("name").asText().equals(containerName)) {

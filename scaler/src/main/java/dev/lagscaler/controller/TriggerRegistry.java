@@ -3,7 +3,7 @@ package dev.lagscaler.controller;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
-import dev.lagscaler.scaling.TriggerOutcome;
+import dev.lagscaler.plan.TriggerHealth;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
 import java.time.Duration;
 import java.util.HashMap;
@@ -72,26 +72,22 @@ final class TriggerRegistry implements AutoCloseable {
         if (entry == null) {
             return;
         }
-        entry.consecutiveFailures = result instanceof TriggerResult.Failed ? entry.consecutiveFailures + 1 : 0;
-        entry.latest = result;
+        synchronized (entry) {
+            entry.consecutiveFailures = result instanceof TriggerResult.Failed ? entry.consecutiveFailures + 1 : 0;
+            entry.latest = result;
+        }
         wake.accept(objectKey);
     }
 
-    /** The trigger's contribution to a decision; PENDING before its first poll. */
-    TriggerOutcome outcome(String objectKey, int index) {
-        Entry entry = byObject.getOrDefault(objectKey, Map.of()).get(index);
-        TriggerResult latest = entry == null ? null : entry.latest;
-        if (latest == null) {
-            return new TriggerOutcome(index, "kafka", TriggerOutcome.State.PENDING, false, 0, 0, null);
-        }
-        if (latest instanceof TriggerResult.Measured m) {
-            return TriggerOutcome.measured(index, m.lag().metricValue(), m.lag().active());
-        }
-        return TriggerOutcome.failed(index, entry.consecutiveFailures, ((TriggerResult.Failed) latest).error().toString());
-    }
-
-    Map<Integer, Entry> entries(String objectKey) {
-        return byObject.getOrDefault(objectKey, Map.of());
+    /** The latest result and failure count of each of the object's triggers, copied once for one reconcile pass. */
+    Map<Integer, TriggerHealth> snapshot(String objectKey) {
+        Map<Integer, TriggerHealth> health = new HashMap<>();
+        byObject.getOrDefault(objectKey, Map.of()).forEach((index, entry) -> {
+            synchronized (entry) {
+                health.put(index, new TriggerHealth(entry.latest, entry.consecutiveFailures));
+            }
+        });
+        return health;
     }
 
     synchronized void remove(String objectKey) {

@@ -48,7 +48,7 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
         });
         feed.server = feed.vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
                 .requestHandler(grpc).listen().await();
-        LOG.info("event=metrics_feed_started address={}:{}", host, feed.server.actualPort());
+        LOG.atInfo().addKeyValue("address", host + ":" + feed.server.actualPort()).log("metrics feed started");
         return feed;
     }
 
@@ -62,7 +62,7 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
         response.write(MetricUpdate.newBuilder().setSnapshotDone(true).build());
         subscribers.put(subscriber, true);
         response.exceptionHandler(e -> subscribers.remove(subscriber));
-        LOG.info("event=feed_subscribed subscriber={} values={}", request.getSubscriber(), current.size());
+        LOG.atInfo().addKeyValue("subscriber", request.getSubscriber()).addKeyValue("values", current.size()).log("feed subscribed");
     }
 
     @Override

@@ -15,6 +15,7 @@ import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Test;
 class ScaledObjectControllerTest {
     private static LagEngine engine;
     private static Operator operator;
+    /** HPA writes (POST, PUT, PATCH, DELETE) the operator sent, counted on its own HTTP client. */
+    private static final AtomicLong HPA_WRITES = new AtomicLong();
     private final EmbeddedKafka kafka;
     private final LocalControlPlane plane;
     private final OperatorTestSupport support;
@@ -40,6 +43,12 @@ class ScaledObjectControllerTest {
         engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
         var client = plane.apiClient();
         client.setReadTimeout(0);
+        client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
+            if (!chain.request().method().equals("GET") && chain.request().url().encodedPath().contains("/horizontalpodautoscalers")) {
+                HPA_WRITES.incrementAndGet();
+            }
+            return chain.proceed(chain.request());
+        }).build());
         operator = new Operator(client, engine, OperatorConfig.defaults("test-operator")
                 .withFastActivationInterval(Duration.ofMillis(500)));
         operator.start();
@@ -130,11 +139,16 @@ class ScaledObjectControllerTest {
                 () -> exists(ns, "hpa", "keda-hpa-kafka-scaledobject")
                         && get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 5);
         assertEquals(2, get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("minReplicas").asInt());
-        // The HPA controller writes status (resourceVersion moves); only our spec writes move the generation.
-        long generation = get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("metadata").path("generation").asLong();
-        Thread.sleep(3000);
-        assertEquals(generation, get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("metadata").path("generation").asLong(),
-                "an unchanged HPA is not rewritten by later reconciles");
+        // Later reconciles (woken here by annotation edits, which change nothing the HPA depends on) send no HPA write.
+        long writes = HPA_WRITES.get();
+        long passes = operator.reconcilePasses();
+        for (int i = 0; i < 3; i++) {
+            plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=" + i);
+            long seen = passes + i + 1;
+            ChildProcess.await("reconcile " + (i + 1), Duration.ofSeconds(30), Duration.ofMillis(50),
+                    () -> operator.reconcilePasses() >= seen);
+        }
+        assertEquals(writes, HPA_WRITES.get(), "an unchanged HPA is not rewritten by later reconciles");
 
         apply(ns, seed(kafka.bootstrapServers(), "lifecycle-events", "minReplicaCount: 2\nmaxReplicaCount: 7\nadvanced:\n  restoreToOriginalReplicaCount: true", ""));
         ChildProcess.await("HPA max 7", Duration.ofSeconds(30), Duration.ofMillis(200),
@@ -161,7 +175,10 @@ class ScaledObjectControllerTest {
                 () -> condition(ns, "Paused", "reason").equals("ScaledObjectPaused")
                         && condition(ns, "Paused", "message").equals("ScaledObject is paused"));
         plane.kubectl("-n", ns, "scale", "deployment", "consumer-deployment", "--replicas=0");
-        Thread.sleep(2000);
+        // At zero its trigger is polled every 500 ms and each poll reconciles: wait for several of them.
+        long passes = operator.reconcilePasses();
+        ChildProcess.await("reconciles at zero while paused", Duration.ofSeconds(30), Duration.ofMillis(50),
+                () -> operator.reconcilePasses() >= passes + 4);
         assertEquals(0, replicas(ns), "paused: lag does not activate it");
 
         plane.kubectl("-n", ns, "annotate", "scaledobject", "kafka-scaledobject", "autoscaling.keda.sh/paused-");

@@ -108,8 +108,8 @@ public final class EmbeddedKafka implements KafkaCluster {
         }
         awaitReady(Duration.ofSeconds(90));
         startupTime = Duration.between(begin, Instant.now());
-        LOG.info("event=kafka_started brokers={} bootstrap={} startup_ms={}", nodes.size(), bootstrapServers(),
-                startupTime.toMillis());
+        LOG.atInfo().addKeyValue("brokers", nodes.size()).addKeyValue("bootstrap", bootstrapServers())
+                .addKeyValue("startup_ms", startupTime.toMillis()).log("kafka started");
     }
 
     private void writeConfig(Node n, String voters) throws IOException {
@@ -237,7 +237,7 @@ public final class EmbeddedKafka implements KafkaCluster {
         for (Node n : nodes) {
             ChildProcess.stop(n.process()[0], Duration.ofSeconds(20));
         }
-        LOG.info("event=kafka_stopped bootstrap={}", bootstrapServers());
+        LOG.atInfo().addKeyValue("bootstrap", bootstrapServers()).log("kafka stopped");
     }
 
     /** Starts the nodes again on the same ports and data after {@link #stop()}. */
@@ -249,7 +249,7 @@ public final class EmbeddedKafka implements KafkaCluster {
                 }
             }
             awaitReady(Duration.ofSeconds(90));
-            LOG.info("event=kafka_restarted bootstrap={}", bootstrapServers());
+            LOG.atInfo().addKeyValue("bootstrap", bootstrapServers()).log("kafka restarted");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -26,7 +26,7 @@ public final class K8sBinaries {
         Path script = findScript();
         Path log = Files.createTempFile("lagscaler-k8s-binaries-", ".out");
         Path progress = Path.of(System.getProperty("java.io.tmpdir"), "lagscaler-k8s-binaries-build.log");
-        LOG.info("event=k8s_binaries_locate script={} progress_log={}", script, progress);
+        LOG.atInfo().addKeyValue("script", script).addKeyValue("progress_log", progress).log("locating Kubernetes binaries");
         try {
             Process process = new ProcessBuilder("bash", script.toString())
                     .redirectError(progress.toFile())

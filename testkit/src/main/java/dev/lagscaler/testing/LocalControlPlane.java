@@ -148,8 +148,8 @@ public final class LocalControlPlane implements AutoCloseable {
                 "--leader-elect=false", "--secure-port=0", "--v=1"));
         applyCrds();
         startupTime = Duration.between(begin, Instant.now());
-        LOG.info("event=control_plane_started url={} kubeconfig={} startup_ms={}", url(), kubeconfig(),
-                startupTime.toMillis());
+        LOG.atInfo().addKeyValue("url", url()).addKeyValue("kubeconfig", kubeconfig())
+                .addKeyValue("startup_ms", startupTime.toMillis()).log("control plane started");
     }
 
     private void applyCrds() throws IOException {
@@ -207,6 +207,15 @@ public final class LocalControlPlane implements AutoCloseable {
         ChildProcess.await("the external metrics APIService Available", Duration.ofSeconds(60), Duration.ofMillis(300),
                 () -> kubectl("get", "apiservice", "v1beta1.external.metrics.k8s.io",
                         "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}").trim().equals("True"));
+    }
+
+    /**
+     * Removes what {@link #registerExternalMetrics} made, so a class that registered an adapter leaves no APIService
+     * pointing at a server that is gone (the aggregator would report it unavailable to every later class).
+     */
+    public void unregisterExternalMetrics() throws IOException {
+        kubectl("delete", "apiservice", "v1beta1.external.metrics.k8s.io", "--ignore-not-found");
+        kubectl("delete", "namespace", "lagscaler-metrics", "--ignore-not-found", "--wait=false");
     }
 
     /** Runs kubectl against this control plane and returns its stdout; fails with its output on a non-zero exit. */

@@ -214,7 +214,7 @@ public final class LagEngine implements AutoCloseable {
                 due.forEach(r -> failed.add(new TriggerResult.Failed(r.key, now, error)));
                 outcome = new ClusterPoller.Outcome(failed, new PollStats(connection.label(), now, due.size(), 0, 0, 0,
                         Duration.ZERO, true));
-                LOG.warn("event=poll_failed cluster={} error=\"{}\"", connection.label(), error);
+                LOG.atWarn().addKeyValue("cluster", connection.label()).addKeyValue("error", error).log("poll failed");
             }
             for (int i = 0; i < due.size(); i++) {
                 Registration r = due.get(i);
@@ -228,9 +228,10 @@ public final class LagEngine implements AutoCloseable {
                 deliver(r, result);
             }
             PollStats stats = outcome.stats();
-            LOG.debug("event=poll cluster={} triggers={} groups={} partitions={} requests={} duration_ms={}",
-                    stats.cluster(), stats.triggers(), stats.groups(), stats.partitions(), stats.kafkaRequests(),
-                    stats.duration().toMillis());
+            LOG.atDebug().addKeyValue("cluster", stats.cluster()).addKeyValue("triggers", stats.triggers())
+                    .addKeyValue("groups", stats.groups()).addKeyValue("partitions", stats.partitions())
+                    .addKeyValue("requests", stats.kafkaRequests()).addKeyValue("duration_ms", stats.duration().toMillis())
+                    .log("polled");
             pollListeners.forEach(l -> l.accept(stats));
             return stats;
         }
@@ -239,7 +240,7 @@ public final class LagEngine implements AutoCloseable {
             try {
                 r.listener.accept(result);
             } catch (RuntimeException e) {
-                LOG.error("event=listener_failed trigger={} error=\"{}\"", r.key, e.toString());
+                LOG.atError().addKeyValue("trigger", r.key).addKeyValue("error", e.toString()).log("result listener failed");
             }
         }
 

@@ -1,4 +1,4 @@
-package dev.lagscaler.controller;
+package dev.lagscaler.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,17 +17,17 @@ import java.util.List;
  * names, selected by {@code scaledobject.keda.sh/name}), Resource metrics for cpu and memory, minReplicas
  * max(min, 1), behaviour from {@code advanced}. Pure: the same input gives the same object and the same hash.
  */
-final class HpaBuilder {
-    static final String SPEC_HASH = "lagscaler.dev/spec-hash";
+public final class HpaBuilder {
+    public static final String SPEC_HASH = "lagscaler.dev/spec-hash";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One metric of the HPA, computed from a parsed trigger. */
-    record Metric(String type, String name, String targetType, String targetValue) {
-        static Metric external(String name, String targetType, long value) {
+    public record Metric(String type, String name, String targetType, String targetValue) {
+        public static Metric external(String name, String targetType, long value) {
             return new Metric("External", name, targetType, String.valueOf(value));
         }
 
-        static Metric resource(String resource, String targetType, String value) {
+        public static Metric resource(String resource, String targetType, String value) {
             return new Metric("Resource", resource, targetType, value);
         }
     }
@@ -35,7 +35,7 @@ final class HpaBuilder {
     private HpaBuilder() {
     }
 
-    static ObjectNode desired(ScaledObjectSpec spec, String ownerUid, List<Metric> metrics) {
+    public static ObjectNode desired(ScaledObjectSpec spec, String ownerUid, List<Metric> metrics) {
         ObjectNode hpa = JSON.createObjectNode();
         hpa.put("apiVersion", "autoscaling/v2");
         hpa.put("kind", "HorizontalPodAutoscaler");
@@ -97,7 +97,7 @@ final class HpaBuilder {
     }
 
     /** A digest of everything we set, so an unchanged HPA is never rewritten (the apiserver adds defaults to it). */
-    static String hash(JsonNode hpa) {
+    public static String hash(JsonNode hpa) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             String canonical = JSON.writeValueAsString(hpa.path("spec")) + JSON.writeValueAsString(hpa.path("metadata").path("labels"))

@@ -1,0 +1,139 @@
+package dev.lagscaler.controller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.KedaKeys;
+import dev.lagscaler.feed.v1.MetricUpdate;
+import dev.lagscaler.metrics.MetricsSink;
+import dev.lagscaler.plan.Plan;
+import dev.lagscaler.scaling.ScaledObjectSpec;
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.extended.event.EventType;
+import io.kubernetes.client.extended.event.legacy.EventRecorder;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AutoscalingV2Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
+import io.kubernetes.client.util.PatchUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out a {@link Plan}, one small step per kind of write, in the order users wait on: the replica write
+ * first (activation latency), then the HPA, the status, the Events and the adapter's values. Each write is
+ * conditional on the version read (resourceVersion), so a conflict fails the pass and the reconcile requeues.
+ */
+final class PlanApplier {
+    private static final Logger LOG = LoggerFactory.getLogger(PlanApplier.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ApiClient client;
+    private final AutoscalingV2Api autoscaling;
+    private final CustomObjectsApi customObjects;
+    private final ScaleTargets targets;
+    private final EventRecorder events;
+    private final MetricsSink metrics;
+
+    PlanApplier(ApiClient client, ScaleTargets targets, EventRecorder events, MetricsSink metrics) {
+        this.client = client;
+        this.autoscaling = new AutoscalingV2Api(client);
+        this.customObjects = new CustomObjectsApi(client);
+        this.targets = targets;
+        this.events = events;
+        this.metrics = metrics;
+    }
+
+    /**
+     * The ScaledObject being reconciled, as read from the cache; {@code spec} and {@code target} are null when it did
+     * not parse or its target is missing (such plans write only status and Events).
+     */
+    record Subject(String namespace, String name, String uid, String resourceVersion, ScaledObjectSpec spec,
+                   ScaleTargets.Target target) {
+    }
+
+    void apply(Subject so, Plan plan) throws ApiException {
+        if (plan.replicaWrite() != null) {
+            targets.write(so.namespace(), so.spec().target(), so.target(), plan.replicaWrite());
+            LOG.info("scaled from {} to {}: {}", so.target().replicas(), plan.replicaWrite(), plan.reason());
+        }
+        if (!(plan.hpa() instanceof Plan.HpaChange.None)) {
+            applyHpa(so.spec(), plan.hpa());
+        }
+        if (plan.status() != null) {
+            writeStatus(so.namespace(), so.name(), so.resourceVersion(), plan.status());
+        }
+        for (Plan.Event e : plan.events()) {
+            event(so, e);
+        }
+        for (Plan.MetricValue v : plan.metrics()) {
+            metrics.publish(update(so, v));
+        }
+    }
+
+    void applyHpa(ScaledObjectSpec spec, Plan.HpaChange change) throws ApiException {
+        if (change instanceof Plan.HpaChange.Create c) {
+            autoscaling.createNamespacedHorizontalPodAutoscaler(spec.namespace(), hpa(c.desired())).execute();
+            LOG.info("hpa {} created", spec.hpaName());
+        } else if (change instanceof Plan.HpaChange.Update u) {
+            ((ObjectNode) u.desired().path("metadata")).put("resourceVersion", u.resourceVersion());
+            autoscaling.replaceNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace(), hpa(u.desired())).execute();
+            LOG.info("hpa {} updated", spec.hpaName());
+        } else if (change instanceof Plan.HpaChange.Delete) {
+            try {
+                autoscaling.deleteNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace()).execute();
+                LOG.info("hpa {} deleted", spec.hpaName());
+            } catch (ApiException e) {
+                if (e.getCode() != 404) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Replaces the status subresource, tested against the resourceVersion read (a JSON patch's test operation). */
+    private void writeStatus(String namespace, String name, String resourceVersion, ObjectNode status) throws ApiException {
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", resourceVersion);
+        patch.addObject().put("op", "add").put("path", "/status").set("value", status);
+        PatchUtils.patch(Object.class, () -> customObjects.patchNamespacedCustomObjectStatus(KedaKeys.GROUP,
+                KedaKeys.VERSION, namespace, KedaKeys.SCALED_OBJECTS, name, new V1Patch(patch.toString())).buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_PATCH, client);
+    }
+
+    /** Sets metadata.finalizers, tested against the resourceVersion read. */
+    void writeFinalizers(String namespace, String name, String resourceVersion, JsonNode finalizers) throws ApiException {
+        ArrayNode patch = JSON.createArrayNode();
+        patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", resourceVersion);
+        patch.addObject().put("op", "add").put("path", "/metadata/finalizers").set("value", finalizers);
+        PatchUtils.patch(Object.class, () -> customObjects.patchNamespacedCustomObject(KedaKeys.GROUP, KedaKeys.VERSION,
+                namespace, KedaKeys.SCALED_OBJECTS, name, new V1Patch(patch.toString())).buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_PATCH, client);
+    }
+
+    /** Through client-java-extended's recorder: it aggregates repeats into one Event with a count. */
+    private void event(Subject so, Plan.Event e) {
+        V1ObjectReference ref = new V1ObjectReference().apiVersion(KedaKeys.GROUP + "/" + KedaKeys.VERSION)
+                .kind("ScaledObject").namespace(so.namespace()).name(so.name()).uid(so.uid());
+        events.event(ref, e.type().equals("Warning") ? EventType.Warning : EventType.Normal, e.reason(), "%s", e.message());
+    }
+
+    private V2HorizontalPodAutoscaler hpa(ObjectNode desired) {
+        return client.getJSON().deserialize(desired.toString(), V2HorizontalPodAutoscaler.class);
+    }
+
+    private static MetricUpdate update(Subject so, Plan.MetricValue v) {
+        MetricUpdate.Builder b = MetricUpdate.newBuilder().setNamespace(so.namespace()).setScaledObject(so.name())
+                .setMetricName(v.metricName()).setTimestampMillis(v.at().toEpochMilli())
+                .setStaleAfterMillis(v.staleAfter().toMillis());
+        if (v.valueMilli() != null) {
+            b.setValueMilli(v.valueMilli()).setFallback(v.fallback());
+        } else {
+            b.setError(v.error());
+        }
+        return b.build();
+    }
+}

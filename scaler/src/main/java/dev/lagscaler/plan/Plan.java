@@ -1,0 +1,52 @@
+package dev.lagscaler.plan;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.scaling.Decision;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What one reconcile does, as a value: the HPA change, the replica write, the status to write (null when
+ * unchanged), Events, metric values for the adapter, the polling interval for the object's triggers and when to
+ * look again, with the scaling decision behind them (null when the object could not be evaluated). Appliers carry it
+ * out; tests assert on it.
+ */
+public record Plan(Decision decision, HpaChange hpa, Integer replicaWrite, ObjectNode status, List<Event> events,
+                   List<MetricValue> metrics, Duration pollInterval, Duration requeueAfter, String reason) {
+    public Plan {
+        events = List.copyOf(events);
+        metrics = List.copyOf(metrics);
+    }
+
+    public boolean writesNothing() {
+        return hpa instanceof HpaChange.None && replicaWrite == null && status == null && events.isEmpty();
+    }
+
+    /** The HPA change: none, create, update (carrying the version read, so a concurrent write conflicts), or delete. */
+    public sealed interface HpaChange {
+        record None() implements HpaChange {
+        }
+
+        record Create(ObjectNode desired) implements HpaChange {
+        }
+
+        record Update(ObjectNode desired, String resourceVersion) implements HpaChange {
+        }
+
+        record Delete() implements HpaChange {
+        }
+    }
+
+    /** A Kubernetes Event on the ScaledObject; type is Normal or Warning. */
+    public record Event(String type, String reason, String message) {
+    }
+
+    /**
+     * A value for the metrics adapter: a measurement or fallback value in milli-units, or an error (valueMilli null).
+     * It is stale after {@code staleAfter} from {@code at}.
+     */
+    public record MetricValue(String metricName, Long valueMilli, boolean fallback, String error, Instant at,
+                              Duration staleAfter) {
+    }
+}

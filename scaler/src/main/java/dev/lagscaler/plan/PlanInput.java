@@ -1,0 +1,26 @@
+package dev.lagscaler.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lagscaler.scaling.ScaledObjectSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one reconcile decides from, read before deciding: the ScaledObject (its spec, uid and current status),
+ * the target's replicas, the HPA that exists (null when none), the resolved triggers with one snapshot of their
+ * poll results, the fast polling interval for targets at zero, and the clock.
+ */
+public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int currentReplicas, ExistingHpa hpa,
+                        List<ResolvedTrigger> triggers, Map<Integer, TriggerHealth> health, Duration fastInterval,
+                        Instant now) {
+    public PlanInput {
+        triggers = List.copyOf(triggers);
+        health = Map.copyOf(health);
+    }
+
+    /** What the planner needs of an existing HPA: whether this object owns it, its spec hash, its version. */
+    public record ExistingHpa(boolean ownedByScaledObject, String specHash, String resourceVersion) {
+    }
+}

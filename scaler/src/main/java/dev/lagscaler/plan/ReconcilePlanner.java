@@ -1,0 +1,161 @@
+package dev.lagscaler.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.Durations;
+import dev.lagscaler.KedaKeys;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.scaling.Condition;
+import dev.lagscaler.scaling.Decision;
+import dev.lagscaler.scaling.ScaledObjectSpec;
+import dev.lagscaler.scaling.ScalingInput;
+import dev.lagscaler.scaling.ScalingPolicy;
+import dev.lagscaler.scaling.TriggerOutcome;
+import dev.lagscaler.trigger.TriggerParseException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The pure middle of a reconcile: from what was read ({@link PlanInput}) to what to do ({@link Plan}). It asks
+ * {@link ScalingPolicy} for the decision, compares the HPA it wants with the one that exists, builds the status and
+ * the Events, and the values the adapter serves. The operator, {@code lagscaler evaluate} and {@code explain} call it.
+ */
+public final class ReconcilePlanner {
+    private ReconcilePlanner() {
+    }
+
+    public static Plan plan(PlanInput in) {
+        ScaledObjectSpec spec = in.spec();
+        List<TriggerOutcome> outcomes = new ArrayList<>();
+        List<HpaBuilder.Metric> hpaMetrics = new ArrayList<>();
+        for (ResolvedTrigger t : in.triggers()) {
+            outcomes.add(outcome(t, in.health().getOrDefault(t.index(), TriggerHealth.PENDING)));
+            if (t instanceof ResolvedTrigger.Kafka k) {
+                hpaMetrics.add(k.metric());
+            } else if (t instanceof ResolvedTrigger.Resource r) {
+                hpaMetrics.add(r.metric());
+            }
+        }
+        outcomes.sort(Comparator.comparingInt(TriggerOutcome::index));
+        Instant lastActive = StatusDocument.lastActiveTime(in.status());
+        Decision decision = ScalingPolicy.decide(new ScalingInput(spec, outcomes, in.currentReplicas(), lastActive, in.now()));
+
+        List<Plan.Event> events = new ArrayList<>();
+        if (decision.event() != null) {
+            events.add(new Plan.Event(decision.event().equals("KEDAScalerFailed") ? "Warning" : "Normal",
+                    decision.event(), decision.reason()));
+        }
+        Duration normal = Duration.ofSeconds(spec.pollingIntervalSeconds());
+        Duration fast = fastInterval(spec, in.fastInterval());
+        ObjectNode status = StatusDocument.forDecision(spec, in, decision);
+        boolean statusChanged = !status.equals(in.status());
+        Condition ready = decision.conditions().get(ScalingPolicy.READY);
+        if (statusChanged && ready != null && ready.status().equals("False")
+                && !ready.reason().equals(StatusDocument.conditionReason(in.status(), ScalingPolicy.READY))) {
+            events.add(new Plan.Event("Warning", ready.reason(), ready.message()));
+        }
+        return new Plan(decision, hpaChange(in, hpaMetrics, decision.hpaWanted()), decision.scaleWrite() ? decision.replicas() : null,
+                statusChanged ? status : null, events, metricValues(in, normal), decision.atZero() ? fast : normal,
+                normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
+                decision.reason());
+    }
+
+    /**
+     * An object that cannot be acted on (it does not parse, its target has no /scale): Ready=False with the reason,
+     * one Warning Event when the reason or message is new, nothing else touched.
+     */
+    public static Plan notReady(JsonNode oldStatus, String reason, String message, Instant now, Duration requeueAfter) {
+        ObjectNode status = StatusDocument.notReady(oldStatus, reason, message, now);
+        JsonNode ready = StatusDocument.condition(oldStatus, ScalingPolicy.READY);
+        boolean news = ready == null || !reason.equals(ready.path("reason").asText())
+                || !message.equals(ready.path("message").asText());
+        return new Plan(null, new Plan.HpaChange.None(), null, status.equals(oldStatus) ? null : status,
+                news ? List.of(new Plan.Event("Warning", reason, message)) : List.of(), List.of(), null, requeueAfter,
+                reason + ": " + message);
+    }
+
+    /** The polling interval while the target is at zero: the object's annotation, else the operator's default. */
+    public static Duration fastInterval(ScaledObjectSpec spec, Duration operatorDefault) {
+        String annotation = spec.annotations().get(KedaKeys.FAST_ACTIVATION_INTERVAL);
+        if (annotation == null) {
+            return operatorDefault;
+        }
+        try {
+            return Durations.parse(KedaKeys.FAST_ACTIVATION_INTERVAL, annotation);
+        } catch (TriggerParseException e) {
+            return operatorDefault;
+        }
+    }
+
+    /** The interval a reconcile registers the object's triggers at, before its decision is known. */
+    public static Duration pollInterval(ScaledObjectSpec spec, int currentReplicas, Duration operatorDefault) {
+        return currentReplicas == 0 ? fastInterval(spec, operatorDefault) : Duration.ofSeconds(spec.pollingIntervalSeconds());
+    }
+
+    static TriggerOutcome outcome(ResolvedTrigger trigger, TriggerHealth health) {
+        int i = trigger.index();
+        if (trigger instanceof ResolvedTrigger.Kafka) {
+            if (health.latest() == null) {
+                return new TriggerOutcome(i, "kafka", TriggerOutcome.State.PENDING, false, 0, 0, null);
+            }
+            if (health.latest() instanceof TriggerResult.Measured m) {
+                return TriggerOutcome.measured(i, m.lag().metricValue(), m.lag().active());
+            }
+            return TriggerOutcome.failed(i, health.consecutiveFailures(), ((TriggerResult.Failed) health.latest()).error().toString());
+        }
+        if (trigger instanceof ResolvedTrigger.Resource) {
+            return new TriggerOutcome(i, trigger.type(), TriggerOutcome.State.RESOURCE, false, 0, 0, null);
+        }
+        if (trigger instanceof ResolvedTrigger.Invalid invalid) {
+            return new TriggerOutcome(i, trigger.type(), TriggerOutcome.State.INVALID, false, 0, 0, invalid.message());
+        }
+        return new TriggerOutcome(i, trigger.type(), TriggerOutcome.State.UNSUPPORTED, false, 0, 0, null);
+    }
+
+    private static Plan.HpaChange hpaChange(PlanInput in, List<HpaBuilder.Metric> metrics, boolean wanted) {
+        PlanInput.ExistingHpa existing = in.hpa();
+        if (!wanted || metrics.isEmpty()) {
+            return existing != null && existing.ownedByScaledObject() ? new Plan.HpaChange.Delete() : new Plan.HpaChange.None();
+        }
+        ObjectNode desired = HpaBuilder.desired(in.spec(), in.uid(), metrics);
+        String hash = desired.path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
+        if (existing == null) {
+            return new Plan.HpaChange.Create(desired);
+        }
+        return hash.equals(existing.specHash()) ? new Plan.HpaChange.None()
+                : new Plan.HpaChange.Update(desired, existing.resourceVersion());
+    }
+
+    /**
+     * Each measured kafka trigger's value for the adapter: the measurement, or past failureThreshold the fallback
+     * value (so the HPA lands on fallback.replicas), or the error. A value older than 3 x pollingInterval is stale.
+     */
+    private static List<Plan.MetricValue> metricValues(PlanInput in, Duration interval) {
+        Map<Integer, Plan.MetricValue> values = new LinkedHashMap<>();
+        Duration staleAfter = interval.multipliedBy(3);
+        for (ResolvedTrigger t : in.triggers()) {
+            TriggerHealth health = in.health().getOrDefault(t.index(), TriggerHealth.PENDING);
+            if (!(t instanceof ResolvedTrigger.Kafka k) || health.latest() == null) {
+                continue;
+            }
+            String name = k.settings().metricName(t.index());
+            TriggerResult latest = health.latest();
+            if (latest instanceof TriggerResult.Measured m) {
+                values.put(t.index(), new Plan.MetricValue(name, m.lag().metricValue() * 1000, false, null, latest.at(), staleAfter));
+            } else if (ScalingPolicy.fallbackEngaged(in.spec().fallback(), health.consecutiveFailures())) {
+                values.put(t.index(), new Plan.MetricValue(name, ScalingPolicy.fallbackMetricMilli(in.spec().fallback(),
+                        k.settings().metricType(), k.settings().lagThreshold(), in.currentReplicas()), true, null, in.now(),
+                        staleAfter));
+            } else {
+                values.put(t.index(), new Plan.MetricValue(name, null, false,
+                        ((TriggerResult.Failed) latest).error().toString(), latest.at(), staleAfter));
+            }
+        }
+        return List.copyOf(values.values());
+    }
+}

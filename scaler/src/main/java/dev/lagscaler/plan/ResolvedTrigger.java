@@ -1,0 +1,35 @@
+package dev.lagscaler.plan;
+
+import dev.lagscaler.trigger.KafkaTriggerSettings;
+
+/** One entry of spec.triggers after its type has read it: what it measures and which HPA metric it feeds. */
+public sealed interface ResolvedTrigger {
+    int index();
+
+    String type();
+
+    /** A kafka trigger: polled by the lag engine, served to the HPA as an External metric. */
+    record Kafka(int index, KafkaTriggerSettings settings) implements ResolvedTrigger {
+        @Override
+        public String type() {
+            return "kafka";
+        }
+
+        public HpaBuilder.Metric metric() {
+            return HpaBuilder.Metric.external(settings.metricName(index), settings.metricType().kubernetesName(),
+                    settings.lagThreshold());
+        }
+    }
+
+    /** cpu or memory: the HPA reads it from the resource metrics API; it never activates from zero. */
+    record Resource(int index, String type, HpaBuilder.Metric metric) implements ResolvedTrigger {
+    }
+
+    /** Its metadata or auth did not parse; {@code message} names the field and never quotes a secret. */
+    record Invalid(int index, String type, String message) implements ResolvedTrigger {
+    }
+
+    /** A trigger type lagscaler does not implement. */
+    record Unsupported(int index, String type) implements ResolvedTrigger {
+    }
+}

@@ -1,0 +1,125 @@
+package dev.lagscaler.plan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.KedaKeys;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.scaling.Condition;
+import dev.lagscaler.scaling.Decision;
+import dev.lagscaler.scaling.ScaledObjectSpec;
+import dev.lagscaler.scaling.ScalingPolicy;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The ScaledObject's status as KEDA writes it (conditions in KEDA's order, health per metric), built from a decision. */
+final class StatusDocument {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> CONDITION_ORDER =
+            List.of(ScalingPolicy.READY, ScalingPolicy.ACTIVE, ScalingPolicy.FALLBACK, ScalingPolicy.PAUSED);
+
+    private StatusDocument() {
+    }
+
+    static ObjectNode forDecision(ScaledObjectSpec spec, PlanInput in, Decision decision) {
+        JsonNode old = in.status();
+        ObjectNode status = JSON.createObjectNode();
+        status.put("scaleTargetKind", spec.target().apiVersion() + "." + spec.target().kind());
+        status.put("originalReplicaCount", old.has("originalReplicaCount") ? old.get("originalReplicaCount").asInt()
+                : in.currentReplicas());
+        if (decision.lastActiveTime() != null) {
+            status.put("lastActiveTime", decision.lastActiveTime().toString());
+        }
+        status.put("hpaName", spec.hpaName());
+        ArrayNode external = status.putArray("externalMetricNames");
+        ObjectNode health = status.putObject("health");
+        for (ResolvedTrigger t : in.triggers()) {
+            if (!(t instanceof ResolvedTrigger.Kafka k)) {
+                continue;
+            }
+            String metric = k.settings().metricName(t.index());
+            external.add(metric);
+            TriggerHealth h = in.health().getOrDefault(t.index(), TriggerHealth.PENDING);
+            ObjectNode node = health.putObject(metric);
+            node.put("numberOfFailures", h.consecutiveFailures());
+            node.put("status", h.consecutiveFailures() > 0 ? "Failing" : "Happy");
+            if (h.latest() instanceof TriggerResult.Failed f) {
+                node.put("lastError", f.error().toString());
+            } else if (h.latest() instanceof TriggerResult.Measured m) {
+                node.put("lastValue", String.valueOf(m.lag().metricValue()));
+            }
+        }
+        ArrayNode resources = status.putArray("resourceMetricNames");
+        spec.triggers().stream().filter(ScaledObjectSpec.TriggerSpec::isResource).forEach(t -> resources.add(t.type()));
+        String paused = spec.annotations().get(KedaKeys.PAUSED_REPLICAS);
+        if (paused != null && paused.trim().matches("\\d{1,9}")) {
+            status.put("pausedReplicaCount", Integer.parseInt(paused.trim()));
+        }
+        status.set("conditions", conditions(old, decision.conditions(), in.now()));
+        return status;
+    }
+
+    static ObjectNode notReady(JsonNode old, String reason, String message, Instant now) {
+        ObjectNode status = old.isObject() ? ((ObjectNode) old).deepCopy() : JSON.createObjectNode();
+        Map<String, Condition> conditions = new LinkedHashMap<>();
+        conditions.put(ScalingPolicy.READY, Condition.no(reason, message));
+        conditions.put(ScalingPolicy.ACTIVE, Condition.unknown(reason, "Not evaluated: the ScaledObject is not ready"));
+        status.set("conditions", conditions(old, conditions, now));
+        return status;
+    }
+
+    /** Conditions in KEDA's order, keeping lastTransitionTime when a condition's status did not change. */
+    private static ArrayNode conditions(JsonNode old, Map<String, Condition> wanted, Instant now) {
+        ArrayNode list = JSON.createArrayNode();
+        for (String type : CONDITION_ORDER) {
+            Condition c = wanted.get(type);
+            JsonNode previous = condition(old, type);
+            if (c == null) {
+                if (previous != null) {
+                    list.add(previous);
+                }
+                continue;
+            }
+            ObjectNode node = list.addObject();
+            node.put("type", type);
+            node.put("status", c.status());
+            node.put("reason", c.reason());
+            node.put("message", c.message());
+            boolean same = previous != null && previous.path("status").asText().equals(c.status());
+            node.put("lastTransitionTime", same && previous.hasNonNull("lastTransitionTime")
+                    ? previous.get("lastTransitionTime").asText() : now.truncatedTo(ChronoUnit.SECONDS).toString());
+        }
+        return list;
+    }
+
+    static JsonNode condition(JsonNode status, String type) {
+        for (JsonNode c : status.path("conditions")) {
+            if (c.path("type").asText().equals(type)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    static String conditionReason(JsonNode status, String type) {
+        JsonNode c = condition(status, type);
+        return c == null ? null : c.path("reason").asText();
+    }
+
+    /** status.lastActiveTime, or null when never active (or unreadable: then the object counts as never active). */
+    static Instant lastActiveTime(JsonNode status) {
+        if (!status.hasNonNull("lastActiveTime")) {
+            return null;
+        }
+        try {
+            return Instant.parse(status.get("lastActiveTime").asText());
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+package dev.lagscaler.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.lagscaler.lag.LagArithmetic;
+import dev.lagscaler.lag.PartitionOffsets;
+import dev.lagscaler.lag.PersistentLagMemory;
+import dev.lagscaler.lag.TriggerError;
+import dev.lagscaler.lag.TriggerKey;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.scaling.ScaledObjectParser;
+import dev.lagscaler.scaling.ScaledObjectSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The planning step as a table: what was read in, what to do out. No I/O. */
+class ReconcilePlannerTest {
+    static final Instant NOW = Instant.parse("2026-01-01T01:00:00Z");
+    static final String UID = "uid-1";
+    static final Duration FAST = Duration.ofSeconds(1);
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final JsonNode NO_STATUS = new ObjectMapper().createObjectNode();
+
+    static ScaledObjectSpec spec(String triggers, String extra) throws Exception {
+        return ScaledObjectParser.parse(YAML.readTree("""
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata: {name: so, namespace: default, creationTimestamp: "2026-01-01T00:00:00Z"}
+                spec:
+                  scaleTargetRef: {name: consumer}
+                %s
+                  triggers:
+                %s
+                """.formatted(extra.indent(2), triggers.indent(2))));
+    }
+
+    static ScaledObjectSpec kafkaSpec(String extra) throws Exception {
+        return spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events, lagThreshold: "10"}
+                """, extra);
+    }
+
+    static List<ResolvedTrigger> resolve(ScaledObjectSpec spec) {
+        return Triggers.resolveAll(spec, TriggerType.Context.of(Map.of(), Map.of()));
+    }
+
+    /** A measured poll with {@code lag} records behind on one partition. */
+    static TriggerHealth measured(ScaledObjectSpec spec, long lag) {
+        var settings = ((ResolvedTrigger.Kafka) resolve(spec).get(0)).settings();
+        var result = LagArithmetic.compute(settings, List.of(new PartitionOffsets("events", 0, 100L, 100L + lag, 0L)),
+                PersistentLagMemory.EMPTY);
+        return new TriggerHealth(new TriggerResult.Measured(new TriggerKey("default", "so", 0), NOW, result), 0);
+    }
+
+    static TriggerHealth failing(int times) {
+        return new TriggerHealth(new TriggerResult.Failed(new TriggerKey("default", "so", 0), NOW,
+                new TriggerError(TriggerError.Kind.BROKER_UNREACHABLE, "no broker answered")), times);
+    }
+
+    static Plan plan(ScaledObjectSpec spec, JsonNode status, int replicas, PlanInput.ExistingHpa hpa, TriggerHealth health) {
+        return ReconcilePlanner.plan(new PlanInput(spec, UID, status, replicas, hpa, resolve(spec),
+                health == null ? Map.of() : Map.of(0, health), FAST, NOW));
+    }
+
+    @Test
+    void anIdleObjectAtZeroWritesNothingOnceItsStatusIsWritten() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("");
+        Plan first = plan(spec, NO_STATUS, 0, null, measured(spec, 0));
+        assertNotNull(first.status(), "the first pass writes the status");
+        assertNull(first.replicaWrite());
+        // As KEDA does, the HPA exists at zero too (the HPA controller leaves a target at zero alone).
+        Plan.HpaChange.Create create = assertInstanceOf(Plan.HpaChange.Create.class, first.hpa());
+        String hash = create.desired().path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
+        Plan second = plan(spec, first.status(), 0, new PlanInput.ExistingHpa(true, hash, "3"), measured(spec, 0));
+        assertTrue(second.writesNothing(), () -> "second pass: " + second);
+        assertEquals(FAST, second.pollInterval(), "targets at zero are polled at the fast interval");
+    }
+
+    @Test
+    void recordsAtZeroActivateWithAReplicaWriteAnHpaAndAnEvent() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("");
+        Plan plan = plan(spec, NO_STATUS, 0, null, measured(spec, 5));
+        assertEquals(1, plan.replicaWrite());
+        Plan.HpaChange.Create create = assertInstanceOf(Plan.HpaChange.Create.class, plan.hpa());
+        assertEquals("keda-hpa-so", create.desired().path("metadata").path("name").asText());
+        assertEquals(UID, create.desired().path("metadata").path("ownerReferences").get(0).path("uid").asText());
+        assertEquals("KEDAScaleTargetActivated", plan.events().get(0).reason());
+        assertEquals(5_000, plan.metrics().get(0).valueMilli(), "the adapter gets the lag in milli-units");
+        assertEquals(Duration.ofSeconds(30), plan.pollInterval(), "back to pollingInterval once active");
+    }
+
+    @Test
+    void anHpaIsRewrittenOnlyWhenItsSpecHashDiffers() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("");
+        Plan.HpaChange.Create create = assertInstanceOf(Plan.HpaChange.Create.class,
+                plan(spec, NO_STATUS, 1, null, measured(spec, 5)).hpa());
+        String hash = create.desired().path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
+        assertInstanceOf(Plan.HpaChange.None.class,
+                plan(spec, NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7"), measured(spec, 5)).hpa());
+        Plan.HpaChange.Update update = assertInstanceOf(Plan.HpaChange.Update.class,
+                plan(kafkaSpec("maxReplicaCount: 7"), NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7"),
+                        measured(spec, 5)).hpa());
+        assertEquals("7", update.resourceVersion(), "the update carries the version read");
+    }
+
+    @Test
+    void scaleToZeroAfterCooldownWritesZeroAndKeepsTheHpa() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("cooldownPeriod: 0");
+        JsonNode wasActive = new ObjectMapper().createObjectNode().put("lastActiveTime", NOW.minusSeconds(60).toString());
+        String hash = ((Plan.HpaChange.Create) plan(spec, NO_STATUS, 3, null, measured(spec, 0)).hpa())
+                .desired().path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
+        Plan plan = plan(spec, wasActive, 3, new PlanInput.ExistingHpa(true, hash, "1"), measured(spec, 0));
+        assertEquals(0, plan.replicaWrite());
+        assertEquals("KEDAScaleTargetDeactivated", plan.events().get(0).reason());
+        assertInstanceOf(Plan.HpaChange.None.class, plan.hpa());
+    }
+
+    @Test
+    void pausingDeletesOnlyAnHpaThisObjectOwns() throws Exception {
+        ScaledObjectSpec spec = ScaledObjectParser.parse(YAML.readTree("""
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata:
+                  name: so
+                  namespace: default
+                  annotations: {autoscaling.keda.sh/paused: "true"}
+                spec:
+                  scaleTargetRef: {name: consumer}
+                  triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}}]
+                """));
+        Plan owned = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(true, "h", "1"), measured(spec, 0));
+        assertNull(owned.replicaWrite(), "paused holds the count");
+        assertInstanceOf(Plan.HpaChange.Delete.class, owned.hpa());
+        Plan foreign = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(false, "h", "1"), measured(spec, 0));
+        assertInstanceOf(Plan.HpaChange.None.class, foreign.hpa(), "someone else's HPA is left alone");
+    }
+
+    @Test
+    void aFailingTriggerServesAnErrorThenTheFallbackValue() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("fallback: {failureThreshold: 3, replicas: 4}");
+        Plan.MetricValue below = plan(spec, NO_STATUS, 2, null, failing(3)).metrics().get(0);
+        assertNull(below.valueMilli());
+        assertTrue(below.error().startsWith("BROKER_UNREACHABLE"), below.error());
+        Plan above = plan(spec, NO_STATUS, 2, null, failing(4));
+        assertEquals(4 * 10 * 1000, above.metrics().get(0).valueMilli(), "4 replicas x lagThreshold 10");
+        assertTrue(above.metrics().get(0).fallback());
+        assertEquals(4, above.replicaWrite());
+    }
+
+    @Test
+    void anInvalidCpuTriggerIsNotReadyInTheOperatorAndInEvaluate() throws Exception {
+        ScaledObjectSpec spec = spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}
+                - type: cpu
+                  metadata: {value: "half"}
+                """, "");
+        Plan plan = ReconcilePlanner.plan(new PlanInput(spec, UID, NO_STATUS, 1, null, resolve(spec),
+                Map.of(0, measured(spec, 0)), FAST, NOW));
+        var ready = plan.decision().conditions().get("Ready");
+        assertEquals("False", ready.status());
+        assertEquals("ScaledObjectCheckFailed", ready.reason());
+        assertTrue(ready.message().contains("metadata.value"), ready.message());
+        assertEquals("ScaledObjectCheckFailed", plan.events().get(0).reason());
+    }
+
+    @Test
+    void notReadyRecordsOneEventPerNewReason() {
+        Plan first = ReconcilePlanner.notReady(NO_STATUS, "ScaleTargetNotFound", "Deployment x not found", NOW, null);
+        assertEquals(1, first.events().size());
+        Plan again = ReconcilePlanner.notReady(first.status(), "ScaleTargetNotFound", "Deployment x not found",
+                NOW.plusSeconds(10), null);
+        assertTrue(again.writesNothing(), () -> "same reason again: " + again);
+        assertFalse(ReconcilePlanner.notReady(first.status(), "ScaledObjectCheckFailed", "other", NOW, null)
+                .events().isEmpty());
+    }
+
+    @Test
+    void theActivationIntervalAnnotationOverridesTheOperatorDefault() throws Exception {
+        ScaledObjectSpec annotated = ScaledObjectParser.parse(YAML.readTree("""
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata:
+                  name: so
+                  namespace: default
+                  annotations: {lagscaler.dev/activation-polling-interval: 500ms}
+                spec:
+                  scaleTargetRef: {name: consumer}
+                  triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: t}}]
+                """));
+        assertEquals(Duration.ofMillis(500), ReconcilePlanner.pollInterval(annotated, 0, FAST));
+        assertEquals(Duration.ofSeconds(30), ReconcilePlanner.pollInterval(annotated, 2, FAST));
+    }
+}
