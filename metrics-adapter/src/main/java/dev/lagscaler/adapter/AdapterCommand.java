@@ -48,16 +48,9 @@ public final class AdapterCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** picocli's defaults: usage errors print the message and usage on stderr and exit 2, like our other bad input. */
     public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new AdapterCommand());
-        cli.setOut(new PrintWriter(System.out, true));
-        cli.setErr(new PrintWriter(System.err, true));
-        cli.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println(e.getMessage());
-            e.getCommandLine().usage(e.getCommandLine().getErr());
-            return EXIT_BAD_INPUT;
-        });
-        System.exit(cli.execute(args));
+        System.exit(new CommandLine(new AdapterCommand()).execute(args));
     }
 
     @Override

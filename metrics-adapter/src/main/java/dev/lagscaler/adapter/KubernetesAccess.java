@@ -1,5 +1,8 @@
 package dev.lagscaler.adapter;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AuthenticationV1Api;
@@ -24,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * event loop.
  */
 public final class KubernetesAccess {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CACHE = Duration.ofSeconds(5);
 
     /** The requestheader settings from kube-system/extension-apiserver-authentication. */
@@ -52,13 +56,16 @@ public final class KubernetesAccess {
             throw new ApiException("kube-system/extension-apiserver-authentication has no requestheader-client-ca-file:"
                     + " the apiserver runs without the aggregation layer");
         }
-        String names = data.getOrDefault("requestheader-allowed-names", "[]");
+        // A JSON array of common names; empty means any name the front proxy's CA signed.
         List<String> allowed = new java.util.ArrayList<>();
-        for (String n : names.replace("[", "").replace("]", "").split(",")) {
-            String name = n.trim().replace("\"", "");
-            if (!name.isEmpty()) {
-                allowed.add(name);
+        try {
+            for (JsonNode name : JSON.readTree(data.getOrDefault("requestheader-allowed-names", "[]"))) {
+                if (!name.asText().isEmpty()) {
+                    allowed.add(name.asText());
+                }
             }
+        } catch (JsonProcessingException e) {
+            throw new ApiException("kube-system/extension-apiserver-authentication: requestheader-allowed-names is not a JSON array");
         }
         return new FrontProxy(ca, allowed);
     }

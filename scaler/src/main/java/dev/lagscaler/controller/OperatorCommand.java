@@ -24,16 +24,9 @@ import picocli.CommandLine.Spec;
 public final class OperatorCommand implements Callable<Integer> {
     static final int EXIT_BAD_INPUT = 2;
 
+    /** picocli's defaults: usage errors print the message and usage on stderr and exit 2, like our other bad input. */
     public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new OperatorCommand());
-        cli.setOut(new java.io.PrintWriter(System.out, true));
-        cli.setErr(new java.io.PrintWriter(System.err, true));
-        cli.setParameterExceptionHandler((e, a) -> {
-            e.getCommandLine().getErr().println(e.getMessage());
-            e.getCommandLine().usage(e.getCommandLine().getErr());
-            return EXIT_BAD_INPUT;
-        });
-        System.exit(cli.execute(args));
+        System.exit(new CommandLine(new OperatorCommand()).execute(args));
     }
 
     @Option(names = "--kubeconfig", description = "Kubeconfig file (default: in-cluster, then ~/.kube/config).")
