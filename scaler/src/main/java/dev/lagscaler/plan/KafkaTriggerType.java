@@ -2,6 +2,7 @@ package dev.lagscaler.plan;
 
 import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.trigger.KafkaTriggerParser;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
 import dev.lagscaler.trigger.TriggerInput;
 import dev.lagscaler.trigger.TriggerParseException;
 import java.util.Map;
@@ -20,7 +21,10 @@ final class KafkaTriggerType implements TriggerType {
             return new ResolvedTrigger.Kafka(index, KafkaTriggerParser.parse(new TriggerInput(trigger.metadata(),
                     context.authParams(trigger), env, trigger.metricType())));
         } catch (TriggerParseException e) {
-            return new ResolvedTrigger.Invalid(index, name(), e.getMessage());
+            String topic = trigger.metadata().getOrDefault("topic", "").trim();
+            String group = trigger.metadata().getOrDefault("consumerGroup", "").trim();
+            return new ResolvedTrigger.Invalid(index, name(), e.getMessage(), topic.isEmpty() && group.isEmpty() ? null
+                    : KafkaTriggerSettings.metricName(index, topic, group));
         }
     }
 

@@ -59,7 +59,11 @@ public final class ReconcilePlanner {
                 && !ready.reason().equals(StatusDocument.conditionReason(in.status(), ScalingPolicy.READY))) {
             events.add(new Plan.Event("Warning", ready.reason(), ready.message()));
         }
-        return new Plan(decision, hpaChange(in, hpaMetrics, decision.hpaWanted()), decision.scaleWrite() ? decision.replicas() : null,
+        boolean triggerError = in.triggers().stream()
+                .anyMatch(t -> t instanceof ResolvedTrigger.Invalid || t instanceof ResolvedTrigger.Unsupported);
+        // A trigger that does not parse keeps the last good HPA (and its stabilization history) as it is.
+        Plan.HpaChange hpa = triggerError ? new Plan.HpaChange.None() : hpaChange(in, hpaMetrics, decision.hpaWanted());
+        return new Plan(decision, hpa, decision.scaleWrite() ? decision.replicas() : null,
                 statusChanged ? status : null, events, metricValues(in, normal), decision.atZero() ? fast : normal,
                 normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
                 decision.reason());
@@ -133,12 +137,18 @@ public final class ReconcilePlanner {
 
     /**
      * Each measured kafka trigger's value for the adapter: the measurement, or past failureThreshold the fallback
-     * value (so the HPA lands on fallback.replicas), or the error. A value older than 3 x pollingInterval is stale.
+     * value (so the HPA lands on fallback.replicas), or the error; an invalid trigger's error. A value older than
+     * 3 x pollingInterval is stale.
      */
     private static List<Plan.MetricValue> metricValues(PlanInput in, Duration interval) {
         Map<Integer, Plan.MetricValue> values = new LinkedHashMap<>();
         Duration staleAfter = interval.multipliedBy(3);
         for (ResolvedTrigger t : in.triggers()) {
+            if (t instanceof ResolvedTrigger.Invalid invalid && invalid.metricName() != null) {
+                values.put(t.index(), new Plan.MetricValue(invalid.metricName(), null, false,
+                        "trigger " + t.index() + " is invalid: " + invalid.message(), in.now(), staleAfter));
+                continue;
+            }
             TriggerHealth health = in.health().getOrDefault(t.index(), TriggerHealth.PENDING);
             if (!(t instanceof ResolvedTrigger.Kafka k) || health.latest() == null) {
                 continue;

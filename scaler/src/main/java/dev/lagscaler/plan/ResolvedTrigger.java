@@ -25,8 +25,15 @@ public sealed interface ResolvedTrigger {
     record Resource(int index, String type, HpaBuilder.Metric metric) implements ResolvedTrigger {
     }
 
-    /** Its metadata or auth did not parse; {@code message} names the field and never quotes a secret. */
-    record Invalid(int index, String type, String message) implements ResolvedTrigger {
+    /**
+     * Its metadata or auth did not parse; {@code message} names the field and never quotes a secret.
+     * {@code metricName} is the External metric it would feed, when its metadata still says (else null): the adapter
+     * answers it with an error, so the HPA holds instead of acting on the last value.
+     */
+    record Invalid(int index, String type, String message, String metricName) implements ResolvedTrigger {
+        public Invalid(int index, String type, String message) {
+            this(index, type, message, null);
+        }
     }
 
     /** A trigger type lagscaler does not implement. */

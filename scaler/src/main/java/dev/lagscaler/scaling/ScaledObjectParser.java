@@ -17,6 +17,13 @@ import java.util.Map;
  * through an apiserver ({@code lagscaler evaluate}).
  */
 public final class ScaledObjectParser {
+    // Upper bounds, the same as the CRD's schema (crds/keda.sh_scaledobjects.yaml): checked here too, for clusters
+    // with an older CRD and for lagscaler evaluate.
+    static final int MAX_SECONDS_POLLING = 86_400;
+    static final int MAX_SECONDS_COOLDOWN = 2_592_000;
+    static final int MAX_REPLICAS = 100_000;
+    static final int MAX_FAILURE_THRESHOLD = 10_000;
+
     private ScaledObjectParser() {
     }
 
@@ -35,13 +42,13 @@ public final class ScaledObjectParser {
                 ref.path("apiVersion").asText("apps/v1"), ref.path("kind").asText("Deployment"), targetName,
                 textOrNull(ref.get("envSourceContainerName")));
 
-        int polling = intField(spec, "pollingInterval", (int) Defaults.POLLING_INTERVAL.toSeconds(), 1);
-        int cooldown = intField(spec, "cooldownPeriod", (int) Defaults.COOLDOWN_PERIOD.toSeconds(), 0);
-        int initialCooldown = intField(spec, "initialCooldownPeriod", 0, 0);
-        int min = intField(spec, "minReplicaCount", 0, 0);
-        int max = intField(spec, "maxReplicaCount", Defaults.MAX_REPLICA_COUNT, 1);
+        int polling = intField(spec, "pollingInterval", (int) Defaults.POLLING_INTERVAL.toSeconds(), 1, MAX_SECONDS_POLLING);
+        int cooldown = intField(spec, "cooldownPeriod", (int) Defaults.COOLDOWN_PERIOD.toSeconds(), 0, MAX_SECONDS_COOLDOWN);
+        int initialCooldown = intField(spec, "initialCooldownPeriod", 0, 0, MAX_SECONDS_COOLDOWN);
+        int min = intField(spec, "minReplicaCount", 0, 0, MAX_REPLICAS);
+        int max = intField(spec, "maxReplicaCount", Defaults.MAX_REPLICA_COUNT, 1, MAX_REPLICAS);
         Integer idle = spec.has("idleReplicaCount") && !spec.get("idleReplicaCount").isNull()
-                ? intField(spec, "idleReplicaCount", 0, 0) : null;
+                ? intField(spec, "idleReplicaCount", 0, 0, MAX_REPLICAS) : null;
         if (min > max) {
             throw invalid("MinReplicaCount=" + min + " must be less than MaxReplicaCount=" + max);
         }
@@ -79,7 +86,8 @@ public final class ScaledObjectParser {
                 throw invalid("spec.fallback.behavior \"" + behavior
                         + "\" is not one of static, currentReplicas, currentReplicasIfHigher, currentReplicasIfLower");
             }
-            fallback = new ScaledObjectSpec.Fallback(intField(fb, "failureThreshold", 3, 0), intField(fb, "replicas", 0, 0),
+            fallback = new ScaledObjectSpec.Fallback(intField(fb, "failureThreshold", 3, 0, MAX_FAILURE_THRESHOLD),
+                    intField(fb, "replicas", 0, 0, MAX_REPLICAS),
                     fallbackBehavior);
             boolean canFallBack = triggers.stream().anyMatch(tr -> !tr.isResource()
                     && (tr.metricType() == null || tr.metricType().equals("AverageValue") || tr.metricType().equals("Value")));
@@ -102,7 +110,8 @@ public final class ScaledObjectParser {
                 behavior == null || behavior.isNull() ? null : behavior.toString(), triggers);
     }
 
-    private static int intField(JsonNode node, String field, int defaultValue, int minimum) throws ScaledObjectInvalid {
+    private static int intField(JsonNode node, String field, int defaultValue, int minimum, int maximum)
+            throws ScaledObjectInvalid {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
             return defaultValue;
@@ -112,6 +121,9 @@ public final class ScaledObjectParser {
         }
         if (v.asInt() < minimum) {
             throw invalid(field + " must be at least " + minimum + ", got " + v.asInt());
+        }
+        if (v.asInt() > maximum) {
+            throw invalid(field + " must be at most " + maximum + ", got " + v.asInt());
         }
         return v.asInt();
     }

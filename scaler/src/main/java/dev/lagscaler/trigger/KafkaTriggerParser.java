@@ -88,7 +88,7 @@ public final class KafkaTriggerParser {
     private static KafkaAuth parseAuth(ParameterReader p) throws TriggerParseException {
         String saslValue = p.orDefault("sasl", AUTH_THEN_METADATA, "none");
         if (SASL_UNSUPPORTED.contains(saslValue)) {
-            throw new TriggerParseException("sasl: \"" + saslValue + "\" is not supported by lagscaler;"
+            throw new TriggerParseException("sasl: " + p.shown("sasl", AUTH_THEN_METADATA, saslValue) + " is not supported by lagscaler;"
                     + " use none, plaintext, scram_sha256, scram_sha512 or oauthbearer");
         }
         SaslMechanism sasl = null;
@@ -98,8 +98,8 @@ public final class KafkaTriggerParser {
             }
         }
         if (sasl == null) {
-            throw new TriggerParseException("sasl: \"" + saslValue
-                    + "\" is not one of none, plaintext, scram_sha256, scram_sha512, oauthbearer");
+            throw new TriggerParseException("sasl: " + p.shown("sasl", AUTH_THEN_METADATA, saslValue)
+                    + " is not one of none, plaintext, scram_sha256, scram_sha512, oauthbearer");
         }
         String username = p.optional("username", AUTH_THEN_METADATA);
         String password = p.optional("password", AUTH_THEN_METADATA);

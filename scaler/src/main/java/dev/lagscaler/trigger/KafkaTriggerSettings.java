@@ -40,7 +40,12 @@ public record KafkaTriggerSettings(
 
     /** KEDA's metric name for this trigger at the given index in the ScaledObject, e.g. {@code s0-kafka-events}. */
     public String metricName(int triggerIndex) {
-        String base = hasTopic() ? "kafka-" + topic : "kafka-" + consumerGroup + "-topics";
+        return metricName(triggerIndex, topic, consumerGroup);
+    }
+
+    /** The same name from raw values (an empty topic means all of the group's topics). */
+    public static String metricName(int triggerIndex, String topic, String consumerGroup) {
+        String base = !topic.isEmpty() ? "kafka-" + topic : "kafka-" + consumerGroup + "-topics";
         return MetricNames.withIndex(triggerIndex, base);
     }
 

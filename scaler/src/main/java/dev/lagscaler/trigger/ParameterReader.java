@@ -9,9 +9,13 @@ import java.util.Set;
 
 /**
  * Reads one trigger parameter from where KEDA looks for it, in KEDA's order, and converts it with KEDA's rules.
- * Blank values count as absent. Every error names the parameter.
+ * Blank values count as absent. Every error names the parameter, and quotes the value only when it came from the
+ * trigger's metadata: a value from a TriggerAuthentication or the container's environment may be a Secret.
  */
 final class ParameterReader {
+    /** The most partitions a partitionLimitation may list: bounds the set a range like 0-2147483647 would make. */
+    static final int MAX_LISTED_PARTITIONS = 100_000;
+
     /** Where a parameter may come from, in the order it is looked up. */
     enum Sources {
         /** The trigger's metadata, then {@code <name>FromEnv} naming a variable of the target's container. */
@@ -68,16 +72,42 @@ final class ParameterReader {
 
     boolean bool(String name, Sources sources) throws TriggerParseException {
         String value = optional(name, sources);
-        return value != null && parseBool(name, value);
+        if (value == null) {
+            return false;
+        }
+        try {
+            return parseBool(name, value);
+        } catch (TriggerParseException e) {
+            throw new TriggerParseException(name + ": " + shown(name, sources, value) + " is not a boolean (true or false)");
+        }
     }
 
     /** One of {@code allowed} (case as written), or the default when absent. */
     String oneOf(String name, Sources sources, String defaultValue, List<String> allowed) throws TriggerParseException {
         String value = orDefault(name, sources, defaultValue);
         if (!allowed.contains(value)) {
-            throw new TriggerParseException(name + ": \"" + value + "\" is not one of " + String.join(", ", allowed));
+            throw new TriggerParseException(name + ": " + shown(name, sources, value) + " is not one of "
+                    + String.join(", ", allowed));
         }
         return value;
+    }
+
+    /**
+     * How an error shows a value: quoted when it came from the trigger's metadata (the user wrote it in the
+     * ScaledObject), described by its source otherwise, so a Secret mapped to the wrong parameter never reaches a
+     * status condition, an Event or a log line.
+     */
+    String shown(String name, Sources sources, String value) {
+        boolean fromMetadata = switch (sources) {
+            case METADATA -> true;
+            case METADATA_OR_ENV -> !isBlank(input.metadata().get(name));
+            case AUTH_THEN_METADATA -> isBlank(input.authParams().get(name));
+        };
+        if (fromMetadata) {
+            return "\"" + value + "\"";
+        }
+        return sources == Sources.AUTH_THEN_METADATA ? "the value from the TriggerAuthentication"
+                : "the value of " + name + "FromEnv";
     }
 
     /** A list like {@code 1,2,10-12}: ids and inclusive ranges. */
@@ -94,17 +124,20 @@ final class ParameterReader {
             }
             int dash = item.indexOf('-', 1);
             try {
-                if (dash < 0) {
-                    result.add(Integer.parseInt(item));
-                } else {
-                    int from = Integer.parseInt(item.substring(0, dash).trim());
-                    int to = Integer.parseInt(item.substring(dash + 1).trim());
-                    if (from > to) {
-                        throw new TriggerParseException(name + ": range \"" + item + "\" starts after it ends");
-                    }
-                    for (int i = from; i <= to; i++) {
-                        result.add(i);
-                    }
+                int from = Integer.parseInt((dash < 0 ? item : item.substring(0, dash)).trim());
+                int to = dash < 0 ? from : Integer.parseInt(item.substring(dash + 1).trim());
+                if (from < 0) {
+                    throw new TriggerParseException(name + ": \"" + item + "\": partition ids are zero or more");
+                }
+                if (from > to) {
+                    throw new TriggerParseException(name + ": range \"" + item + "\" starts after it ends");
+                }
+                if ((long) to - from + 1 + result.size() > MAX_LISTED_PARTITIONS) {
+                    throw new TriggerParseException(name + ": lists more than " + MAX_LISTED_PARTITIONS
+                            + " partitions (\"" + item + "\")");
+                }
+                for (long i = from; i <= to; i++) {
+                    result.add((int) i);
                 }
             } catch (NumberFormatException e) {
                 throw new TriggerParseException(name + ": \"" + item + "\" is neither a partition id nor a range like 10-12");
@@ -133,7 +166,7 @@ final class ParameterReader {
         for (String pair : list(name, sources)) {
             int eq = pair.indexOf('=');
             if (eq <= 0) {
-                throw new TriggerParseException(name + ": \"" + pair + "\" is not a key=value pair");
+                throw new TriggerParseException(name + ": " + shown(name, sources, pair) + " is not a key=value pair");
             }
             result.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
         }

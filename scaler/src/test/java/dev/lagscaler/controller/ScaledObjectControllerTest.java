@@ -188,6 +188,39 @@ class ScaledObjectControllerTest {
     }
 
     @Test
+    void aTriggerErrorKeepsTheLiveHpaAndTheReplicas() throws Exception {
+        String ns = setUp("keep-hpa", "keep-hpa-events", 1);
+        KafkaTestData.produce(kafka.bootstrapServers(), "keep-hpa-events", 0, 200);
+        String good = seed(kafka.bootstrapServers(), "keep-hpa-events", "minReplicaCount: 1", "");
+        apply(ns, good);
+        ChildProcess.await("an HPA for the active object", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> exists(ns, "hpa", "keda-hpa-kafka-scaledobject") && condition(ns, "Ready", "status").equals("True"));
+        JsonNode before = get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("metadata");
+        plane.kubectl("-n", ns, "scale", "deployment", "consumer-deployment", "--replicas=3");
+
+        // A bad edit of one trigger's metadata, and then a partition range that once filled the operator's heap.
+        for (String bad : new String[] {"lagThreshold: \"ten\"", "lagThreshold: \"50\"\n      partitionLimitation: \"0-2147483647\""}) {
+            apply(ns, good.replace("lagThreshold: \"50\"", bad));
+            String field = bad.contains("partitionLimitation") ? "partitionLimitation" : "lagThreshold";
+            ChildProcess.await("Ready=False naming " + field, Duration.ofSeconds(30), Duration.ofMillis(200),
+                    () -> condition(ns, "Ready", "status").equals("False") && condition(ns, "Ready", "message").contains(field));
+            assertTrue(condition(ns, "Ready", "message").contains("trigger 0"), condition(ns, "Ready", "message"));
+            long passes = operator.reconcilePasses();
+            plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=" + field);
+            ChildProcess.await("another reconcile", Duration.ofSeconds(30), Duration.ofMillis(50),
+                    () -> operator.reconcilePasses() > passes);
+            JsonNode after = get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("metadata");
+            assertEquals(before.path("uid").asText(), after.path("uid").asText(), "the same HPA, not deleted and recreated");
+            assertEquals(3, replicas(ns), "an error never lowers the replica count");
+            assertTrue(operator.isLeader(), "the operator is still up and leading");
+        }
+        apply(ns, good);
+        ChildProcess.await("Ready again", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> condition(ns, "Ready", "status").equals("True"));
+        assertEquals(before.path("uid").asText(), get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("metadata").path("uid").asText());
+    }
+
+    @Test
     void invalidScaledObjectsAreRejectedOrNotReady() throws Exception {
         String ns = setUp("invalid", "invalid-events", 1);
         IOException cel = assertThrows(IOException.class, () -> apply(ns, seed(kafka.bootstrapServers(), "invalid-events",
@@ -199,6 +232,9 @@ class ScaledObjectControllerTest {
         IOException schema = assertThrows(IOException.class, () -> apply(ns, seed(kafka.bootstrapServers(), "invalid-events",
                 "pollingInterval: often", "")));
         assertTrue(schema.getMessage().contains("spec.pollingInterval"), schema.getMessage());
+        IOException bounded = assertThrows(IOException.class, () -> apply(ns, seed(kafka.bootstrapServers(), "invalid-events",
+                "pollingInterval: 100000", "")));
+        assertTrue(bounded.getMessage().contains("spec.pollingInterval"), bounded.getMessage());
 
         apply(ns, seed(kafka.bootstrapServers(), "invalid-events", "", "").replace("lagThreshold: \"50\"", "lagThreshold: \"0\""));
         ChildProcess.await("Ready=False with the parse error", Duration.ofSeconds(30), Duration.ofMillis(200),

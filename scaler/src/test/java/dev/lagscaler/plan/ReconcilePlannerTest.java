@@ -203,4 +203,23 @@ class ReconcilePlannerTest {
         assertEquals(Duration.ofMillis(500), ReconcilePlanner.pollInterval(annotated, 0, FAST));
         assertEquals(Duration.ofSeconds(30), ReconcilePlanner.pollInterval(annotated, 2, FAST));
     }
+
+    @Test
+    void anInvalidTriggerKeepsTheLastGoodHpaAndServesAnError() throws Exception {
+        // Before: a bad metadata edit (or an unreadable Secret) deleted the live HPA and its stabilization history.
+        ScaledObjectSpec spec = spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events, lagThreshold: "ten"}
+                """, "");
+        Plan plan = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(true, "h", "9"), null);
+        assertInstanceOf(Plan.HpaChange.None.class, plan.hpa(), "the HPA stays as it is");
+        assertNull(plan.replicaWrite(), "the replica count stays as it is");
+        var ready = plan.decision().conditions().get("Ready");
+        assertEquals("False", ready.status());
+        assertTrue(ready.message().contains("trigger 0") && ready.message().contains("lagThreshold"), ready.message());
+        Plan.MetricValue value = plan.metrics().get(0);
+        assertEquals("s0-kafka-events", value.metricName());
+        assertNull(value.valueMilli(), "the adapter answers an error, so the HPA holds");
+        assertTrue(value.error().contains("lagThreshold"), value.error());
+    }
 }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class KafkaTriggerParserTest {
     private static final Map<String, String> SEED = Map.of(
@@ -196,5 +197,45 @@ class KafkaTriggerParserTest {
         ClusterConnection a = parse(seedWith("bootstrapServers", "b:1,a:1")).connection();
         ClusterConnection b = parse(seedWith("bootstrapServers", "a:1,b:1", "topic", "other")).connection();
         assertEquals(a, b);
+    }
+
+    @Test
+    void partitionLimitationIsBounded() {
+        // Before: this range looped past Integer.MAX_VALUE and filled the heap (evaluate died with OutOfMemoryError).
+        TriggerParseException all = assertThrows(TriggerParseException.class,
+                () -> parse(seedWith("partitionLimitation", "0-2147483647")));
+        assertTrue(all.getMessage().contains("partitionLimitation") && all.getMessage().contains("100000"), all.getMessage());
+        assertThrows(TriggerParseException.class, () -> parse(seedWith("partitionLimitation", "2147483640-2147483647,0-99999")));
+        assertThrows(TriggerParseException.class, () -> parse(seedWith("partitionLimitation", "-1")));
+        assertEquals(8, assertDoesNotThrowParse(seedWith("partitionLimitation", "2147483640-2147483647")).partitionLimitation().size(),
+                "a short range at the top of the int range ends");
+    }
+
+    private static KafkaTriggerSettings assertDoesNotThrowParse(Map<String, String> metadata) {
+        return org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> parse(metadata));
+    }
+
+    /** A Secret mapped to the wrong parameter must not reach a status condition through an error message. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tls", "sasl", "unsafeSsl", "oauthExtensions"})
+    void errorsNeverQuoteAValueFromTheTriggerAuthentication(String parameter) {
+        String secret = "s3cr3t-Pa55word";
+        Map<String, String> auth = new HashMap<>(Map.of(parameter, secret));
+        if (!parameter.equals("tls")) {
+            auth.put("tls", "enable");
+        }
+        if (parameter.equals("oauthExtensions")) {
+            auth.putAll(Map.of("sasl", "oauthbearer", "oauthTokenEndpointUri", "https://idp", "username", "u", "password", "p"));
+        }
+        TriggerParseException e = assertThrows(TriggerParseException.class,
+                () -> KafkaTriggerParser.parse(new TriggerInput(SEED, auth, Map.of(), null)));
+        assertTrue(e.getMessage().startsWith(parameter + ":"), e.getMessage());
+        assertFalse(e.getMessage().contains(secret), e.getMessage());
+        assertTrue(e.getMessage().contains("TriggerAuthentication"), e.getMessage());
+        // The same mistake written in the ScaledObject's own metadata is quoted back: the user wrote it there.
+        TriggerParseException inMetadata = assertThrows(TriggerParseException.class,
+                () -> KafkaTriggerParser.parse(new TriggerInput(parameter.equals("tls") ? seedWith(parameter, "oops")
+                        : seedWith(parameter, "oops", "tls", "enable"), Map.of(), Map.of(), null)));
+        assertTrue(parameter.equals("oauthExtensions") || inMetadata.getMessage().contains("\"oops\""), inMetadata.getMessage());
     }
 }
