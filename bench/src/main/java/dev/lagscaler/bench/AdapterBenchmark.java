@@ -35,6 +35,7 @@ public final class AdapterBenchmark {
         Path work = Files.createTempDirectory("adapter-bench-");
         try (LocalControlPlane plane = LocalControlPlane.start(LocalControlPlane.Options.temporary());
              MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0)) {
+            feed.leading(true); // standing in for a leading operator
             for (int i = 0; i < objects; i++) {
                 feed.publish(MetricUpdate.newBuilder().setNamespace("bench").setScaledObject("so-" + i)
                         .setMetricName("s0-kafka-topic-" + i).setValueMilli(1000L * i)

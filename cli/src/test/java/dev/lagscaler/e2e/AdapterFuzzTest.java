@@ -7,6 +7,7 @@ import dev.lagscaler.adapter.ExternalMetricsServer;
 import dev.lagscaler.adapter.MetricsAdapter;
 import dev.lagscaler.metrics.MetricsFeedServer;
 import dev.lagscaler.feed.v1.MetricUpdate;
+import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.tls.Pki;
@@ -37,8 +38,11 @@ class AdapterFuzzTest {
         try (MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
              MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(),
                      new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()))) {
+            feed.leading(true); // standing in for a leading operator
             feed.publish(MetricUpdate.newBuilder().setNamespace("default").setScaledObject("so").setMetricName("s0-kafka-t")
                     .setValueMilli(5000).setTimestampMillis(System.currentTimeMillis()).build());
+            ChildProcess.await("the adapter's snapshot", Duration.ofSeconds(15), Duration.ofMillis(20),
+                    () -> adapter.store().synced() && adapter.store().size() == 1);
             HttpClient http = client(ca);
             String base = "https://127.0.0.1:" + adapter.port();
             String valid = "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/s0-kafka-t"

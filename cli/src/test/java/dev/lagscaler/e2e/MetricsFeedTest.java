@@ -1,6 +1,7 @@
 package dev.lagscaler.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.lagscaler.adapter.FeedSubscriber;
@@ -31,6 +32,7 @@ class MetricsFeedTest {
         Vertx vertx = Vertx.vertx();
         MetricStore store = new MetricStore();
         MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
+        feed.leading(true);
         int port = feed.port();
         feed.publish(value("s0-kafka-a", 1000));
         FeedSubscriber subscriber = new FeedSubscriber(vertx, "127.0.0.1", port, store, "test");
@@ -43,6 +45,7 @@ class MetricsFeedTest {
             // The scaler restarts on the same address and knows only another metric now.
             feed.close();
             feed = MetricsFeedServer.start("127.0.0.1", port);
+            feed.leading(true);
             feed.publish(value("s1-kafka-b", 3000));
             ChildProcess.await("the resync after the scaler restart", Duration.ofSeconds(30), Duration.ofMillis(50),
                     () -> milli(store, "s1-kafka-b") == 3000 && store.get("ns", "so", "s0-kafka-a") == null);
@@ -59,6 +62,34 @@ class MetricsFeedTest {
             }
         } finally {
             subscriber.close();
+            feed.close();
+            vertx.close().await();
+        }
+    }
+
+    /** Before: a standby's feed served an empty snapshot, so its adapter was ready and every HPA got 404. */
+    @Test
+    void onlyTheLeadersFeedMakesAnAdapterReady() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        MetricStore store = new MetricStore();
+        MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
+        feed.publish(value("s0-kafka-a", 1000));
+        try (FeedSubscriber subscriber = new FeedSubscriber(vertx, "127.0.0.1", feed.port(), store, "standby-test")) {
+            subscriber.start();
+            // A standby ends every subscription without a snapshot: several attempts, never ready.
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                assertFalse(store.synced(), "ready on a standby's feed");
+                Thread.sleep(50);
+            }
+            feed.leading(true);
+            feed.publish(value("s0-kafka-a", 2000));
+            ChildProcess.await("ready once the process leads", Duration.ofSeconds(15), Duration.ofMillis(20),
+                    () -> store.synced() && milli(store, "s0-kafka-a") == 2000);
+            feed.leading(false);
+            ChildProcess.await("unready once it no longer leads", Duration.ofSeconds(10), Duration.ofMillis(20),
+                    () -> !store.synced());
+        } finally {
             feed.close();
             vertx.close().await();
         }

@@ -10,11 +10,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the {@link MetricStore} fed from the scaler's gRPC stream. When the stream ends or fails it reconnects with
- * a growing backoff (0.5 s to 30 s) and takes a full snapshot again, so either side may restart.
+ * a growing backoff (0.5 s to 5 s) and takes a full snapshot again, so either side may restart and leadership may
+ * move; the store is unready from the loss until the next snapshot.
  */
 public final class FeedSubscriber implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FeedSubscriber.class);
-    private static final long MAX_BACKOFF_MS = 30_000;
+    /** Short: behind a Service an attempt may reach a standby, which ends the stream at once; the next may not. */
+    private static final long MAX_BACKOFF_MS = 5_000;
 
     private final Vertx vertx;
     private final MetricsFeedGrpcClient client;
@@ -66,6 +68,7 @@ public final class FeedSubscriber implements AutoCloseable {
     }
 
     private void retry(String why) {
+        store.connectionLost();
         if (closed) {
             return;
         }

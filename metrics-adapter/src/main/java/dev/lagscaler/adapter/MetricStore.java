@@ -46,6 +46,14 @@ public final class MetricStore {
         seenInSnapshot.clear();
     }
 
+    /**
+     * The stream to the scaler ended: not ready until the next snapshot. The values stay and age out by their own
+     * staleness into errors, so the HPA holds instead of acting on a guess.
+     */
+    public void connectionLost() {
+        synced = false;
+    }
+
     public Value get(String namespace, String scaledObject, String metric) {
         Value v = values.get(key(namespace, scaledObject, metric));
         if (v == null) {

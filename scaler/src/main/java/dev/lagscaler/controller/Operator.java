@@ -7,6 +7,7 @@ import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
+import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
 import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.kubernetes.client.extended.workqueue.DefaultRateLimitingQueue;
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class Operator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Operator.class);
 
+    private final ApiClient watches;
     private final ApiClient client;
     private final LagEngine engine;
     private final OperatorConfig config;
@@ -43,6 +45,7 @@ public final class Operator implements AutoCloseable {
     private volatile Runnable onLostLeadership = () -> { };
     private Thread electionThread;
     private LeaderElector elector;
+    private LeaseLock lock;
 
     /** What runs while this process leads. */
     private record Running(ClusterCaches caches, Controller controller, TriggerRegistry registry,
@@ -57,7 +60,16 @@ public final class Operator implements AutoCloseable {
 
     /** An operator that also sends metric values to {@code metrics} (the feed the adapter subscribes to). */
     public Operator(ApiClient client, LagEngine engine, OperatorConfig config, MetricsSink metrics) {
-        this.client = client;
+        this(client, client, engine, config, metrics);
+    }
+
+    /**
+     * With separate clients: {@code watches} for the informers' long-running watches (no read timeout), {@code
+     * requests} for every other call (with one), so that one hung connection cannot pin a worker forever.
+     */
+    public Operator(ApiClient watches, ApiClient requests, LagEngine engine, OperatorConfig config, MetricsSink metrics) {
+        this.watches = watches;
+        this.client = requests;
         this.engine = engine;
         this.config = config;
         this.metrics = metrics;
@@ -71,7 +83,7 @@ public final class Operator implements AutoCloseable {
 
     public void start() {
         ensureNamespace();
-        LeaseLock lock = new LeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client);
+        lock = new LeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client);
         Duration lease = config.leaseDuration();
         elector = new LeaderElector(new LeaderElectionConfig(lock, lease, lease.multipliedBy(2).dividedBy(3),
                 Duration.ofSeconds(2)));
@@ -84,6 +96,17 @@ public final class Operator implements AutoCloseable {
 
     public boolean isLeader() {
         return leading.get();
+    }
+
+    /** Whether the process's leader election still runs (a dead election thread means it can never lead). */
+    public boolean isAlive() {
+        return electionThread != null && electionThread.isAlive();
+    }
+
+    /** Whether this process can do its job now: a standby is ready to take over; a leader once its caches synced. */
+    public boolean isReady() {
+        Running r = running;
+        return electionThread != null && electionThread.isAlive() && (!leading.get() || (r != null && r.caches().hasSynced()));
     }
 
     /** Reconcile passes run while this process leads (0 when it does not): lets tests wait for reconciles to happen. */
@@ -102,15 +125,20 @@ public final class Operator implements AutoCloseable {
         try {
             startControllers();
             leading.set(true);
+            metrics.leading(true);
         } catch (RuntimeException | Error e) {
-            // The elector runs this hook in a Future, which would swallow the failure silently.
+            // The elector runs this hook in a Future, which would swallow the failure silently. A leader that does
+            // nothing must not keep renewing the Lease: give it up so a standby takes over, and stop.
             LOG.atError().addKeyValue("identity", config.identity()).setCause(e).log("controllers failed to start");
+            stopRunning();
+            releaseLease();
+            onLostLeadership.run();
             throw e;
         }
     }
 
     private void startControllers() {
-        ClusterCaches caches = new ClusterCaches(client);
+        ClusterCaches caches = new ClusterCaches(watches);
         RateLimitingQueue<Request> queue = new DefaultRateLimitingQueue<>(Executors.newSingleThreadExecutor());
         TriggerRegistry registry = new TriggerRegistry(engine, key -> {
             String[] parts = key.split("/", 2);
@@ -166,6 +194,7 @@ public final class Operator implements AutoCloseable {
     }
 
     private void stopRunning() {
+        metrics.leading(false);
         Running r = running;
         running = null;
         if (r == null) {
@@ -190,12 +219,36 @@ public final class Operator implements AutoCloseable {
         }
     }
 
+    /**
+     * Empties the Lease's holder if this process holds it, as client-go's ReleaseOnCancel does: a standby sees an
+     * empty record and takes over at its next retry (2 s) instead of waiting out the lease duration.
+     */
+    private void releaseLease() {
+        if (lock == null) {
+            return;
+        }
+        try {
+            LeaderElectionRecord current = lock.get();
+            if (current != null && config.identity().equals(current.getHolderIdentity())) {
+                lock.update(new LeaderElectionRecord(null, 1, null, null, current.getLeaderTransitions()));
+                LOG.atInfo().addKeyValue("identity", config.identity()).log("lease released");
+            }
+        } catch (ApiException e) {
+            LOG.atWarn().addKeyValue("identity", config.identity()).addKeyValue("code", e.getCode())
+                    .log("lease not released; a standby takes over when it expires");
+        }
+    }
+
+    /** Stops everything and, if this process leads, hands the Lease over. */
     @Override
     public void close() {
+        boolean wasLeading = leading.getAndSet(false);
         stopRunning();
-        leading.set(false);
         if (elector != null) {
             elector.close();
+        }
+        if (wasLeading) {
+            releaseLease();
         }
         stopped.countDown();
     }

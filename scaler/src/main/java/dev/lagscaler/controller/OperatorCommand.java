@@ -50,13 +50,23 @@ public final class OperatorCommand implements Callable<Integer> {
             description = "host:port of the gRPC feed the metrics adapter subscribes to, or 'off' (default ${DEFAULT-VALUE}).")
     String metricsFeed;
 
+    @Option(names = "--health-address", defaultValue = "0.0.0.0:8081",
+            description = "host:port of /healthz and /readyz, or 'off' (default ${DEFAULT-VALUE}).")
+    String healthAddress;
+
+    @Option(names = "--request-timeout", defaultValue = "30s",
+            description = "Read timeout of every apiserver call except watches (default ${DEFAULT-VALUE}).")
+    String requestTimeout;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         OperatorConfig config;
+        java.time.Duration timeout;
         try {
+            timeout = Durations.parse("--request-timeout", requestTimeout);
             String id = identity != null ? identity
                     : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 6);
             config = OperatorConfig.defaults(id).withNamespace(namespace)
@@ -66,31 +76,57 @@ public final class OperatorCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;
         }
-        ApiClient client = kubeconfig != null ? Config.fromConfig(kubeconfig) : Config.defaultClient();
-        client.setReadTimeout(0); // watches stay open
+        if (!validAddress(metricsFeed) || !validAddress(healthAddress)) {
+            spec.commandLine().getErr().println("lagscaler operator: --metrics-feed and --health-address take host:port or off");
+            return EXIT_BAD_INPUT;
+        }
+        // Watches stay open (no read timeout); every other call has one, so a hung connection cannot pin a worker.
+        ApiClient watches = kubeconfig != null ? Config.fromConfig(kubeconfig) : Config.defaultClient();
+        watches.setReadTimeout(0);
+        ApiClient requests = kubeconfig != null ? Config.fromConfig(kubeconfig) : Config.defaultClient();
+        requests.setReadTimeout((int) timeout.toMillis());
         MetricsFeedServer feed = null;
-        if (!metricsFeed.equals("off")) {
-            int colon = metricsFeed.lastIndexOf(':');
-            if (colon <= 0 || !metricsFeed.substring(colon + 1).matches("\\d{1,5}")) {
-                spec.commandLine().getErr().println("lagscaler operator: --metrics-feed must be host:port or off");
-                return EXIT_BAD_INPUT;
-            }
+        HealthServer health = null;
+        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults())) {
             try {
-                feed = MetricsFeedServer.start(metricsFeed.substring(0, colon), Integer.parseInt(metricsFeed.substring(colon + 1)));
+                feed = metricsFeed.equals("off") ? null : MetricsFeedServer.start(host(metricsFeed), port(metricsFeed));
             } catch (RuntimeException e) {
                 spec.commandLine().getErr().println("lagscaler operator: --metrics-feed " + metricsFeed + ": " + e.getMessage());
                 return EXIT_BAD_INPUT;
             }
-        }
-        try (MetricsFeedServer feedToClose = feed;
-             LagEngine engine = new LagEngine(LagEngine.Options.defaults());
-             Operator operator = new Operator(client, engine, config, feed == null ? MetricsSink.NONE : feed)) {
+            Operator operator = new Operator(watches, requests, engine, config, feed == null ? MetricsSink.NONE : feed);
+            if (!healthAddress.equals("off")) {
+                health = HealthServer.start(host(healthAddress), port(healthAddress), operator);
+            }
             // Losing the lease means another process may already act: stop at once and let the restart rejoin.
             operator.onLostLeadership(() -> Runtime.getRuntime().halt(1));
-            Runtime.getRuntime().addShutdownHook(new Thread(operator::close));
+            MetricsFeedServer feedToClose = feed;
+            HealthServer healthToClose = health;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                operator.close(); // releases the Lease when leading: a standby takes over at its next retry
+                if (feedToClose != null) {
+                    feedToClose.close();
+                }
+                if (healthToClose != null) {
+                    healthToClose.close();
+                }
+            }, "shutdown"));
             operator.start();
             operator.awaitStop();
         }
         return 0;
+    }
+
+    private static boolean validAddress(String address) {
+        int colon = address.lastIndexOf(':');
+        return address.equals("off") || (colon > 0 && address.substring(colon + 1).matches("\\d{1,5}"));
+    }
+
+    private static String host(String address) {
+        return address.substring(0, address.lastIndexOf(':'));
+    }
+
+    private static int port(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
 }

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The scaler's side of the metrics feed: a vertx-grpc server streaming metric values to subscribed adapters. Each
  * subscriber first gets every current value (a full resync), then live updates. Values are kept per metric, so
- * a reconnecting adapter always gets the latest state.
+ * a reconnecting adapter always gets the latest state. Only while this process leads: a standby ends each
+ * subscription at once, without a snapshot, so the adapter stays unready and tries again (behind a Service, until
+ * it reaches the leader); losing the lead ends every open stream.
  */
 public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsFeedServer.class);
@@ -30,6 +32,7 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
     private final Map<String, MetricUpdate> current = new ConcurrentHashMap<>();
     private final Map<Subscriber, Boolean> subscribers = new ConcurrentHashMap<>();
     private HttpServer server;
+    private volatile boolean leading;
 
     private MetricsFeedServer(Vertx vertx, boolean ownsVertx) {
         this.vertx = vertx;
@@ -57,6 +60,11 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
     }
 
     private void subscribe(SubscribeRequest request, WriteStream<MetricUpdate> response) {
+        if (!leading) {
+            LOG.atInfo().addKeyValue("subscriber", request.getSubscriber()).log("feed refused: not the leader");
+            response.end();
+            return;
+        }
         Subscriber subscriber = new Subscriber(request.getSubscriber(), Vertx.currentContext(), response);
         current.values().forEach(response::write);
         response.write(MetricUpdate.newBuilder().setSnapshotDone(true).build());
@@ -82,6 +90,24 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
                     .setMetricName(k.substring(prefix.length())).setRemoved(true).build());
             return true;
         });
+    }
+
+    @Override
+    public void leading(boolean leading) {
+        this.leading = leading;
+        if (!leading) {
+            current.clear();
+            for (Subscriber s : subscribers.keySet()) {
+                subscribers.remove(s);
+                s.context().runOnContext(v -> {
+                    try {
+                        s.stream().end();
+                    } catch (IllegalStateException e) {
+                        // already closed by the other side
+                    }
+                });
+            }
+        }
     }
 
     private void fanOut(MetricUpdate update) {

@@ -18,4 +18,11 @@ public interface MetricsSink {
 
     /** Every metric of a ScaledObject is gone (it was deleted or can no longer be measured). */
     void removeObject(String namespace, String scaledObject);
+
+    /**
+     * Whether this process leads. Only a leader's values are true: a standby's sink must not serve what it does not
+     * measure (an adapter connected to it would otherwise be ready with nothing).
+     */
+    default void leading(boolean leading) {
+    }
 }

@@ -1,7 +1,9 @@
 package dev.lagscaler.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
@@ -9,60 +11,142 @@ import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Two operator processes (the image's entry point, {@link OperatorCommand#main}): one leads; kill it and the other takes over and keeps scaling. */
+/**
+ * Operator processes (the image's entry point, {@link OperatorCommand#main}) on one Lease: one leads, the other
+ * stands by. The metric feed follows the leader; a killed leader is replaced; a stopped one hands over at once.
+ */
 @WithKafka
 @WithControlPlane
 class LeaderElectionTest {
     private static final String LEASE_NAMESPACE = "lagscaler-ha";
+    private static final String METRIC = "s0-kafka-ha-events";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    /** One operator process and its ports. */
+    private record Op(Process process, int feedPort, int healthPort) {
+    }
 
     @Test
-    void secondOperatorTakesOverWhenTheLeaderDies(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
+    void theMetricPathFollowsTheLeaderThroughAKillAndAHandover(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
         OperatorTestSupport k = new OperatorTestSupport(plane);
         String ns = "ha";
         k.setUp(ns, kafka.bootstrapServers(), "ha-events", 1);
         Path logs = Files.createTempDirectory("operators-");
-        Map<String, Process> operators = new java.util.HashMap<>();
+        Map<String, Op> ops = new HashMap<>();
         try {
             for (String id : List.of("op-a", "op-b")) {
-                operators.put(id, ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
-                        OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
-                        "--namespace", LEASE_NAMESPACE, "--identity", id, "--fast-activation-interval", "500ms",
-                        "--metrics-feed", "127.0.0.1:0"),
-                        logs, logs.resolve(id + ".log")));
+                ops.put(id, start(id, plane, logs));
             }
             ChildProcess.await("a lease holder", Duration.ofSeconds(60), Duration.ofMillis(200), () -> !holder(plane).isEmpty());
             String leader = holder(plane);
+            String standby = other(leader);
             k.apply(ns, OperatorTestSupport.seed(kafka.bootstrapServers(), "ha-events", "", ""));
             ChildProcess.await("the leader scales to zero", Duration.ofSeconds(60), Duration.ofMillis(200), () -> k.replicas(ns) == 0);
-
-            long killed = System.nanoTime();
-            operators.get(leader).destroyForcibly().waitFor();
-            String follower = leader.equals("op-a") ? "op-b" : "op-a";
-            try {
-                ChildProcess.await("the follower to take the lease", Duration.ofSeconds(45), Duration.ofMillis(200),
-                        () -> holder(plane).equals(follower));
-            } catch (java.io.IOException e) {
-                throw new AssertionError(e.getMessage() + "; holder " + holder(plane) + "; follower log:\n"
-                        + ChildProcess.tail(logs.resolve(follower + ".log"), 40), e);
+            for (String id : List.of(leader, standby)) {
+                ChildProcess.await(id + " ready", Duration.ofSeconds(30), Duration.ofMillis(100),
+                        () -> probe(ops.get(id).healthPort(), "/readyz") == 200);
+                assertEquals(200, probe(ops.get(id).healthPort(), "/healthz"));
             }
-            System.out.println("leader takeover: " + (System.nanoTime() - killed) / 1_000_000 + " ms after the kill"
-                    + " (lease duration 15 s)");
-            assertNotEquals(leader, holder(plane));
 
+            // Only the leader's feed serves values; a standby's ends every subscription without a snapshot.
+            try (FeedProbe onLeader = new FeedProbe(ops.get(leader).feedPort());
+                 FeedProbe onStandby = new FeedProbe(ops.get(standby).feedPort())) {
+                ChildProcess.await("the leader's snapshot with the metric", Duration.ofSeconds(30), Duration.ofMillis(100),
+                        () -> onLeader.snapshot() && onLeader.valueMilli(METRIC) == 0);
+                ChildProcess.await("the standby ends the stream", Duration.ofSeconds(10), Duration.ofMillis(50), onStandby::ended);
+                assertFalse(onStandby.snapshot(), "a standby's feed never offers a snapshot");
+            }
+
+            // kill -9: the standby takes the Lease once it expires and serves the metric from then on.
+            long killed = System.nanoTime();
+            ops.get(leader).process().destroyForcibly().waitFor();
+            awaitHolder(plane, standby, Duration.ofSeconds(45), logs);
+            long takeover = (System.nanoTime() - killed) / 1_000_000;
+            // As the adapter does: subscribe again until a snapshot holds the metric.
+            ChildProcess.await("the new leader serves the metric", Duration.ofSeconds(30), Duration.ofMillis(100),
+                    () -> serves(ops.get(standby).feedPort()));
+            long served = (System.nanoTime() - killed) / 1_000_000;
             KafkaTestData.produce(kafka.bootstrapServers(), "ha-events", 0, 1);
             ChildProcess.await("the new leader activates the target", Duration.ofSeconds(60), Duration.ofMillis(200),
                     () -> k.replicas(ns) == 1);
-            assertEquals(1, k.replicas(ns));
+
+            // SIGTERM: the leader releases the Lease on its way out and the restarted standby takes over at once.
+            ops.put(leader, start(leader, plane, logs));
+            ChildProcess.await(leader + " back as a standby", Duration.ofSeconds(30), Duration.ofMillis(100),
+                    () -> probe(ops.get(leader).healthPort(), "/readyz") == 200);
+            long terminated = System.nanoTime();
+            ops.get(standby).process().destroy();
+            awaitHolder(plane, leader, Duration.ofSeconds(30), logs);
+            long handover = (System.nanoTime() - terminated) / 1_000_000;
+            System.out.println("leader takeover after kill -9: " + takeover + " ms (lease 15 s), metric served again after "
+                    + served + " ms; handover after SIGTERM: " + handover + " ms");
+            assertTrue(handover < 10_000, "SIGTERM hands the Lease over without waiting for it to expire: " + handover + " ms");
+            assertNotEquals(standby, holder(plane));
         } finally {
-            operators.values().forEach(p -> ChildProcess.stop(p, Duration.ofSeconds(10)));
+            ops.values().forEach(op -> ChildProcess.stop(op.process(), Duration.ofSeconds(10)));
             ChildProcess.deleteRecursively(logs);
+        }
+    }
+
+    /** One subscription: whether within 3 s it brings a snapshot holding the metric. */
+    private static boolean serves(int feedPort) throws Exception {
+        try (FeedProbe probe = new FeedProbe(feedPort)) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (System.nanoTime() < deadline && !probe.ended()) {
+                if (probe.snapshot() && probe.valueMilli(METRIC) == 0) {
+                    return true;
+                }
+                Thread.sleep(50);
+            }
+            return false;
+        }
+    }
+
+    private static Op start(String id, LocalControlPlane plane, Path logs) throws Exception {
+        int feed = ChildProcess.freePort();
+        int health = ChildProcess.freePort();
+        Process p = ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
+                OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
+                "--namespace", LEASE_NAMESPACE, "--identity", id, "--fast-activation-interval", "500ms",
+                "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "127.0.0.1:" + health),
+                logs, logs.resolve(id + "-" + System.nanoTime() + ".log"));
+        return new Op(p, feed, health);
+    }
+
+    private static String other(String id) {
+        return id.equals("op-a") ? "op-b" : "op-a";
+    }
+
+    private static void awaitHolder(LocalControlPlane plane, String id, Duration timeout, Path logs) throws Exception {
+        try {
+            ChildProcess.await(id + " to hold the Lease", timeout, Duration.ofMillis(100), () -> holder(plane).equals(id));
+        } catch (java.io.IOException e) {
+            StringBuilder tails = new StringBuilder();
+            try (var files = Files.list(logs)) {
+                files.forEach(f -> tails.append("\n--- ").append(f.getFileName()).append('\n').append(ChildProcess.tail(f, 30)));
+            }
+            throw new AssertionError(e.getMessage() + "; holder " + holder(plane) + tails, e);
+        }
+    }
+
+    private static int probe(int port, String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
         }
     }
 
