@@ -18,10 +18,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -33,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * Measures the lag of every registered trigger. Triggers with the same connection settings share one Admin client
  * and one batched poll; each trigger is polled at its own interval, and triggers due close together are coalesced
  * into the same poll. Results go to each trigger's listener; a failure of one trigger never reaches another.
+ * Each cluster polls on its own thread and no lock that registration or scheduling takes is held while Kafka is
+ * waited on, so a slow or unreachable cluster delays neither another cluster's polls nor the controller.
  */
 public final class LagEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LagEngine.class);
@@ -155,6 +159,10 @@ public final class LagEngine implements AutoCloseable {
         private final ClusterConnection connection;
         private final ClusterPoller poller;
         private final List<Registration> registrations = new ArrayList<>();
+        /** Polls of this cluster, one at a time; the shared scheduler only wakes it. */
+        private final ExecutorService pollThread;
+        /** Held across one poll's Kafka calls, and only by polls of this cluster (a tick, or pollNow). */
+        private final ReentrantLock polling = new ReentrantLock();
         private ScheduledFuture<?> wakeUp;
         private Instant wakeAt = Instant.MAX;
 
@@ -162,6 +170,11 @@ public final class LagEngine implements AutoCloseable {
             this.connection = connection;
             this.poller = new ClusterPoller(connection, options.adminFactory(), options.groupBatchSize(),
                     options.topicMetadataTtl(), options.kafkaTimeout());
+            this.pollThread = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "lag-poll-" + connection.label());
+                t.setDaemon(true);
+                return t;
+            });
         }
 
         synchronized void add(Registration r) {
@@ -177,6 +190,7 @@ public final class LagEngine implements AutoCloseable {
                 if (wakeUp != null) {
                     wakeUp.cancel(false);
                 }
+                pollThread.shutdown();
                 poller.close();
             }
         }
@@ -189,22 +203,36 @@ public final class LagEngine implements AutoCloseable {
             scheduleAt(r.nextDue);
         }
 
-        /** Polls the due triggers (all of them when {@code everything}) in one batch and delivers the results. */
-        synchronized PollStats poll(boolean everything) {
+        /**
+         * Polls the due triggers (all of them when {@code everything}) in one batch and delivers the results. The
+         * cluster's monitor is held only to pick the due triggers and to record their results, not across Kafka.
+         */
+        PollStats poll(boolean everything) {
+            polling.lock();
+            try {
+                return pollLocked(everything);
+            } finally {
+                polling.unlock();
+            }
+        }
+
+        private PollStats pollLocked(boolean everything) {
             Instant now = options.clock().instant();
             List<Registration> due = new ArrayList<>();
-            for (Registration r : registrations) {
-                // Coalescing: a trigger due within a tenth of its interval (at most 1 s) joins this poll.
-                Duration slack = r.interval.dividedBy(10);
-                if (slack.compareTo(Duration.ofSeconds(1)) > 0) {
-                    slack = Duration.ofSeconds(1);
-                }
-                if (everything || !r.nextDue.isAfter(now.plus(slack))) {
-                    due.add(r);
+            List<ClusterPoller.Due> batch = new ArrayList<>();
+            synchronized (this) {
+                for (Registration r : registrations) {
+                    // Coalescing: a trigger due within a tenth of its interval (at most 1 s) joins this poll.
+                    Duration slack = r.interval.dividedBy(10);
+                    if (slack.compareTo(Duration.ofSeconds(1)) > 0) {
+                        slack = Duration.ofSeconds(1);
+                    }
+                    if (everything || !r.nextDue.isAfter(now.plus(slack))) {
+                        due.add(r);
+                        batch.add(new ClusterPoller.Due(r.key, r.settings, r.memory));
+                    }
                 }
             }
-            List<ClusterPoller.Due> batch = new ArrayList<>(due.size());
-            due.forEach(r -> batch.add(new ClusterPoller.Due(r.key, r.settings, r.memory)));
             ClusterPoller.Outcome outcome;
             try {
                 outcome = poller.poll(batch, now);
@@ -216,17 +244,24 @@ public final class LagEngine implements AutoCloseable {
                         Duration.ZERO, true));
                 LOG.atWarn().addKeyValue("cluster", connection.label()).addKeyValue("error", error).log("poll failed");
             }
-            for (int i = 0; i < due.size(); i++) {
-                Registration r = due.get(i);
-                TriggerResult result = outcome.results().get(i);
-                if (result instanceof TriggerResult.Measured m) {
-                    r.memory = m.lag().next();
+            List<Registration> delivered = new ArrayList<>();
+            synchronized (this) {
+                for (int i = 0; i < due.size(); i++) {
+                    Registration r = due.get(i);
+                    if (!registrations.contains(r)) {
+                        continue; // closed while its poll ran
+                    }
+                    TriggerResult result = outcome.results().get(i);
+                    if (result instanceof TriggerResult.Measured m) {
+                        r.memory = m.lag().next();
+                    }
+                    r.latest = result;
+                    r.lastPolled = now;
+                    r.nextDue = now.plus(r.interval);
+                    delivered.add(r);
                 }
-                r.latest = result;
-                r.lastPolled = now;
-                r.nextDue = now.plus(r.interval);
-                deliver(r, result);
             }
+            delivered.forEach(r -> deliver(r, r.latest));
             PollStats stats = outcome.stats();
             LOG.atDebug().addKeyValue("cluster", stats.cluster()).addKeyValue("triggers", stats.triggers())
                     .addKeyValue("groups", stats.groups()).addKeyValue("partitions", stats.partitions())
@@ -254,7 +289,14 @@ public final class LagEngine implements AutoCloseable {
             wakeAt = at;
             long delay = at.equals(Instant.MIN) ? 0
                     : Math.max(0, Duration.between(options.clock().instant(), at).toMillis());
-            wakeUp = scheduler.schedule(this::tick, delay, TimeUnit.MILLISECONDS);
+            // The shared scheduler only hands the poll to this cluster's own thread.
+            wakeUp = scheduler.schedule(() -> {
+                try {
+                    pollThread.execute(this::tick);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the cluster was removed or the engine closed
+                }
+            }, delay, TimeUnit.MILLISECONDS);
         }
 
         private void tick() {
@@ -264,7 +306,9 @@ public final class LagEngine implements AutoCloseable {
                 if (registrations.isEmpty() || closed) {
                     return;
                 }
-                poll(false);
+            }
+            poll(false);
+            synchronized (this) {
                 Instant next = Instant.MAX;
                 for (Registration r : registrations) {
                     if (r.nextDue.isBefore(next)) {
@@ -281,6 +325,7 @@ public final class LagEngine implements AutoCloseable {
             if (wakeUp != null) {
                 wakeUp.cancel(false);
             }
+            pollThread.shutdownNow();
             poller.close();
         }
     }

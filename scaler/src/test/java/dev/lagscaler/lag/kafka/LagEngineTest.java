@@ -191,4 +191,44 @@ class LagEngineTest {
         reg.setInterval(Duration.ofMillis(200));
         ChildProcess.await("fast polls", Duration.ofSeconds(20), Duration.ofMillis(50), () -> seen.size() >= 4);
     }
+
+    /**
+     * Before: every cluster shared two poll threads and a cluster's monitor was held across its Kafka calls, so two
+     * unreachable clusters stalled every other cluster's polls for the whole Kafka timeout.
+     */
+    @Test
+    void unreachableClustersDoNotDelayAHealthyOne() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "steady", 1);
+        List<java.net.ServerSocket> blackholes = new ArrayList<>();
+        List<Long> healthy = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<TriggerKey, TriggerResult> stuck = new ConcurrentHashMap<>();
+        try {
+            // Listening sockets that never accept: connections complete in the backlog and no answer ever comes.
+            for (int i = 0; i < 3; i++) {
+                blackholes.add(new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()));
+                KafkaTriggerSettings hole = KafkaTriggerParser.parse(TriggerInput.ofMetadata(Map.of(
+                        "bootstrapServers", "127.0.0.1:" + blackholes.get(i).getLocalPort(), "consumerGroup", "g",
+                        "topic", "steady")));
+                engine.register(new TriggerKey("test", "hole-" + i, 0), hole, Duration.ofMillis(500),
+                        r -> stuck.put(r.key(), r));
+            }
+            Thread.sleep(200); // the blackholed polls are under way and waiting on Kafka
+            engine.register(new TriggerKey("test", "healthy", 0), trigger("consumerGroup", "steady-app", "topic", "steady"),
+                    Duration.ofMillis(500), r -> healthy.add(System.nanoTime()));
+            Thread.sleep(4_000);
+            List<Long> times = new ArrayList<>(healthy);
+            assertTrue(times.size() >= 4, "the healthy cluster was polled " + times.size() + " times in 4 s at a 500 ms interval");
+            long maxGap = 0;
+            for (int i = 1; i < times.size(); i++) {
+                maxGap = Math.max(maxGap, (times.get(i) - times.get(i - 1)) / 1_000_000);
+            }
+            assertTrue(maxGap < 2_500, "the healthy cluster waited " + maxGap + " ms between polls (Kafka timeout 5 s)");
+            assertTrue(stuck.isEmpty() || stuck.values().stream().allMatch(r -> r instanceof TriggerResult.Failed),
+                    "nothing measured on a blackhole");
+        } finally {
+            for (java.net.ServerSocket s : blackholes) {
+                s.close();
+            }
+        }
+    }
 }
