@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +42,9 @@ public final class LocalControlPlane implements AutoCloseable {
     private final Options options;
     private final Path dir;
     private final Path binaries;
-    private final List<Process> processes = new ArrayList<>();
+    /** The running components by name, in start order, and the command each was started with. */
+    private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final Map<String, List<String>> commands = new LinkedHashMap<>();
     private final Thread shutdownHook = new Thread(this::stopAll, "control-plane-shutdown");
     private final String adminToken = UUID.randomUUID().toString();
     private int apiPort;
@@ -307,12 +311,45 @@ public final class LocalControlPlane implements AutoCloseable {
     }
 
     private void launch(String name, List<String> command) throws IOException {
-        processes.add(ChildProcess.start(command, dir, log(name)));
+        commands.put(name, command);
+        processes.put(name, ChildProcess.start(command, dir, log(name)));
     }
 
     private boolean alive(String name) {
-        int index = List.of("etcd", "kube-apiserver", "kube-controller-manager").indexOf(name);
-        return index < processes.size() && processes.get(index).isAlive();
+        Process p = processes.get(name);
+        return p != null && p.isAlive();
+    }
+
+    /**
+     * Kills one component ({@code etcd}, {@code kube-apiserver} or {@code kube-controller-manager}) with SIGKILL
+     * and starts it again with the same flags and data, then waits until the apiserver answers /readyz again.
+     * Returns how long the apiserver was unready. For fault tests: clients must reconnect by themselves.
+     */
+    public Duration restart(String component) throws IOException {
+        Process p = processes.get(component);
+        if (p == null) {
+            throw new IllegalArgumentException("no component " + component + "; one of " + processes.keySet());
+        }
+        Instant begin = Instant.now();
+        p.destroyForcibly();
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while stopping " + component, e);
+        }
+        processes.put(component, ChildProcess.start(commands.get(component), dir, log(component)));
+        HttpClient http = adminHttpClient();
+        ChildProcess.await("kube-apiserver /readyz after restarting " + component, Duration.ofSeconds(90),
+                Duration.ofMillis(100), () -> {
+                    try {
+                        return http.send(HttpRequest.newBuilder(URI.create(url() + "/readyz")).build(),
+                                HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+        return Duration.between(begin, Instant.now());
     }
 
     public Path log(String component) {
@@ -320,8 +357,9 @@ public final class LocalControlPlane implements AutoCloseable {
     }
 
     private void stopAll() {
-        for (int i = processes.size() - 1; i >= 0; i--) {
-            ChildProcess.stop(processes.get(i), Duration.ofSeconds(10));
+        List<Process> inStartOrder = new ArrayList<>(processes.values());
+        for (int i = inStartOrder.size() - 1; i >= 0; i--) {
+            ChildProcess.stop(inStartOrder.get(i), Duration.ofSeconds(10));
         }
         processes.clear();
         if (options.deleteOnClose()) {

@@ -1,0 +1,107 @@
+package dev.lagscaler.fault;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lagscaler.controller.Operator;
+import dev.lagscaler.controller.OperatorConfig;
+import dev.lagscaler.lag.kafka.LagEngine;
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.FaultFigures;
+import dev.lagscaler.testing.KafkaTestData;
+import dev.lagscaler.testing.LocalControlPlane;
+import dev.lagscaler.testing.WithControlPlane;
+import dev.lagscaler.testing.WithKafka;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fault case: kube-apiserver restarted, then etcd restarted (SIGKILL, same flags and data), under a running operator.
+ * It must reconnect by itself and converge: the next records activate the target, draining returns it to zero, the
+ * finalizer stays and exactly one HPA exists for the object.
+ */
+@Tag("fault")
+@WithKafka
+@WithControlPlane
+class ControlPlaneRestartFaultTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void operatorReconnectsAndConvergesAfterApiserverAndEtcdRestarts(EmbeddedKafka kafka, LocalControlPlane plane)
+            throws Exception {
+        String ns = "fault-restart";
+        String topic = "fault-restart-events";
+        plane.kubectl("create", "namespace", ns);
+        plane.kubectl("-n", ns, "create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
+        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 1);
+        KafkaTestData.commit(kafka.bootstrapServers(), "restart-group", Map.of(new TopicPartition(topic, 0), 0L));
+        Map<String, Object> figures = new LinkedHashMap<>();
+        var watches = plane.apiClient();
+        watches.setReadTimeout(0);
+        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
+             Operator operator = new Operator(watches, plane.apiClient(), engine, OperatorConfig.defaults("fault-restart")
+                     .withNamespace("lagscaler-fault-restart").withFastActivationInterval(Duration.ofMillis(500)),
+                     dev.lagscaler.metrics.MetricsSink.NONE)) {
+            operator.start();
+            ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(100), operator::isLeader);
+            apply(plane, ns, """
+                    apiVersion: keda.sh/v1alpha1
+                    kind: ScaledObject
+                    metadata: {name: kafka-scaledobject}
+                    spec:
+                      scaleTargetRef: {name: consumer-deployment}
+                      pollingInterval: 1
+                      cooldownPeriod: 1
+                      triggers:
+                      - type: kafka
+                        metadata: {bootstrapServers: "%s", consumerGroup: restart-group, topic: %s, lagThreshold: "10"}
+                    """.formatted(kafka.bootstrapServers(), topic));
+            ChildProcess.await("scaled to zero", Duration.ofSeconds(60), Duration.ofMillis(200), () -> replicas(plane, ns) == 0);
+            long produced = 0;
+            for (String component : new String[] {"kube-apiserver", "etcd"}) {
+                Duration unready = plane.restart(component);
+                long back = System.nanoTime();
+                KafkaTestData.produce(kafka.bootstrapServers(), topic, 0, 5);
+                produced += 5;
+                ChildProcess.await("activation after the " + component + " restart", Duration.ofSeconds(90),
+                        Duration.ofMillis(100), () -> replicas(plane, ns) >= 1);
+                long activated = (System.nanoTime() - back) / 1_000_000;
+                KafkaTestData.commit(kafka.bootstrapServers(), "restart-group", Map.of(new TopicPartition(topic, 0), produced));
+                ChildProcess.await("back to zero after the " + component + " restart", Duration.ofSeconds(90),
+                        Duration.ofMillis(100), () -> replicas(plane, ns) == 0);
+                long converged = (System.nanoTime() - back) / 1_000_000;
+                figures.put(component + "_unready_ms", unready.toMillis());
+                figures.put(component + "_records_to_replicas_ms", activated);
+                figures.put(component + "_records_to_zero_again_ms", converged);
+            }
+            JsonNode so = JSON.readTree(plane.kubectl("-n", ns, "get", "scaledobject", "kafka-scaledobject", "-o", "json"));
+            assertTrue(so.path("metadata").path("finalizers").toString().contains("finalizer.keda.sh"), so.toString());
+            JsonNode hpas = JSON.readTree(plane.kubectl("-n", ns, "get", "hpa", "-o", "json")).path("items");
+            assertEquals(1, hpas.size(), "exactly one HPA, none orphaned or duplicated: " + hpas);
+            assertTrue(operator.isLeader(), "the operator kept its leadership through the restarts");
+            figures.put("finalizer_kept", true);
+            figures.put("hpas_for_one_object", hpas.size());
+        }
+        FaultFigures.record("control-plane-restart", figures);
+    }
+
+    private static void apply(LocalControlPlane plane, String ns, String yaml) throws Exception {
+        Path file = Files.createTempFile(plane.directory(), "so-", ".yaml");
+        Files.writeString(file, yaml);
+        plane.kubectl("-n", ns, "apply", "-f", file.toString());
+    }
+
+    private static int replicas(LocalControlPlane plane, String ns) throws Exception {
+        return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
+                "-o", "jsonpath={.spec.replicas}").trim());
+    }
+}
