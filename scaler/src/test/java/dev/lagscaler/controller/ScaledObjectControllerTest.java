@@ -248,29 +248,6 @@ class ScaledObjectControllerTest {
     }
 
     @Test
-    void kafkaOutageFallsBackAndNeverScalesToZero() throws Exception {
-        String ns = setUp("outage", "outage-events", 1);
-        KafkaTestData.produce(kafka.bootstrapServers(), "outage-events", 1, 20);
-        apply(ns, seed(kafka.bootstrapServers(), "outage-events",
-                "pollingInterval: 1\ncooldownPeriod: 1\nfallback:\n  failureThreshold: 2\n  replicas: 4", ""));
-        ChildProcess.await("active", Duration.ofSeconds(30), Duration.ofMillis(200),
-                () -> condition(ns, "Active", "status").equals("True"));
-        kafka.stop();
-        try {
-            ChildProcess.await("fallback to 4 replicas", Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
-                assertTrue(replicas(ns) != 0, "an outage never scales to zero");
-                return replicas(ns) == 4 && condition(ns, "Fallback", "status").equals("True");
-            });
-            assertEquals("FallbackExists", condition(ns, "Fallback", "reason"));
-        } finally {
-            kafka.restart();
-        }
-        ChildProcess.await("fallback over", Duration.ofSeconds(90), Duration.ofMillis(300),
-                () -> condition(ns, "Fallback", "status").equals("False") && condition(ns, "Ready", "status").equals("True"));
-        assertTrue(replicas(ns) > 0);
-    }
-
-    @Test
     void scalesAStatefulSetWithBootstrapFromEnvAndACpuTrigger() throws Exception {
         String ns = "statefulset";
         plane.kubectl("create", "namespace", ns);
