@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.FaultFigures;
 import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
@@ -93,6 +94,9 @@ class LeaderElectionTest {
             System.out.println("leader takeover after kill -9: " + takeover + " ms (lease 15 s), metric served again after "
                     + served + " ms; handover after SIGTERM: " + handover + " ms");
             assertTrue(handover < 10_000, "SIGTERM hands the Lease over without waiting for it to expire: " + handover + " ms");
+            FaultFigures.record("leader-kill-and-handover", Map.of("lease_duration_s", 15,
+                    "takeover_after_kill_9_ms", takeover, "metric_served_again_after_kill_ms", served,
+                    "standby_feed_refused_without_snapshot", true, "handover_after_sigterm_ms", handover));
             assertNotEquals(standby, holder(plane));
         } finally {
             ops.values().forEach(op -> ChildProcess.stop(op.process(), Duration.ofSeconds(10)));

@@ -1,0 +1,183 @@
+package dev.lagscaler.fault;
+
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lagscaler.controller.OperatorCommand;
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.FaultFigures;
+import dev.lagscaler.testing.KafkaTestData;
+import dev.lagscaler.testing.LocalControlPlane;
+import dev.lagscaler.testing.WithControlPlane;
+import dev.lagscaler.testing.WithKafka;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fault case: the operator process killed with SIGKILL at random points of its work, again and again, while
+ * ScaledObjects are created, edited and deleted. A last operator must converge: every live object ready with its
+ * finalizer and exactly one HPA of the right shape, every deleted object gone with no HPA left behind.
+ * CI kills 8 times; {@code -Dlagscaler.fault.kills=50} runs the issue's 50.
+ */
+@Tag("fault")
+@WithKafka
+@WithControlPlane
+class OperatorKillFaultTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String NS = "fault-kill";
+    private static final String TOPIC = "fault-kill-events";
+
+    @Test
+    void killedAtRandomPointsItStillConverges(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
+        int kills = Integer.getInteger("lagscaler.fault.kills", 8);
+        Random random = new Random(20261126L);
+        plane.kubectl("create", "namespace", NS);
+        KafkaTestData.createTopic(kafka.bootstrapServers(), TOPIC, 2);
+        KafkaTestData.produce(kafka.bootstrapServers(), TOPIC, 0, 40);
+        Map<String, Integer> live = new LinkedHashMap<>(); // name -> maxReplicaCount
+        Set<String> deleted = new HashSet<>();
+        for (int i = 0; i < 6; i++) {
+            create(plane, kafka, "so-" + i, i % 2 == 0, live, 5 + i);
+        }
+        Path logs = Files.createTempDirectory("kill-");
+        List<Long> runMillis = new ArrayList<>();
+        int next = 6;
+        try {
+            for (int k = 0; k < kills; k++) {
+                Process operator = start(plane, logs, k);
+                long began = System.nanoTime();
+                // While it works: one change to the objects, then a kill at a random moment.
+                Thread.sleep(1_000 + random.nextInt(3_000));
+                switch (random.nextInt(3)) {
+                    case 0 -> create(plane, kafka, "so-" + next++, random.nextBoolean(), live, 3 + random.nextInt(8));
+                    case 1 -> {
+                        if (!live.isEmpty()) {
+                            String victim = new ArrayList<>(live.keySet()).get(random.nextInt(live.size()));
+                            plane.kubectl("-n", NS, "delete", "scaledobject", victim, "--wait=false");
+                            live.remove(victim);
+                            deleted.add(victim);
+                        }
+                    }
+                    default -> {
+                        if (!live.isEmpty()) {
+                            String edited = new ArrayList<>(live.keySet()).get(random.nextInt(live.size()));
+                            int max = 3 + random.nextInt(8);
+                            plane.kubectl("-n", NS, "patch", "scaledobject", edited, "--type=merge",
+                                    "-p", "{\"spec\":{\"maxReplicaCount\":" + max + "}}");
+                            live.put(edited, max);
+                        }
+                    }
+                }
+                Thread.sleep(random.nextInt(2_000));
+                operator.destroyForcibly().waitFor();
+                runMillis.add((System.nanoTime() - began) / 1_000_000);
+            }
+            Process last = start(plane, logs, kills);
+            long began = System.nanoTime();
+            try {
+                ChildProcess.await("convergence after " + kills + " kills", Duration.ofSeconds(120), Duration.ofMillis(500),
+                        () -> converged(plane, live, deleted).isEmpty());
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e.getMessage() + ": " + converged(plane, live, deleted), e);
+            }
+            long convergedMs = (System.nanoTime() - began) / 1_000_000;
+            ChildProcess.stop(last, Duration.ofSeconds(10));
+            FaultFigures.record("operator-kill-9", Map.of("kills", kills, "objects_live", live.size(),
+                    "objects_deleted", deleted.size(), "lost_objects", 0, "orphan_hpas", 0,
+                    "converged_ms_after_last_start", convergedMs, "run_before_kill_ms", runMillis));
+        } finally {
+            ChildProcess.deleteRecursively(logs);
+            plane.kubectl("delete", "namespace", NS, "--wait=false");
+        }
+    }
+
+    /** What is not yet as it should be; empty once converged. */
+    private static List<String> converged(LocalControlPlane plane, Map<String, Integer> live, Set<String> deleted)
+            throws Exception {
+        List<String> wrong = new ArrayList<>();
+        Map<String, JsonNode> objects = new LinkedHashMap<>();
+        for (JsonNode so : JSON.readTree(plane.kubectl("-n", NS, "get", "scaledobjects", "-o", "json")).path("items")) {
+            objects.put(so.path("metadata").path("name").asText(), so);
+        }
+        Map<String, JsonNode> hpas = new LinkedHashMap<>();
+        for (JsonNode hpa : JSON.readTree(plane.kubectl("-n", NS, "get", "hpa", "-o", "json")).path("items")) {
+            hpas.put(hpa.path("metadata").path("name").asText(), hpa);
+        }
+        live.forEach((name, max) -> {
+            JsonNode so = objects.get(name);
+            if (so == null) {
+                wrong.add(name + " lost");
+                return;
+            }
+            if (!so.path("metadata").path("finalizers").toString().contains("finalizer.keda.sh")) {
+                wrong.add(name + " without its finalizer");
+            }
+            boolean ready = false;
+            for (JsonNode c : so.path("status").path("conditions")) {
+                ready |= c.path("type").asText().equals("Ready") && c.path("status").asText().equals("True");
+            }
+            if (!ready) {
+                wrong.add(name + " not Ready");
+            }
+            JsonNode hpa = hpas.get("keda-hpa-" + name);
+            if (hpa == null || hpa.path("spec").path("maxReplicas").asInt() != max) {
+                wrong.add(name + ": HPA " + (hpa == null ? "missing" : "max " + hpa.path("spec").path("maxReplicas")));
+            }
+        });
+        for (String name : deleted) {
+            if (objects.containsKey(name)) {
+                wrong.add(name + " still there (finalizer not removed)");
+            }
+            if (hpas.containsKey("keda-hpa-" + name)) {
+                wrong.add("orphan HPA of " + name);
+            }
+        }
+        if (hpas.size() != live.size()) {
+            wrong.add(hpas.size() + " HPAs for " + live.size() + " live objects");
+        }
+        return wrong;
+    }
+
+    private static void create(LocalControlPlane plane, EmbeddedKafka kafka, String name, boolean active,
+                               Map<String, Integer> live, int max) throws Exception {
+        plane.kubectl("-n", NS, "create", "deployment", "consumer-" + name, "--image=consumer:1.0", "--replicas=1");
+        String group = "kill-" + name;
+        KafkaTestData.commit(kafka.bootstrapServers(), group, Map.of(new TopicPartition(TOPIC, 0), active ? 0L : 40L,
+                new TopicPartition(TOPIC, 1), 0L));
+        Path file = Files.createTempFile(plane.directory(), name, ".yaml");
+        Files.writeString(file, """
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata: {name: %s}
+                spec:
+                  scaleTargetRef: {name: consumer-%s}
+                  pollingInterval: 2
+                  maxReplicaCount: %d
+                  triggers:
+                  - type: kafka
+                    metadata: {bootstrapServers: "%s", consumerGroup: %s, topic: %s, lagThreshold: "10"}
+                """.formatted(name, name, max, kafka.bootstrapServers(), group, TOPIC));
+        plane.kubectl("-n", NS, "apply", "-f", file.toString());
+        live.put(name, max);
+    }
+
+    private static Process start(LocalControlPlane plane, Path logs, int run) throws Exception {
+        // The same identity each time: a restarted process finds itself the holder and leads at once.
+        return ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
+                OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
+                "--namespace", "lagscaler-fault-kill", "--identity", "killed", "--lease-duration", "5s",
+                "--metrics-feed", "off", "--health-address", "off"), logs, logs.resolve("run-" + run + ".log"));
+    }
+}
