@@ -126,7 +126,7 @@ class ExternalMetricsEndToEndTest {
         }
     }
 
-    private static int replicas(LocalControlPlane plane, String ns) throws Exception {
+    static int replicas(LocalControlPlane plane, String ns) throws Exception {
         return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
                 "-o", "jsonpath={.spec.replicas}").trim());
     }
