@@ -240,7 +240,24 @@ public final class EmbeddedKafka implements KafkaCluster {
         LOG.atInfo().addKeyValue("bootstrap", bootstrapServers()).log("kafka stopped");
     }
 
-    /** Starts the nodes again on the same ports and data after {@link #stop()}. */
+    /** Kills one node with SIGKILL (as a crashed broker), keeping its data for {@link #restart()}. */
+    public void killNode(int nodeId) {
+        for (Node n : nodes) {
+            if (n.id() == nodeId) {
+                n.process()[0].destroyForcibly();
+                try {
+                    n.process()[0].waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                LOG.atInfo().addKeyValue("node", nodeId).log("kafka node killed");
+                return;
+            }
+        }
+        throw new IllegalArgumentException("no node " + nodeId);
+    }
+
+    /** Starts the stopped or killed nodes again on the same ports and data ({@link #stop()}, {@link #killNode}). */
     public void restart() {
         try {
             for (Node n : nodes) {
