@@ -43,6 +43,7 @@ public final class Operator implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Running running;
     private volatile Runnable onLostLeadership = () -> { };
+    private volatile boolean gaveUp;
     private Thread electionThread;
     private LeaderElector elector;
     private LeaseLock lock;
@@ -100,7 +101,12 @@ public final class Operator implements AutoCloseable {
 
     /** Whether the process's leader election still runs (a dead election thread means it can never lead). */
     public boolean isAlive() {
-        return electionThread != null && electionThread.isAlive();
+        return !gaveUp && electionThread != null && electionThread.isAlive();
+    }
+
+    /** Whether it gave up leading because its controllers failed to start (the process should then exit). */
+    public boolean gaveUp() {
+        return gaveUp;
     }
 
     /** Whether this process can do its job now: a standby is ready to take over; a leader once its caches synced. */
@@ -130,9 +136,20 @@ public final class Operator implements AutoCloseable {
             // The elector runs this hook in a Future, which would swallow the failure silently. A leader that does
             // nothing must not keep renewing the Lease: give it up so a standby takes over, and stop.
             LOG.atError().addKeyValue("identity", config.identity()).setCause(e).log("controllers failed to start");
+            leading.set(false);
             stopRunning();
-            releaseLease();
-            onLostLeadership.run();
+            // Off the elector's own threads: closing it waits for them, and it must stop renewing before the release.
+            Thread giveUp = new Thread(() -> {
+                if (elector != null) {
+                    elector.close();
+                }
+                releaseLease();
+                gaveUp = true;
+                onLostLeadership.run();
+                stopped.countDown();
+            }, "leader-give-up");
+            giveUp.setDaemon(true);
+            giveUp.start();
             throw e;
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lagscaler.metrics.MetricsSink;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.FaultFigures;
@@ -160,6 +161,41 @@ class LeaderElectionTest {
                     "-o", "jsonpath={.spec.holderIdentity}").trim();
         } catch (java.io.IOException e) {
             return "";
+        }
+    }
+
+    /** Before: a leader whose controllers failed to start kept renewing the Lease and did nothing, for ever. */
+    @Test
+    void aLeaderThatCannotStartGivesTheLeaseUp(LocalControlPlane plane) throws Exception {
+        MetricsSink broken = new MetricsSink() {
+            @Override
+            public void publish(dev.lagscaler.feed.v1.MetricUpdate update) {
+            }
+
+            @Override
+            public void removeObject(String namespace, String scaledObject) {
+            }
+
+            @Override
+            public void leading(boolean leading) {
+                if (leading) {
+                    throw new IllegalStateException("the metrics feed could not start");
+                }
+            }
+        };
+        java.util.concurrent.atomic.AtomicBoolean exited = new java.util.concurrent.atomic.AtomicBoolean();
+        OperatorConfig config = OperatorConfig.defaults("zombie").withNamespace("lagscaler-zombie");
+        try (dev.lagscaler.lag.kafka.LagEngine engine = new dev.lagscaler.lag.kafka.LagEngine(
+                dev.lagscaler.lag.kafka.LagEngine.Options.defaults());
+             Operator zombie = new Operator(plane.apiClient(), engine, config, broken)) {
+            zombie.onLostLeadership(() -> exited.set(true));
+            zombie.start();
+            ChildProcess.await("the failed leader gives up", Duration.ofSeconds(60), Duration.ofMillis(100), exited::get);
+            assertTrue(zombie.gaveUp());
+            assertFalse(zombie.isAlive(), "/healthz fails once it gave up");
+            String holder = plane.kubectl("-n", "lagscaler-zombie", "get", "lease", "lagscaler-operator",
+                    "-o", "jsonpath={.spec.holderIdentity}").trim();
+            assertEquals("", holder, "the Lease is released for a standby to take");
         }
     }
 }
