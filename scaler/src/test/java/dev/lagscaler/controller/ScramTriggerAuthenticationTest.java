@@ -18,15 +18,18 @@ import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
- * SASL/SCRAM-SHA-512 credentials from a Secret through a TriggerAuthentication, against a SCRAM broker; then the
+ * SASL/SCRAM-SHA-512 over TLS (SASL_SSL, the broker's certificate checked against a CA from the Secret) through a
+ * TriggerAuthentication, against a real broker; then the
  * password rotated on the broker and in the Secret. No password reaches a status, an Event or a log line (every log
  * event of this JVM is captured and searched).
  */
-@WithKafka(scramUsers = "alice=alice-secret")
+@WithKafka(scramUsers = "alice=alice-secret", saslTls = true)
 @WithControlPlane
 class ScramTriggerAuthenticationTest {
 
@@ -36,8 +39,11 @@ class ScramTriggerAuthenticationTest {
         OperatorTestSupport k = new OperatorTestSupport(plane);
         String ns = "scram";
         k.setUp(ns, kafka.bootstrapServers(), "secured-events", 1);
+        Path ca = Files.createTempFile(plane.directory(), "kafka-ca-", ".crt");
+        Files.writeString(ca, kafka.caPem());
         plane.kubectl("-n", ns, "create", "secret", "generic", "kafka-credentials", "--from-literal=sasl=scram_sha512",
-                "--from-literal=username=alice", "--from-literal=password=alice-secret");
+                "--from-literal=username=alice", "--from-literal=password=alice-secret", "--from-literal=tls=enable",
+                "--from-file=ca=" + ca);
         k.apply(ns, """
                 apiVersion: keda.sh/v1alpha1
                 kind: TriggerAuthentication
@@ -47,6 +53,8 @@ class ScramTriggerAuthenticationTest {
                   - {parameter: sasl, name: kafka-credentials, key: sasl}
                   - {parameter: username, name: kafka-credentials, key: username}
                   - {parameter: password, name: kafka-credentials, key: password}
+                  - {parameter: tls, name: kafka-credentials, key: tls}
+                  - {parameter: ca, name: kafka-credentials, key: ca}
                 """);
         // A short pollingInterval: a changed Secret is read at the trigger's next poll (Secrets are read, not watched).
         String so = OperatorTestSupport.seed(kafka.saslBootstrapServers(), "secured-events", "pollingInterval: 5", "")
@@ -67,7 +75,8 @@ class ScramTriggerAuthenticationTest {
             String other = "scram-cluster-auth";
             k.setUp(other, kafka.bootstrapServers(), "cluster-auth-events", 1);
             plane.kubectl("-n", "lagscaler-scram", "create", "secret", "generic", "kafka-credentials",
-                    "--from-literal=sasl=scram_sha512", "--from-literal=username=alice", "--from-literal=password=alice-secret");
+                    "--from-literal=sasl=scram_sha512", "--from-literal=username=alice", "--from-literal=password=alice-secret",
+                    "--from-literal=tls=enable", "--from-file=ca=" + ca);
             k.apply(other, """
                     apiVersion: keda.sh/v1alpha1
                     kind: ClusterTriggerAuthentication
@@ -77,6 +86,8 @@ class ScramTriggerAuthenticationTest {
                       - {parameter: sasl, name: kafka-credentials, key: sasl}
                       - {parameter: username, name: kafka-credentials, key: username}
                       - {parameter: password, name: kafka-credentials, key: password}
+                      - {parameter: tls, name: kafka-credentials, key: tls}
+                      - {parameter: ca, name: kafka-credentials, key: ca}
                     """);
             k.apply(other, OperatorTestSupport.seed(kafka.saslBootstrapServers(), "cluster-auth-events", "", "")
                     + "    authenticationRef:\n      name: kafka-cluster-auth\n      kind: ClusterTriggerAuthentication\n");
@@ -88,7 +99,7 @@ class ScramTriggerAuthenticationTest {
                     apiVersion: v1
                     kind: Secret
                     metadata: {name: kafka-credentials}
-                    stringData: {sasl: scram_sha512, username: alice, password: wrong-password}
+                    stringData: {sasl: scram_sha512, username: alice, password: wrong-password, tls: enable}
                     """);
             ChildProcess.await("the auth failure reported", Duration.ofSeconds(90), Duration.ofMillis(300),
                     () -> k.condition(ns, "Ready", "message").contains("AUTH_FAILED"));
@@ -104,7 +115,7 @@ class ScramTriggerAuthenticationTest {
                     apiVersion: v1
                     kind: Secret
                     metadata: {name: kafka-credentials}
-                    stringData: {sasl: scram_sha512, username: alice, password: alice-rotated-7}
+                    stringData: {sasl: scram_sha512, username: alice, password: alice-rotated-7, tls: enable}
                     """);
             // The Secret is read on demand: the next reconcile (woken by the failing trigger's polls) uses it.
             ChildProcess.await("measured again with the rotated password", Duration.ofSeconds(90), Duration.ofMillis(200),

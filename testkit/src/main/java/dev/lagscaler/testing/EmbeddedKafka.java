@@ -1,5 +1,6 @@
 package dev.lagscaler.testing;
 
+import dev.lagscaler.tls.Pki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -31,32 +32,40 @@ public final class EmbeddedKafka implements KafkaCluster {
             </Configuration>
             """;
 
-    /** How to build the cluster. SCRAM users get a SASL_PLAINTEXT listener beside the PLAINTEXT one. */
+    /**
+     * How to build the cluster. SCRAM users get a SASL listener beside the PLAINTEXT one: SASL_PLAINTEXT, or SASL_SSL
+     * with {@code saslTls} (a serving certificate for 127.0.0.1 signed by the cluster's own CA, see {@link #caPem()}).
+     */
     public record Options(int brokers, int offsetsTopicPartitions, String heap, Map<String, String> scramUsers,
-                          Map<String, String> extraProperties) {
+                          Map<String, String> extraProperties, boolean saslTls) {
         public Options {
             scramUsers = Map.copyOf(scramUsers);
             extraProperties = Map.copyOf(extraProperties);
         }
 
         public static Options singleNode() {
-            return new Options(1, 10, "512m", Map.of(), Map.of());
+            return new Options(1, 10, "512m", Map.of(), Map.of(), false);
         }
 
         public Options withBrokers(int n) {
-            return new Options(n, offsetsTopicPartitions, heap, scramUsers, extraProperties);
+            return new Options(n, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls);
         }
 
         public Options withScramUsers(Map<String, String> users) {
-            return new Options(brokers, offsetsTopicPartitions, heap, users, extraProperties);
+            return new Options(brokers, offsetsTopicPartitions, heap, users, extraProperties, saslTls);
+        }
+
+        /** The SCRAM listener speaks TLS (SASL_SSL). */
+        public Options withSaslTls(boolean tls) {
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, tls);
         }
 
         public Options withHeap(String newHeap) {
-            return new Options(brokers, offsetsTopicPartitions, newHeap, scramUsers, extraProperties);
+            return new Options(brokers, offsetsTopicPartitions, newHeap, scramUsers, extraProperties, saslTls);
         }
 
         public Options withOffsetsTopicPartitions(int n) {
-            return new Options(brokers, n, heap, scramUsers, extraProperties);
+            return new Options(brokers, n, heap, scramUsers, extraProperties, saslTls);
         }
     }
 
@@ -65,6 +74,7 @@ public final class EmbeddedKafka implements KafkaCluster {
     private final List<Node> nodes = new ArrayList<>();
     private final Thread shutdownHook = new Thread(this::stopAll, "embedded-kafka-shutdown");
     private volatile Duration startupTime = Duration.ZERO;
+    private final Pki.Issued ca = Pki.ca("lagscaler-embedded-kafka-ca");
 
     private record Node(int id, int port, int saslPort, int controllerPort, Path dir, Process[] process) {
     }
@@ -123,13 +133,23 @@ public final class EmbeddedKafka implements KafkaCluster {
         advertised.add("PLAINTEXT://127.0.0.1:" + n.port());
         String protocolMap = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT";
         if (n.saslPort() > 0) {
-            listeners.add("SASL_PLAINTEXT://127.0.0.1:" + n.saslPort());
-            advertised.add("SASL_PLAINTEXT://127.0.0.1:" + n.saslPort());
-            protocolMap += ",SASL_PLAINTEXT:SASL_PLAINTEXT";
+            String protocol = options.saslTls() ? "SASL_SSL" : "SASL_PLAINTEXT";
+            String listener = protocol.toLowerCase(java.util.Locale.ROOT);
+            listeners.add(protocol + "://127.0.0.1:" + n.saslPort());
+            advertised.add(protocol + "://127.0.0.1:" + n.saslPort());
+            protocolMap += "," + protocol + ":" + protocol;
             p.setProperty("sasl.enabled.mechanisms", "SCRAM-SHA-256,SCRAM-SHA-512");
             for (String mechanism : List.of("scram-sha-256", "scram-sha-512")) {
-                p.setProperty("listener.name.sasl_plaintext." + mechanism + ".sasl.jaas.config",
+                p.setProperty("listener.name." + listener + "." + mechanism + ".sasl.jaas.config",
                         "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            }
+            if (options.saslTls()) {
+                // A file-based PEM keystore: the private key and the certificate chain in one file.
+                Pki.Issued serving = Pki.server(ca, "kafka-" + n.id(), List.of("localhost"), List.of("127.0.0.1"));
+                Path keystore = n.dir().resolve("keystore.pem");
+                Files.writeString(keystore, serving.privateKeyPem() + serving.certificatePem() + ca.certificatePem());
+                p.setProperty("listener.name." + listener + ".ssl.keystore.type", "PEM");
+                p.setProperty("listener.name." + listener + ".ssl.keystore.location", keystore.toString());
             }
         }
         listeners.add("CONTROLLER://127.0.0.1:" + n.controllerPort());
@@ -213,7 +233,12 @@ public final class EmbeddedKafka implements KafkaCluster {
         return joiner.toString();
     }
 
-    /** The SASL_PLAINTEXT (SCRAM) bootstrap servers; only when the cluster was built with SCRAM users. */
+    /** The PEM certificate of the CA that signed the SASL_SSL listener's certificates (for clients to trust). */
+    public String caPem() {
+        return ca.certificatePem();
+    }
+
+    /** The SASL (SCRAM) bootstrap servers, plaintext or TLS by the options; only when the cluster has SCRAM users. */
     public String saslBootstrapServers() {
         if (options.scramUsers().isEmpty()) {
             throw new IllegalStateException("this cluster has no SCRAM users, so no SASL listener");

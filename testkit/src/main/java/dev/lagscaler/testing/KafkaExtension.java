@@ -57,11 +57,12 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
         WithKafka spec = context.getRequiredTestClass().getAnnotation(WithKafka.class);
         int brokers = spec == null ? 1 : spec.brokers();
         String[] users = spec == null ? new String[0] : spec.scramUsers();
+        boolean saslTls = spec != null && spec.saslTls();
         boolean containers = "testcontainers".equals(System.getProperty("lagscaler.kafka",
                 System.getenv().getOrDefault("LAGSCALER_KAFKA", "embedded")));
-        String key = (containers ? "container" : "embedded") + ":" + brokers + ":" + Arrays.toString(users);
+        String key = (containers ? "container" : "embedded") + ":" + brokers + ":" + Arrays.toString(users) + ":" + saslTls;
         ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
-        return store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users), Holder.class);
+        return store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users, saslTls), Holder.class);
     }
 
     /** Owns one cluster; JUnit closes it when the test JVM's run ends. */
@@ -69,7 +70,7 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
         private final KafkaCluster cluster;
         private final String skipReason;
 
-        Holder(boolean containers, int brokers, String[] users) {
+        Holder(boolean containers, int brokers, String[] users, boolean saslTls) {
             if (containers) {
                 String reason = ContainerKafka.unavailableReason();
                 this.skipReason = reason;
@@ -83,7 +84,7 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
             }
             try {
                 this.cluster = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(brokers)
-                        .withScramUsers(scram));
+                        .withScramUsers(scram).withSaslTls(saslTls));
                 this.skipReason = null;
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("could not start the embedded Kafka broker: " + e.getMessage(), e);

@@ -18,6 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 public @interface WithKafka {
     int brokers() default 1;
 
-    /** SCRAM users as {@code name=password}; they get a SASL_PLAINTEXT listener. */
+    /** SCRAM users as {@code name=password}; they get a SASL_PLAINTEXT listener (SASL_SSL with {@link #saslTls}). */
     String[] scramUsers() default {};
+
+    /** The SCRAM listener speaks TLS, with a certificate from the cluster's own CA ({@code EmbeddedKafka.caPem()}). */
+    boolean saslTls() default false;
 }
