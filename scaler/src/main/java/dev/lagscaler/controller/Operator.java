@@ -7,9 +7,7 @@ import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
-import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
-import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.kubernetes.client.extended.workqueue.DefaultRateLimitingQueue;
 import io.kubernetes.client.extended.workqueue.RateLimitingQueue;
 import io.kubernetes.client.openapi.ApiClient;
@@ -46,7 +44,7 @@ public final class Operator implements AutoCloseable {
     private volatile boolean gaveUp;
     private Thread electionThread;
     private LeaderElector elector;
-    private LeaseLock lock;
+    private ReleasableLeaseLock lock;
 
     /** What runs while this process leads. */
     private record Running(ClusterCaches caches, Controller controller, TriggerRegistry registry,
@@ -84,7 +82,7 @@ public final class Operator implements AutoCloseable {
 
     public void start() {
         ensureNamespace();
-        lock = new LeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client);
+        lock = new ReleasableLeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client);
         Duration lease = config.leaseDuration();
         elector = new LeaderElector(new LeaderElectionConfig(lock, lease, lease.multipliedBy(2).dividedBy(3),
                 Duration.ofSeconds(2)));
@@ -138,12 +136,12 @@ public final class Operator implements AutoCloseable {
             LOG.atError().addKeyValue("identity", config.identity()).setCause(e).log("controllers failed to start");
             leading.set(false);
             stopRunning();
-            // Off the elector's own threads: closing it waits for them, and it must stop renewing before the release.
+            // Off the elector's own threads: closing it waits for them. The release itself stops our renewals.
             Thread giveUp = new Thread(() -> {
+                releaseLease();
                 if (elector != null) {
                     elector.close();
                 }
-                releaseLease();
                 gaveUp = true;
                 onLostLeadership.run();
                 stopped.countDown();
@@ -245,9 +243,7 @@ public final class Operator implements AutoCloseable {
             return;
         }
         try {
-            LeaderElectionRecord current = lock.get();
-            if (current != null && config.identity().equals(current.getHolderIdentity())) {
-                lock.update(new LeaderElectionRecord(null, 1, null, null, current.getLeaderTransitions()));
+            if (lock.release()) {
                 LOG.atInfo().addKeyValue("identity", config.identity()).log("lease released");
             }
         } catch (ApiException e) {
@@ -260,12 +256,13 @@ public final class Operator implements AutoCloseable {
     @Override
     public void close() {
         boolean wasLeading = leading.getAndSet(false);
+        if (wasLeading) {
+            // First, so the standby can lead while this process still stops: the release also ends our renewals.
+            releaseLease();
+        }
         stopRunning();
         if (elector != null) {
             elector.close();
-        }
-        if (wasLeading) {
-            releaseLease();
         }
         stopped.countDown();
     }
