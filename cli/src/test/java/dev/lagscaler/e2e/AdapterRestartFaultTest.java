@@ -62,24 +62,8 @@ class AdapterRestartFaultTest {
             MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(), options);
             plane.registerExternalMetrics(options.port(), ca.certificatePem());
             try {
-                ExternalMetricsEndToEndTest.apply(plane, ns, """
-                        apiVersion: keda.sh/v1alpha1
-                        kind: ScaledObject
-                        metadata: {name: kafka-scaledobject}
-                        spec:
-                          scaleTargetRef: {name: consumer-deployment}
-                          pollingInterval: 2
-                          minReplicaCount: 1
-                          maxReplicaCount: 10
-                          advanced:
-                            horizontalPodAutoscalerConfig:
-                              behavior:
-                                scaleUp: {stabilizationWindowSeconds: 0, policies: [{type: Percent, value: 1000, periodSeconds: 1}]}
-                                scaleDown: {stabilizationWindowSeconds: 0, policies: [{type: Percent, value: 100, periodSeconds: 1}]}
-                          triggers:
-                          - type: kafka
-                            metadata: {bootstrapServers: "%s", consumerGroup: adapter-group, topic: %s, lagThreshold: "50"}
-                        """.formatted(kafka.bootstrapServers(), topic));
+                ExternalMetricsEndToEndTest.apply(plane, ns,
+                        ExternalMetricsEndToEndTest.fastHpaScaledObject(kafka.bootstrapServers(), "adapter-group", topic));
                 for (int p = 0; p < 8; p++) {
                     KafkaTestData.produce(kafka.bootstrapServers(), topic, p, 30);
                 }

@@ -73,24 +73,7 @@ class ExternalMetricsEndToEndTest {
     private void scaleThroughTheHpa(EmbeddedKafka kafka, LocalControlPlane plane, String ns, String topic) throws Exception {
         {
 
-            apply(plane, ns, """
-                    apiVersion: keda.sh/v1alpha1
-                    kind: ScaledObject
-                    metadata: {name: kafka-scaledobject}
-                    spec:
-                      scaleTargetRef: {name: consumer-deployment}
-                      pollingInterval: 2
-                      minReplicaCount: 1
-                      maxReplicaCount: 10
-                      advanced:
-                        horizontalPodAutoscalerConfig:
-                          behavior:
-                            scaleUp: {stabilizationWindowSeconds: 0, policies: [{type: Percent, value: 1000, periodSeconds: 1}]}
-                            scaleDown: {stabilizationWindowSeconds: 0, policies: [{type: Percent, value: 100, periodSeconds: 1}]}
-                      triggers:
-                      - type: kafka
-                        metadata: {bootstrapServers: "%s", consumerGroup: e2e-group, topic: %s, lagThreshold: "50"}
-                    """.formatted(kafka.bootstrapServers(), topic));
+            apply(plane, ns, fastHpaScaledObject(kafka.bootstrapServers(), "e2e-group", topic));
             for (int p = 0; p < 10; p++) {
                 KafkaTestData.produce(kafka.bootstrapServers(), topic, p, 40);
             }
@@ -129,6 +112,28 @@ class ExternalMetricsEndToEndTest {
     static int replicas(LocalControlPlane plane, String ns) throws Exception {
         return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
                 "-o", "jsonpath={.spec.replicas}").trim());
+    }
+
+    /** The test ScaledObject: min 1, max 10, pollingInterval 2 s, an HPA that moves at once in both directions. */
+    static String fastHpaScaledObject(String bootstrap, String group, String topic) {
+        return """
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata: {name: kafka-scaledobject}
+                spec:
+                  scaleTargetRef: {name: consumer-deployment}
+                  pollingInterval: 2
+                  minReplicaCount: 1
+                  maxReplicaCount: 10
+                  advanced:
+                    horizontalPodAutoscalerConfig:
+                      behavior:
+                        scaleUp: {stabilizationWindowSeconds: 0, policies: [{type: Percent, value: 1000, periodSeconds: 1}]}
+                        scaleDown: {stabilizationWindowSeconds: 0, policies: [{type: Percent, value: 100, periodSeconds: 1}]}
+                  triggers:
+                  - type: kafka
+                    metadata: {bootstrapServers: "%s", consumerGroup: %s, topic: %s, lagThreshold: "50"}
+                """.formatted(bootstrap, group, topic);
     }
 
     static void apply(LocalControlPlane plane, String ns, String yaml) throws Exception {

@@ -214,6 +214,11 @@ public final class ExternalMetricsApi {
     }
 
     /** A Kubernetes Status for an error. */
+    /** The probes' answer when healthy. */
+    public static Response healthy() {
+        return new Response(200, JSON.createObjectNode().put("status", "ok").toString());
+    }
+
     public static Response status(int code, String reason, String message) {
         ObjectNode s = JSON.createObjectNode();
         s.put("kind", "Status");

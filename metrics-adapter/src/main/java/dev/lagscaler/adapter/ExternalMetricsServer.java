@@ -84,11 +84,11 @@ public final class ExternalMetricsServer implements AutoCloseable {
         String path = request.path();
         switch (path) {
             case "/livez", "/healthz" -> {
-                respond(request, new ExternalMetricsApi.Response(200, "{\"status\":\"ok\"}"));
+                respond(request, ExternalMetricsApi.healthy());
                 return;
             }
             case "/readyz" -> {
-                respond(request, store.synced() ? new ExternalMetricsApi.Response(200, "{\"status\":\"ok\"}")
+                respond(request, store.synced() ? ExternalMetricsApi.healthy()
                         : ExternalMetricsApi.status(503, "ServiceUnavailable", "waiting for the scaler's feed"));
                 return;
             }

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lagscaler.controller.Operator;
-import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.PollStats;
 import dev.lagscaler.lag.kafka.LagEngine;
-import dev.lagscaler.metrics.MetricsSink;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.FaultFigures;
@@ -16,8 +14,6 @@ import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,29 +66,13 @@ class BrokerFaultsTest {
 
             List<PollStats> polls = new CopyOnWriteArrayList<>();
             Map<String, Object> figures = new LinkedHashMap<>();
-            var watches = plane.apiClient();
-            watches.setReadTimeout(0);
             try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
-                 Operator operator = new Operator(watches, plane.apiClient(), engine, OperatorConfig.defaults("fault-brokers")
-                         .withNamespace("lagscaler-fault-brokers"), MetricsSink.NONE)) {
+                 Operator operator = FaultSupport.operator(plane, engine, "fault-brokers")) {
                 engine.addPollListener(polls::add);
                 operator.start();
-                Path so = Files.createTempFile(plane.directory(), "so-", ".yaml");
-                Files.writeString(so, """
-                        apiVersion: keda.sh/v1alpha1
-                        kind: ScaledObject
-                        metadata: {name: kafka-scaledobject}
-                        spec:
-                          scaleTargetRef: {name: consumer-deployment}
-                          pollingInterval: 1
-                          cooldownPeriod: 1
-                          triggers:
-                          - type: kafka
-                            metadata: {bootstrapServers: "%s", consumerGroup: %s, topic: %s, lagThreshold: "10"}
-                        """.formatted(kafka.bootstrapServers(), GROUP, TOPIC));
-                plane.kubectl("-n", ns, "apply", "-f", so.toString());
+                FaultSupport.apply(plane, ns, FaultSupport.scaledObject(kafka.bootstrapServers(), GROUP, TOPIC, ""));
                 ChildProcess.await("measured and active", Duration.ofSeconds(60), Duration.ofMillis(200),
-                        () -> activeCondition(plane, ns).equals("True"));
+                        () -> FaultSupport.condition(plane, ns, "Active").equals("True"));
 
                 // 1. The group coordinator dies.
                 int coordinator = admin.describeConsumerGroups(List.of(GROUP)).all().get(30, TimeUnit.SECONDS)
@@ -142,7 +122,7 @@ class BrokerFaultsTest {
                             List.of(new ClientQuotaAlteration.Op("request_percentage", null))))).all().get(30, TimeUnit.SECONDS);
                 }
                 figures.put("throttled", throttled.figures());
-                assertEquals(4, replicas(plane, ns));
+                assertEquals(4, FaultSupport.replicas(plane, ns));
             }
             FaultFigures.record("broker-faults-3-brokers", figures);
         }
@@ -161,7 +141,7 @@ class BrokerFaultsTest {
         int lowest = Integer.MAX_VALUE;
         long end = System.nanoTime() + length.toNanos();
         while (System.nanoTime() < end) {
-            int r = replicas(plane, ns);
+            int r = FaultSupport.replicas(plane, ns);
             lowest = Math.min(lowest, r);
             assertEquals(4, r, "a broker fault never lowers the count (cooldown 1 s: a wrong zero would show at once)");
             Thread.sleep(250);
@@ -175,13 +155,4 @@ class BrokerFaultsTest {
         return new Phase(lowest, seen.size(), (int) seen.stream().filter(PollStats::failed).count(), p50, max);
     }
 
-    private static int replicas(LocalControlPlane plane, String ns) throws Exception {
-        return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
-                "-o", "jsonpath={.spec.replicas}").trim());
-    }
-
-    private static String activeCondition(LocalControlPlane plane, String ns) throws Exception {
-        return plane.kubectl("-n", ns, "get", "scaledobject", "kafka-scaledobject",
-                "-o", "jsonpath={.status.conditions[?(@.type==\"Active\")].status}").trim();
-    }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.controller.Operator;
-import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
@@ -15,8 +14,6 @@ import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,27 +42,12 @@ class ControlPlaneRestartFaultTest {
         KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 1);
         KafkaTestData.commit(kafka.bootstrapServers(), "restart-group", Map.of(new TopicPartition(topic, 0), 0L));
         Map<String, Object> figures = new LinkedHashMap<>();
-        var watches = plane.apiClient();
-        watches.setReadTimeout(0);
         try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
-             Operator operator = new Operator(watches, plane.apiClient(), engine, OperatorConfig.defaults("fault-restart")
-                     .withNamespace("lagscaler-fault-restart").withFastActivationInterval(Duration.ofMillis(500)),
-                     dev.lagscaler.metrics.MetricsSink.NONE)) {
+             Operator operator = FaultSupport.operator(plane, engine, "fault-restart")) {
             operator.start();
             ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(100), operator::isLeader);
-            apply(plane, ns, """
-                    apiVersion: keda.sh/v1alpha1
-                    kind: ScaledObject
-                    metadata: {name: kafka-scaledobject}
-                    spec:
-                      scaleTargetRef: {name: consumer-deployment}
-                      pollingInterval: 1
-                      cooldownPeriod: 1
-                      triggers:
-                      - type: kafka
-                        metadata: {bootstrapServers: "%s", consumerGroup: restart-group, topic: %s, lagThreshold: "10"}
-                    """.formatted(kafka.bootstrapServers(), topic));
-            ChildProcess.await("scaled to zero", Duration.ofSeconds(60), Duration.ofMillis(200), () -> replicas(plane, ns) == 0);
+            FaultSupport.apply(plane, ns, FaultSupport.scaledObject(kafka.bootstrapServers(), "restart-group", topic, ""));
+            ChildProcess.await("scaled to zero", Duration.ofSeconds(60), Duration.ofMillis(200), () -> FaultSupport.replicas(plane, ns) == 0);
             long produced = 0;
             for (String component : new String[] {"kube-apiserver", "etcd"}) {
                 Duration unready = plane.restart(component);
@@ -73,11 +55,11 @@ class ControlPlaneRestartFaultTest {
                 KafkaTestData.produce(kafka.bootstrapServers(), topic, 0, 5);
                 produced += 5;
                 ChildProcess.await("activation after the " + component + " restart", Duration.ofSeconds(90),
-                        Duration.ofMillis(100), () -> replicas(plane, ns) >= 1);
+                        Duration.ofMillis(100), () -> FaultSupport.replicas(plane, ns) >= 1);
                 long activated = (System.nanoTime() - back) / 1_000_000;
                 KafkaTestData.commit(kafka.bootstrapServers(), "restart-group", Map.of(new TopicPartition(topic, 0), produced));
                 ChildProcess.await("back to zero after the " + component + " restart", Duration.ofSeconds(90),
-                        Duration.ofMillis(100), () -> replicas(plane, ns) == 0);
+                        Duration.ofMillis(100), () -> FaultSupport.replicas(plane, ns) == 0);
                 long converged = (System.nanoTime() - back) / 1_000_000;
                 figures.put(component + "_unready_ms", unready.toMillis());
                 figures.put(component + "_records_to_replicas_ms", activated);
@@ -94,14 +76,4 @@ class ControlPlaneRestartFaultTest {
         FaultFigures.record("control-plane-restart", figures);
     }
 
-    private static void apply(LocalControlPlane plane, String ns, String yaml) throws Exception {
-        Path file = Files.createTempFile(plane.directory(), "so-", ".yaml");
-        Files.writeString(file, yaml);
-        plane.kubectl("-n", ns, "apply", "-f", file.toString());
-    }
-
-    private static int replicas(LocalControlPlane plane, String ns) throws Exception {
-        return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
-                "-o", "jsonpath={.spec.replicas}").trim());
-    }
 }

@@ -3,13 +3,10 @@ package dev.lagscaler.fault;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.auth.KafkaClientConfig;
 import dev.lagscaler.controller.Operator;
-import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.kafka.LagEngine;
-import dev.lagscaler.metrics.MetricsSink;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.FaultFigures;
@@ -17,8 +14,6 @@ import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,27 +67,13 @@ class KafkaOutageFaultTest {
         sampler.scheduleAtFixedRate(() -> admins.forEach(a -> connectionsOpened.merge(a, connectionsCreated(a), Math::max)),
                 0, 200, TimeUnit.MILLISECONDS);
         Map<String, Object> figures = new LinkedHashMap<>();
-        var watches = plane.apiClient();
-        watches.setReadTimeout(0);
         try (LagEngine engine = new LagEngine(options);
-             Operator operator = new Operator(watches, plane.apiClient(), engine, OperatorConfig.defaults("fault-outage")
-                     .withNamespace("lagscaler-fault-outage"), MetricsSink.NONE)) {
+             Operator operator = FaultSupport.operator(plane, engine, "fault-outage")) {
             operator.start();
-            apply(plane, ns, """
-                    apiVersion: keda.sh/v1alpha1
-                    kind: ScaledObject
-                    metadata: {name: kafka-scaledobject}
-                    spec:
-                      scaleTargetRef: {name: consumer-deployment}
-                      pollingInterval: 1
-                      cooldownPeriod: 1
-                      fallback: {failureThreshold: 3, replicas: 3}
-                      triggers:
-                      - type: kafka
-                        metadata: {bootstrapServers: "%s", consumerGroup: outage-group, topic: %s, lagThreshold: "10"}
-                    """.formatted(kafka.bootstrapServers(), topic));
-            ChildProcess.await("active", Duration.ofSeconds(60), Duration.ofMillis(100), () -> replicas(plane, ns) >= 1
-                    && condition(plane, ns, "Active").equals("True"));
+            FaultSupport.apply(plane, ns, FaultSupport.scaledObject(kafka.bootstrapServers(), "outage-group", topic,
+                    "fallback: {failureThreshold: 3, replicas: 3}"));
+            ChildProcess.await("active", Duration.ofSeconds(60), Duration.ofMillis(100), () -> FaultSupport.replicas(plane, ns) >= 1
+                    && FaultSupport.condition(plane, ns, "Active").equals("True"));
             double before = connections(connectionsOpened);
             int adminsBefore = admins.size();
             long stopped = System.nanoTime();
@@ -103,10 +84,10 @@ class KafkaOutageFaultTest {
                 // The outage lasts outageSeconds, and at least until Fallback engaged (at most 90 s in all).
                 while (System.nanoTime() - stopped < Duration.ofSeconds(outageSeconds).toNanos()
                         || (fallbackAt < 0 && System.nanoTime() - stopped < Duration.ofSeconds(90).toNanos())) {
-                    int r = replicas(plane, ns);
+                    int r = FaultSupport.replicas(plane, ns);
                     minimum = Math.min(minimum, r);
                     assertTrue(r != 0, "an outage never scales to zero");
-                    if (fallbackAt < 0 && r == 3 && condition(plane, ns, "Fallback").equals("True")) {
+                    if (fallbackAt < 0 && r == 3 && FaultSupport.condition(plane, ns, "Fallback").equals("True")) {
                         fallbackAt = (System.nanoTime() - stopped) / 1_000_000;
                     }
                     Thread.sleep(250);
@@ -119,12 +100,12 @@ class KafkaOutageFaultTest {
             long outage = (System.nanoTime() - stopped) / 1_000_000;
             long restarted = System.nanoTime();
             ChildProcess.await("recovered: Fallback False, Ready True", Duration.ofSeconds(90), Duration.ofMillis(200),
-                    () -> condition(plane, ns, "Fallback").equals("False") && condition(plane, ns, "Ready").equals("True"));
+                    () -> FaultSupport.condition(plane, ns, "Fallback").equals("False") && FaultSupport.condition(plane, ns, "Ready").equals("True"));
             long recovered = (System.nanoTime() - restarted) / 1_000_000;
             Thread.sleep(5_000);
             double after = connections(connectionsOpened) - before - during;
             assertTrue(fallbackAt > 0, "Fallback engaged at fallback.replicas during the outage");
-            assertTrue(replicas(plane, ns) > 0);
+            assertTrue(FaultSupport.replicas(plane, ns) > 0);
             // One cluster, one Admin client at a time: during the outage it is rebuilt at most once per failed poll.
             assertTrue(adminsDuring <= outage / 2_000 + 1, adminsDuring + " Admin clients made in a " + outage + " ms outage");
             assertTrue(during <= outage / 250.0, during + " connections opened in a " + outage + " ms outage");
@@ -158,24 +139,4 @@ class KafkaOutageFaultTest {
         return 0;
     }
 
-    private static void apply(LocalControlPlane plane, String ns, String yaml) throws Exception {
-        Path file = Files.createTempFile(plane.directory(), "so-", ".yaml");
-        Files.writeString(file, yaml);
-        plane.kubectl("-n", ns, "apply", "-f", file.toString());
-    }
-
-    private static int replicas(LocalControlPlane plane, String ns) throws Exception {
-        return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
-                "-o", "jsonpath={.spec.replicas}").trim());
-    }
-
-    private static String condition(LocalControlPlane plane, String ns, String type) throws Exception {
-        JsonNode so = JSON.readTree(plane.kubectl("-n", ns, "get", "scaledobject", "kafka-scaledobject", "-o", "json"));
-        for (JsonNode c : so.path("status").path("conditions")) {
-            if (c.path("type").asText().equals(type)) {
-                return c.path("status").asText();
-            }
-        }
-        return "";
-    }
 }
