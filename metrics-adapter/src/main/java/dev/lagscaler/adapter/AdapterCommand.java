@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -32,7 +34,8 @@ public final class AdapterCommand implements Callable<Integer> {
     String bindAddress;
 
     @Option(names = "--feed", defaultValue = "127.0.0.1:9090",
-            description = "host:port of the operator's metrics feed (default ${DEFAULT-VALUE}).")
+            description = "host:port of the operator's metrics feed, or several separated by commas (each operator"
+                    + " replica): the adapter follows whichever leads (default ${DEFAULT-VALUE}).")
     String feed;
 
     @Option(names = "--cert", description = "PEM serving certificate. Without --cert and --key a self-signed one is made"
@@ -56,10 +59,15 @@ public final class AdapterCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        int colon = feed.lastIndexOf(':');
-        if (colon <= 0 || !feed.substring(colon + 1).matches("\\d{1,5}")) {
-            err.println("lagscaler adapter: --feed must be host:port, got \"" + feed + "\"");
-            return EXIT_BAD_INPUT;
+        List<SocketAddress> feeds = new ArrayList<>();
+        for (String address : feed.split(",")) {
+            int colon = address.trim().lastIndexOf(':');
+            if (colon <= 0 || !address.trim().substring(colon + 1).matches("\\d{1,5}")) {
+                err.println("lagscaler adapter: --feed takes host:port[,host:port...], got \"" + feed + "\"");
+                return EXIT_BAD_INPUT;
+            }
+            feeds.add(SocketAddress.inetSocketAddress(Integer.parseInt(address.trim().substring(colon + 1)),
+                    address.trim().substring(0, colon)));
         }
         if ((cert == null) != (key == null)) {
             err.println("lagscaler adapter: --cert and --key go together");
@@ -83,8 +91,7 @@ public final class AdapterCommand implements Callable<Integer> {
             keyPem = serving.privateKeyPem();
         }
         ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig);
-        MetricsAdapter adapter = MetricsAdapter.start(client, feed.substring(0, colon),
-                Integer.parseInt(feed.substring(colon + 1)),
+        MetricsAdapter adapter = MetricsAdapter.start(client, feeds,
                 new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

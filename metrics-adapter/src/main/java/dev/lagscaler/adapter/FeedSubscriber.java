@@ -3,6 +3,8 @@ package dev.lagscaler.adapter;
 import dev.lagscaler.feed.v1.MetricsFeedGrpcClient;
 import dev.lagscaler.feed.v1.SubscribeRequest;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
 import org.slf4j.Logger;
@@ -10,16 +12,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the {@link MetricStore} fed from the scaler's gRPC stream. When the stream ends or fails it reconnects with
- * a growing backoff (0.5 s to 5 s) and takes a full snapshot again, so either side may restart and leadership may
- * move; the store is unready from the loss until the next snapshot.
+ * a growing backoff (0.5 s to 2 s) and takes a full snapshot again, so either side may restart and leadership may
+ * move; the store is unready from the loss until the next snapshot. Given several operator addresses, each attempt
+ * tries the next one, so it finds whichever leads (a standby ends the stream at once).
  */
 public final class FeedSubscriber implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FeedSubscriber.class);
     /** Short: behind a Service an attempt may reach a standby, which ends the stream at once; the next may not. */
-    private static final long MAX_BACKOFF_MS = 5_000;
+    private static final long MAX_BACKOFF_MS = 2_000;
+    /** Between the addresses of one round: the next operator is tried at once. */
+    private static final long NEXT_ADDRESS_MS = 50;
 
     private final Vertx vertx;
-    private final MetricsFeedGrpcClient client;
+    private final List<MetricsFeedGrpcClient> clients = new ArrayList<>();
+    private int next;
+    /** Attempts since the last snapshot: a full round over the addresses waits the backoff, the rest do not. */
+    private int attempts;
     private final GrpcClient grpc;
     private final MetricStore store;
     private final String name;
@@ -27,9 +35,16 @@ public final class FeedSubscriber implements AutoCloseable {
     private long backoffMs = 500;
 
     public FeedSubscriber(Vertx vertx, String host, int port, MetricStore store, String name) {
+        this(vertx, List.of(SocketAddress.inetSocketAddress(port, host)), store, name);
+    }
+
+    public FeedSubscriber(Vertx vertx, List<SocketAddress> feeds, MetricStore store, String name) {
+        if (feeds.isEmpty()) {
+            throw new IllegalArgumentException("no feed address");
+        }
         this.vertx = vertx;
         this.grpc = GrpcClient.client(vertx);
-        this.client = MetricsFeedGrpcClient.create(grpc, SocketAddress.inetSocketAddress(port, host));
+        feeds.forEach(address -> clients.add(MetricsFeedGrpcClient.create(grpc, address)));
         this.store = store;
         this.name = name;
     }
@@ -42,6 +57,8 @@ public final class FeedSubscriber implements AutoCloseable {
         if (closed) {
             return;
         }
+        MetricsFeedGrpcClient client = clients.get(next);
+        next = (next + 1) % clients.size();
         client.subscribe(SubscribeRequest.newBuilder().setSubscriber(name).build()).onComplete((stream, failure) -> {
             if (failure != null) {
                 retry("subscribe failed: " + failure.getMessage());
@@ -51,6 +68,7 @@ public final class FeedSubscriber implements AutoCloseable {
             java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
             stream.handler(update -> {
                 backoffMs = 500;
+                attempts = 0;
                 store.apply(update);
             });
             stream.exceptionHandler(e -> {
@@ -70,6 +88,11 @@ public final class FeedSubscriber implements AutoCloseable {
     private void retry(String why) {
         store.connectionLost();
         if (closed) {
+            return;
+        }
+        attempts++;
+        if (attempts % clients.size() != 0) {
+            vertx.setTimer(NEXT_ADDRESS_MS, id -> connect());
             return;
         }
         LOG.atWarn().addKeyValue("reason", why).addKeyValue("backoff_ms", backoffMs).log("feed reconnecting");

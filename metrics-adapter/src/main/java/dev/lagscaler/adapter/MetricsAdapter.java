@@ -2,6 +2,8 @@ package dev.lagscaler.adapter;
 
 import io.kubernetes.client.openapi.ApiClient;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.SocketAddress;
+import java.util.List;
 
 /**
  * The metrics adapter process: a {@link MetricStore} fed by the scaler's gRPC stream and served over HTTPS as
@@ -23,9 +25,15 @@ public final class MetricsAdapter implements AutoCloseable {
 
     public static MetricsAdapter start(ApiClient client, String feedHost, int feedPort,
                                        ExternalMetricsServer.Options options) throws Exception {
+        return start(client, List.of(SocketAddress.inetSocketAddress(feedPort, feedHost)), options);
+    }
+
+    /** An adapter that subscribes to whichever of {@code feeds} leads (see {@link FeedSubscriber}). */
+    public static MetricsAdapter start(ApiClient client, List<SocketAddress> feeds, ExternalMetricsServer.Options options)
+            throws Exception {
         Vertx vertx = Vertx.vertx();
         MetricStore store = new MetricStore();
-        FeedSubscriber feed = new FeedSubscriber(vertx, feedHost, feedPort, store, "adapter-" + ProcessHandle.current().pid());
+        FeedSubscriber feed = new FeedSubscriber(vertx, feeds, store, "adapter-" + ProcessHandle.current().pid());
         feed.start();
         try {
             ExternalMetricsServer server = ExternalMetricsServer.start(vertx, options, store, new KubernetesAccess(client));
