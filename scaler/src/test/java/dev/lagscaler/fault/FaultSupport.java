@@ -56,6 +56,23 @@ final class FaultSupport {
                 "-o", "jsonpath={.spec.replicas}").trim());
     }
 
+    /**
+     * kube-apiserver's own count of requests with these labels ({@code apiserver_request_total}), e.g. successful
+     * PUTs of deployments/scale.
+     */
+    static long apiserverRequests(LocalControlPlane plane, String verb, String resource, String subresource, String code)
+            throws Exception {
+        long total = 0;
+        for (String line : plane.kubectl("get", "--raw", "/metrics").split("\n")) {
+            if (line.startsWith("apiserver_request_total{") && line.contains("verb=\"" + verb + "\"")
+                    && line.contains("resource=\"" + resource + "\"") && line.contains("subresource=\"" + subresource + "\"")
+                    && line.contains("code=\"" + code + "\"")) {
+                total += Math.round(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return total;
+    }
+
     /** The status of condition {@code type} of kafka-scaledobject, or "" when it has none. */
     static String condition(LocalControlPlane plane, String ns, String type) throws Exception {
         JsonNode so = JSON.readTree(plane.kubectl("-n", ns, "get", "scaledobject", "kafka-scaledobject", "-o", "json"));

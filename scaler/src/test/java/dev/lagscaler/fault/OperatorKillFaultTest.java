@@ -1,5 +1,6 @@
 package dev.lagscaler.fault;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -51,6 +52,8 @@ class OperatorKillFaultTest {
         for (int i = 0; i < 6; i++) {
             create(plane, kafka, "so-" + i, i % 2 == 0, live, 5 + i);
         }
+        long scaleWritesBefore = FaultSupport.apiserverRequests(plane, "PUT", "deployments", "scale", "200");
+        long generationsBefore = generations(plane);
         Path logs = Files.createTempDirectory("kill-");
         List<Long> runMillis = new ArrayList<>();
         int next = 6;
@@ -94,13 +97,34 @@ class OperatorKillFaultTest {
             }
             long convergedMs = (System.nanoTime() - began) / 1_000_000;
             ChildProcess.stop(last, Duration.ofSeconds(10));
+            // Each successful /scale write that changed spec.replicas moved its Deployment's generation by one (no
+            // HPA acts here: no adapter serves its metrics). More writes than moves would be duplicate writes.
+            long scaleWrites = FaultSupport.apiserverRequests(plane, "PUT", "deployments", "scale", "200") - scaleWritesBefore;
+            long replicaChanges = generations(plane) - generationsBefore - (next - 6); // a new Deployment starts at 1
             FaultFigures.record("operator-kill-9", Map.of("kills", kills, "objects_live", live.size(),
                     "objects_deleted", deleted.size(), "lost_objects", 0, "orphan_hpas", 0,
-                    "converged_ms_after_last_start", convergedMs, "run_before_kill_ms", runMillis));
+                    "converged_ms_after_last_start", convergedMs, "run_before_kill_ms", runMillis,
+                    "scale_writes", scaleWrites, "replica_changes", replicaChanges,
+                    "duplicate_scale_writes", scaleWrites - replicaChanges));
+            assertEquals(replicaChanges, scaleWrites, "every /scale write the operator made changed the count: none repeated");
         } finally {
             ChildProcess.deleteRecursively(logs);
             plane.kubectl("delete", "namespace", NS, "--wait=false");
         }
+    }
+
+    private static int replicas(LocalControlPlane plane, String name) throws Exception {
+        return Integer.parseInt(plane.kubectl("-n", NS, "get", "deployment", "consumer-" + name,
+                "-o", "jsonpath={.spec.replicas}").trim());
+    }
+
+    /** The sum of the Deployments' metadata.generation (created ones count their first generation). */
+    private static long generations(LocalControlPlane plane) throws Exception {
+        long sum = 0;
+        for (JsonNode d : JSON.readTree(plane.kubectl("-n", NS, "get", "deployments", "-o", "json")).path("items")) {
+            sum += d.path("metadata").path("generation").asLong();
+        }
+        return sum;
     }
 
     /** What is not yet as it should be; empty once converged. */
@@ -115,11 +139,13 @@ class OperatorKillFaultTest {
         for (JsonNode hpa : JSON.readTree(plane.kubectl("-n", NS, "get", "hpa", "-o", "json")).path("items")) {
             hpas.put(hpa.path("metadata").path("name").asText(), hpa);
         }
-        live.forEach((name, max) -> {
+        for (Map.Entry<String, Integer> entry : live.entrySet()) {
+            String name = entry.getKey();
+            int max = entry.getValue();
             JsonNode so = objects.get(name);
             if (so == null) {
                 wrong.add(name + " lost");
-                return;
+                continue;
             }
             if (!so.path("metadata").path("finalizers").toString().contains("finalizer.keda.sh")) {
                 wrong.add(name + " without its finalizer");
@@ -131,11 +157,15 @@ class OperatorKillFaultTest {
             if (!ready) {
                 wrong.add(name + " not Ready");
             }
+            int replicas = replicas(plane, name);
+            if (ACTIVE.contains(name) ? replicas < 1 : replicas != 0) {
+                wrong.add(name + " at " + replicas + " replicas (" + (ACTIVE.contains(name) ? "active" : "idle") + ")");
+            }
             JsonNode hpa = hpas.get("keda-hpa-" + name);
             if (hpa == null || hpa.path("spec").path("maxReplicas").asInt() != max) {
                 wrong.add(name + ": HPA " + (hpa == null ? "missing" : "max " + hpa.path("spec").path("maxReplicas")));
             }
-        });
+        }
         for (String name : deleted) {
             if (objects.containsKey(name)) {
                 wrong.add(name + " still there (finalizer not removed)");
@@ -150,9 +180,17 @@ class OperatorKillFaultTest {
         return wrong;
     }
 
+    /** The objects created with a backlog (their target must end at 1 or more); the others must end at 0. */
+    private static final Set<String> ACTIVE = new HashSet<>();
+
     private static void create(LocalControlPlane plane, EmbeddedKafka kafka, String name, boolean active,
                                Map<String, Integer> live, int max) throws Exception {
-        plane.kubectl("-n", NS, "create", "deployment", "consumer-" + name, "--image=consumer:1.0", "--replicas=1");
+        if (active) {
+            ACTIVE.add(name);
+        }
+        // Every object needs one /scale write: an active one from 0 to 1, an idle one from 1 to 0 after its 1 s cooldown.
+        plane.kubectl("-n", NS, "create", "deployment", "consumer-" + name, "--image=consumer:1.0",
+                "--replicas=" + (active ? 0 : 1));
         String group = "kill-" + name;
         KafkaTestData.commit(kafka.bootstrapServers(), group, Map.of(new TopicPartition(TOPIC, 0), active ? 0L : 40L,
                 new TopicPartition(TOPIC, 1), 0L));
@@ -164,6 +202,7 @@ class OperatorKillFaultTest {
                 spec:
                   scaleTargetRef: {name: consumer-%s}
                   pollingInterval: 2
+                  cooldownPeriod: 1
                   maxReplicaCount: %d
                   triggers:
                   - type: kafka
