@@ -85,7 +85,7 @@ public final class Operator implements AutoCloseable {
         lock = new ReleasableLeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client);
         Duration lease = config.leaseDuration();
         elector = new LeaderElector(new LeaderElectionConfig(lock, lease, lease.multipliedBy(2).dividedBy(3),
-                Duration.ofSeconds(2)));
+                config.leaseRetryPeriod()));
         electionThread = new Thread(() -> elector.run(this::startLeading, this::stopLeading), "leader-election");
         electionThread.setDaemon(true);
         electionThread.start();

@@ -40,7 +40,8 @@ public final class OperatorCommand implements Callable<Integer> {
             description = "Polling interval for targets at zero (default ${DEFAULT-VALUE}).")
     String fastInterval;
 
-    @Option(names = "--lease-duration", defaultValue = "15s", description = "Leader lease duration (default ${DEFAULT-VALUE}).")
+    @Option(names = "--lease-duration", defaultValue = "6s",
+            description = "Leader lease duration; renewals every sixth of it, at most 2 s (default ${DEFAULT-VALUE}).")
     String leaseDuration;
 
     @Option(names = "--identity", description = "Leader election identity (default: host name and a random suffix).")

@@ -11,7 +11,17 @@ public record OperatorConfig(int workers, Duration fastActivationInterval, Strin
                              String leaseName, String identity, Duration leaseDuration) {
     public static OperatorConfig defaults(String identity) {
         return new OperatorConfig(4, Defaults.FAST_ACTIVATION_INTERVAL, "lagscaler", "lagscaler-operator", identity,
-                Duration.ofSeconds(15));
+                Defaults.LEASE_DURATION);
+    }
+
+    /**
+     * How often the leader renews and a standby looks: a sixth of the lease, at most 2 s (client-go's default). With
+     * the 6 s default, a standby leads at most about lease + 2 x retry = 8 s after a leader dies, and 1 s after one
+     * releases the Lease; it costs one renewal a second.
+     */
+    public Duration leaseRetryPeriod() {
+        Duration sixth = leaseDuration.dividedBy(6);
+        return sixth.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : sixth;
     }
 
     public OperatorConfig withNamespace(String namespace) {

@@ -38,7 +38,7 @@ class LeaderElectionTest {
     /** Leader kills in one run: 1 in CI; {@code -Dlagscaler.fault.leaderKills=20} for the takeover p95. */
     private static final int KILLS = Integer.getInteger("lagscaler.fault.leaderKills", 1);
     /** The operators' lease; {@code -Dlagscaler.fault.lease=8s} shows the takeover a shorter lease gives. */
-    private static final String LEASE = System.getProperty("lagscaler.fault.lease", "15s");
+    private static final String LEASE = System.getProperty("lagscaler.fault.lease", "6s");
 
     /** One operator process and its ports. */
     private record Op(Process process, int feedPort, int healthPort) {
@@ -110,7 +110,7 @@ class LeaderElectionTest {
             System.out.println("leader takeover after kill -9 (p95 of " + KILLS + "): " + takeover + " ms (lease "
                     + LEASE + "), metric served again after " + served + " ms; handover after SIGTERM: " + handover + " ms");
             assertTrue(handover < 10_000, "SIGTERM hands the Lease over without waiting for it to expire: " + handover + " ms");
-            boolean ciSize = KILLS == 1 && LEASE.equals("15s");
+            boolean ciSize = KILLS == 1 && LEASE.equals("6s");
             FaultFigures.record("leader-kill-and-handover" + (ciSize ? "" : "-" + KILLS + "-kills-lease-" + LEASE), Map.of("lease_duration", LEASE, "kills", KILLS,
                     "takeover_after_kill_9_p95_ms", takeover, "takeovers_ms", takeovers,
                     "metric_served_again_after_kill_p95_ms", served,
