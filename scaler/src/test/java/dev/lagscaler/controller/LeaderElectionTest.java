@@ -136,6 +136,12 @@ class LeaderElectionTest {
         }
     }
 
+    private static io.kubernetes.client.openapi.ApiClient watchClient(LocalControlPlane plane) throws Exception {
+        var client = plane.apiClient();
+        client.setReadTimeout(0);
+        return client;
+    }
+
     private static long percentile(List<Long> values, double p) {
         List<Long> sorted = new java.util.ArrayList<>(values);
         sorted.sort(null);
@@ -207,18 +213,23 @@ class LeaderElectionTest {
             }
         };
         java.util.concurrent.atomic.AtomicBoolean exited = new java.util.concurrent.atomic.AtomicBoolean();
+        StringBuffer logs = new StringBuffer();
+        Object capture = LogCapture.start(logs);
         OperatorConfig config = OperatorConfig.defaults("zombie").withNamespace("lagscaler-zombie");
         try (dev.lagscaler.lag.kafka.LagEngine engine = new dev.lagscaler.lag.kafka.LagEngine(
                 dev.lagscaler.lag.kafka.LagEngine.Options.defaults());
-             Operator zombie = new Operator(plane.apiClient(), engine, config, broken)) {
+             Operator zombie = new Operator(watchClient(plane), engine, config, broken)) {
             zombie.onLostLeadership(() -> exited.set(true));
             zombie.start();
             ChildProcess.await("the failed leader gives up", Duration.ofSeconds(60), Duration.ofMillis(100), exited::get);
+            assertTrue(logs.toString().contains("the metrics feed could not start"), "it failed where the test broke it");
             assertTrue(zombie.gaveUp());
             assertFalse(zombie.isAlive(), "/healthz fails once it gave up");
             String holder = plane.kubectl("-n", "lagscaler-zombie", "get", "lease", "lagscaler-operator",
                     "-o", "jsonpath={.spec.holderIdentity}").trim();
             assertEquals("", holder, "the Lease is released for a standby to take");
+        } finally {
+            LogCapture.stop(capture);
         }
     }
 }

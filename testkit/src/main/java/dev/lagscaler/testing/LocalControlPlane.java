@@ -219,7 +219,8 @@ public final class LocalControlPlane implements AutoCloseable {
      */
     public void unregisterExternalMetrics() throws IOException {
         kubectl("delete", "apiservice", "v1beta1.external.metrics.k8s.io", "--ignore-not-found");
-        kubectl("delete", "namespace", "lagscaler-metrics", "--ignore-not-found", "--wait=false");
+        // The namespace stays: deleting it races the next registration (it cannot take a Service while terminating).
+        kubectl("-n", "lagscaler-metrics", "delete", "service", "lagscaler-metrics", "--ignore-not-found");
     }
 
     /** Runs kubectl against this control plane and returns its stdout; fails with its output on a non-zero exit. */
