@@ -110,7 +110,7 @@ public final class Operator implements AutoCloseable {
     /** Whether this process can do its job now: a standby is ready to take over; a leader once its caches synced. */
     public boolean isReady() {
         Running r = running;
-        return electionThread != null && electionThread.isAlive() && (!leading.get() || (r != null && r.caches().hasSynced()));
+        return isAlive() && (!leading.get() || (r != null && r.caches().hasSynced()));
     }
 
     /** Reconcile passes run while this process leads (0 when it does not): lets tests wait for reconciles to happen. */

@@ -18,6 +18,7 @@ import io.kubernetes.client.openapi.models.V1StatefulSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The scale targets of ScaledObjects. apps/v1 Deployments and StatefulSets are read from informer caches and
@@ -28,8 +29,11 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ScaleTargets {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A target as read: its desired replicas, the version read, and its pod template (for env), if it has one. */
-    record Target(int replicas, String resourceVersion, JsonNode podTemplate) {
+    /**
+     * A target as read: its desired replicas, the version read, and its pod template as JSON (for env), made only when
+     * a trigger needs it; null for kinds read through /scale.
+     */
+    record Target(int replicas, String resourceVersion, Supplier<JsonNode> podTemplate) {
     }
 
     private final ApiClient client;
@@ -54,17 +58,17 @@ final class ScaleTargets {
         if (isApps(target, "Deployment")) {
             V1Deployment d = deployments.getIndexer().getByKey(key);
             return d == null ? null : new Target(replicas(d.getSpec().getReplicas()), version(d),
-                    template(d.getSpec().getTemplate()));
+                    () -> template(d.getSpec().getTemplate()));
         }
         if (isApps(target, "StatefulSet")) {
             V1StatefulSet s = statefulSets.getIndexer().getByKey(key);
             return s == null ? null : new Target(replicas(s.getSpec().getReplicas()), version(s),
-                    template(s.getSpec().getTemplate()));
+                    () -> template(s.getSpec().getTemplate()));
         }
         try {
             JsonNode scale = JSON.readTree(http.get(scalePath(namespace, target)));
             return new Target(scale.path("spec").path("replicas").asInt(0),
-                    scale.path("metadata").path("resourceVersion").asText(), null);
+                    scale.path("metadata").path("resourceVersion").asText(), () -> null);
         } catch (ApiException e) {
             if (e.getCode() == 404) {
                 return null;

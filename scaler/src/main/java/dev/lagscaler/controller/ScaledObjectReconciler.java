@@ -182,7 +182,7 @@ final class ScaledObjectReconciler implements Reconciler {
         @Override
         public Map<String, String> environment() throws TriggerParseException {
             if (environment == null) {
-                environment = auth.containerEnv(namespace, target.podTemplate(), spec.target().envSourceContainerName());
+                environment = auth.containerEnv(namespace, target.podTemplate().get(), spec.target().envSourceContainerName());
             }
             return environment;
         }
