@@ -18,7 +18,7 @@ class DeployManifestsTest {
         assertTrue(Files.isRegularFile(manifest), manifest.toString());
         plane.kubectl("apply", "-f", namespaceFile(plane).toString());
         String out = plane.kubectl("apply", "--dry-run=server", "-f", manifest.toString());
-        assertTrue(out.contains("deployment.apps/lagscaler-operator") && out.contains("apiservice.apiregistration.k8s.io/v1beta1.external.metrics.k8s.io"), out);
+        assertTrue(out.contains("statefulset.apps/lagscaler-operator") && out.contains("apiservice.apiregistration.k8s.io/v1beta1.external.metrics.k8s.io"), out);
     }
 
     /** The namespace must exist for a dry run of the namespaced objects. */
