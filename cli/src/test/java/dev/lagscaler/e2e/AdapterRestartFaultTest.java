@@ -19,7 +19,6 @@ import dev.lagscaler.tls.Pki;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
@@ -37,18 +36,9 @@ class AdapterRestartFaultTest {
     void theHpaHoldsWhileTheAdapterIsDownAndResumesAfter(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
         String ns = "fault-adapter";
         String topic = "fault-adapter-events";
-        plane.kubectl("create", "namespace", ns);
-        plane.kubectl("-n", ns, "create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
-        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 8);
-        Map<TopicPartition, Long> start = new HashMap<>();
-        for (int p = 0; p < 8; p++) {
-            start.put(new TopicPartition(topic, p), 0L);
-        }
-        KafkaTestData.commit(kafka.bootstrapServers(), "adapter-group", start);
+        ExternalMetricsEndToEndTest.consumerAndTopic(plane, kafka, ns, topic, "adapter-group", 8);
         Pki.Issued ca = Pki.ca("fault-adapter-ca");
-        // The aggregator checks the name of the Service the APIService names.
-        Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc", "localhost"),
-                List.of("127.0.0.1"));
+        Pki.Issued serving = ExternalMetricsEndToEndTest.adapterCertificate(ca);
         ExternalMetricsServer.Options options = new ExternalMetricsServer.Options("127.0.0.1", ChildProcess.freePort(),
                 serving.certificatePem(), serving.privateKeyPem());
         Map<String, Object> figures = new LinkedHashMap<>();

@@ -40,18 +40,10 @@ class ExternalMetricsEndToEndTest {
     void realHpaScalesOnLagServedByTheAdapter(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
         String ns = "e2e";
         String topic = "e2e-events";
-        plane.kubectl("create", "namespace", ns);
-        plane.kubectl("-n", ns, "create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
-        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 10);
-        Map<TopicPartition, Long> start = new HashMap<>();
-        for (int p = 0; p < 10; p++) {
-            start.put(new TopicPartition(topic, p), 0L);
-        }
-        KafkaTestData.commit(kafka.bootstrapServers(), "e2e-group", start);
+        consumerAndTopic(plane, kafka, ns, topic, "e2e-group", 10);
 
         Pki.Issued ca = Pki.ca("e2e-adapter-ca");
-        Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc", "localhost"),
-                List.of("127.0.0.1"));
+        Pki.Issued serving = adapterCertificate(ca);
         var client = plane.apiClient();
         client.setReadTimeout(0);
         try (MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
@@ -112,6 +104,28 @@ class ExternalMetricsEndToEndTest {
     static int replicas(LocalControlPlane plane, String ns) throws Exception {
         return Integer.parseInt(plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment",
                 "-o", "jsonpath={.spec.replicas}").trim());
+    }
+
+    /**
+     * A namespace with consumer-deployment at 1 replica, and a topic of {@code partitions} partitions whose
+     * {@code group} has committed offset 0 everywhere (nothing produced yet).
+     */
+    static void consumerAndTopic(LocalControlPlane plane, EmbeddedKafka kafka, String ns, String topic, String group,
+                                 int partitions) throws Exception {
+        plane.kubectl("create", "namespace", ns);
+        plane.kubectl("-n", ns, "create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
+        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, partitions);
+        Map<TopicPartition, Long> start = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            start.put(new TopicPartition(topic, p), 0L);
+        }
+        KafkaTestData.commit(kafka.bootstrapServers(), group, start);
+    }
+
+    /** The adapter's serving certificate: the aggregator checks the name of the Service the APIService names. */
+    static Pki.Issued adapterCertificate(Pki.Issued ca) {
+        return Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc", "localhost"),
+                List.of("127.0.0.1"));
     }
 
     /** The test ScaledObject: min 1, max 10, pollingInterval 2 s, an HPA that moves at once in both directions. */

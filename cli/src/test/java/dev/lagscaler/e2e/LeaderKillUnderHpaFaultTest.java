@@ -44,17 +44,9 @@ class LeaderKillUnderHpaFaultTest {
     void theHpaHoldsThroughALeaderKillAndResumesOnTheNewLeader(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
         String ns = "fault-ha";
         String topic = "fault-ha-events";
-        plane.kubectl("create", "namespace", ns);
-        plane.kubectl("-n", ns, "create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
-        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 8);
-        Map<TopicPartition, Long> start = new HashMap<>();
-        for (int p = 0; p < 8; p++) {
-            start.put(new TopicPartition(topic, p), 0L);
-        }
-        KafkaTestData.commit(kafka.bootstrapServers(), "ha-group", start);
+        ExternalMetricsEndToEndTest.consumerAndTopic(plane, kafka, ns, topic, "ha-group", 8);
         Pki.Issued ca = Pki.ca("fault-ha-ca");
-        Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc", "localhost"),
-                List.of("127.0.0.1"));
+        Pki.Issued serving = ExternalMetricsEndToEndTest.adapterCertificate(ca);
         Path logs = Files.createTempDirectory("ha-operators-");
         Map<String, Process> operators = new HashMap<>();
         Map<String, Integer> feeds = new LinkedHashMap<>();
