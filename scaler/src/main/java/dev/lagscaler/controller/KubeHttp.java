@@ -10,11 +10,10 @@ import okhttp3.Call;
 import okhttp3.Response;
 
 /**
- * Raw JSON calls through client-java's authenticated HTTP client, for what the typed APIs do not cover well:
- * any kind's /scale subresource, status and metadata merge patches of our custom resources.
+ * Raw JSON calls through client-java's authenticated HTTP client, only for what it has no typed API for: the /scale
+ * subresource of kinds it does not know (custom resources with a scale subresource).
  */
 final class KubeHttp {
-    static final String MERGE_PATCH = "application/merge-patch+json";
     static final String JSON = "application/json";
 
     private final ApiClient client;
@@ -27,20 +26,8 @@ final class KubeHttp {
         return call("GET", path, null, null);
     }
 
-    String patch(String path, String json) throws ApiException {
-        return call("PATCH", path, MERGE_PATCH, json);
-    }
-
     String put(String path, String json) throws ApiException {
         return call("PUT", path, JSON, json);
-    }
-
-    String post(String path, String json) throws ApiException {
-        return call("POST", path, JSON, json);
-    }
-
-    void delete(String path) throws ApiException {
-        call("DELETE", path, null, null);
     }
 
     private String call(String method, String path, String contentType, String body) throws ApiException {
