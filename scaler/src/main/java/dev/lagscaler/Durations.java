@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 
 /** Parses durations the way Kubernetes users write them: 500ms, 5s, 2m, 1h. */
 public final class Durations {
-    private static final Pattern FORM = Pattern.compile("(\\d+)(ms|s|m|h)");
+    /** At most nine digits: any longer number is a mistake, and would overflow. */
+    private static final Pattern FORM = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
     private Durations() {
     }

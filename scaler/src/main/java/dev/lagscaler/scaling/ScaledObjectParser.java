@@ -2,6 +2,7 @@ package dev.lagscaler.scaling;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.lagscaler.Defaults;
+import dev.lagscaler.Durations;
 import dev.lagscaler.KedaKeys;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -23,6 +24,8 @@ public final class ScaledObjectParser {
     static final int MAX_SECONDS_COOLDOWN = 2_592_000;
     static final int MAX_REPLICAS = 100_000;
     static final int MAX_FAILURE_THRESHOLD = 10_000;
+    static final java.time.Duration MIN_FAST_INTERVAL = java.time.Duration.ofMillis(100);
+    static final java.time.Duration MAX_FAST_INTERVAL = java.time.Duration.ofHours(1);
 
     private ScaledObjectParser() {
     }
@@ -97,13 +100,26 @@ public final class ScaledObjectParser {
             }
         }
 
+        Map<String, String> annotations = stringMap(metadata.path("annotations"));
+        String fast = annotations.get(KedaKeys.FAST_ACTIVATION_INTERVAL);
+        if (fast != null) {
+            try {
+                java.time.Duration d = Durations.parse(KedaKeys.FAST_ACTIVATION_INTERVAL, fast);
+                if (d.compareTo(MIN_FAST_INTERVAL) < 0 || d.compareTo(MAX_FAST_INTERVAL) > 0) {
+                    throw invalid(KedaKeys.FAST_ACTIVATION_INTERVAL + " must be between 100ms and 1h, got \"" + fast + "\"");
+                }
+            } catch (dev.lagscaler.trigger.TriggerParseException e) {
+                throw invalid(e.getMessage());
+            }
+        }
+
         JsonNode advanced = spec.path("advanced");
         JsonNode hpaConfig = advanced.path("horizontalPodAutoscalerConfig");
         String name = metadata.path("name").asText("");
         String hpaName = hpaConfig.path("name").asText("");
         JsonNode behavior = hpaConfig.get("behavior");
         return new ScaledObjectSpec(metadata.path("namespace").asText("default"), name,
-                instant(metadata.get("creationTimestamp")), stringMap(metadata.path("annotations")), target, polling,
+                instant(metadata.get("creationTimestamp")), annotations, target, polling,
                 cooldown, initialCooldown, idle, min, max, fallback,
                 advanced.path("restoreToOriginalReplicaCount").asBoolean(false),
                 hpaName.isEmpty() ? KedaKeys.HPA_PREFIX + name : hpaName,

@@ -202,6 +202,22 @@ class ReconcilePlannerTest {
                 """));
         assertEquals(Duration.ofMillis(500), ReconcilePlanner.pollInterval(annotated, 0, FAST));
         assertEquals(Duration.ofSeconds(30), ReconcilePlanner.pollInterval(annotated, 2, FAST));
+        // Out of range is Ready=False naming the annotation (before: this number overflowed inside the reconcile).
+        for (String bad : List.of("99999999999999999999h", "10ms", "2h", "soon")) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.lagscaler.scaling.ScaledObjectInvalid.class,
+                    () -> ScaledObjectParser.parse(YAML.readTree("""
+                            apiVersion: keda.sh/v1alpha1
+                            kind: ScaledObject
+                            metadata:
+                              name: so
+                              namespace: default
+                              annotations: {lagscaler.dev/activation-polling-interval: "%s"}
+                            spec:
+                              scaleTargetRef: {name: consumer}
+                              triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: t}}]
+                            """.formatted(bad))));
+            assertTrue(e.getMessage().contains("lagscaler.dev/activation-polling-interval"), e.getMessage());
+        }
     }
 
     @Test
