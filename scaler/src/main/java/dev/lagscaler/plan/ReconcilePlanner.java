@@ -2,8 +2,6 @@ package dev.lagscaler.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.lagscaler.Durations;
-import dev.lagscaler.KedaKeys;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.Decision;
@@ -11,7 +9,6 @@ import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.scaling.ScalingInput;
 import dev.lagscaler.scaling.ScalingPolicy;
 import dev.lagscaler.scaling.TriggerOutcome;
-import dev.lagscaler.trigger.TriggerParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -85,15 +82,7 @@ public final class ReconcilePlanner {
 
     /** The polling interval while the target is at zero: the object's annotation, else the operator's default. */
     public static Duration fastInterval(ScaledObjectSpec spec, Duration operatorDefault) {
-        String annotation = spec.annotations().get(KedaKeys.FAST_ACTIVATION_INTERVAL);
-        if (annotation == null) {
-            return operatorDefault;
-        }
-        try {
-            return Durations.parse(KedaKeys.FAST_ACTIVATION_INTERVAL, annotation);
-        } catch (TriggerParseException e) {
-            return operatorDefault;
-        }
+        return spec.activationPollingInterval() != null ? spec.activationPollingInterval() : operatorDefault;
     }
 
     /** The interval a reconcile registers the object's triggers at, before its decision is known. */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lagscaler.Defaults;
 import dev.lagscaler.Durations;
 import dev.lagscaler.KedaKeys;
+import dev.lagscaler.trigger.TriggerParseException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -24,8 +26,8 @@ public final class ScaledObjectParser {
     static final int MAX_SECONDS_COOLDOWN = 2_592_000;
     static final int MAX_REPLICAS = 100_000;
     static final int MAX_FAILURE_THRESHOLD = 10_000;
-    static final java.time.Duration MIN_FAST_INTERVAL = java.time.Duration.ofMillis(100);
-    static final java.time.Duration MAX_FAST_INTERVAL = java.time.Duration.ofHours(1);
+    static final Duration MIN_FAST_INTERVAL = Duration.ofMillis(100);
+    static final Duration MAX_FAST_INTERVAL = Duration.ofHours(1);
 
     private ScaledObjectParser() {
     }
@@ -102,14 +104,16 @@ public final class ScaledObjectParser {
 
         Map<String, String> annotations = stringMap(metadata.path("annotations"));
         String fast = annotations.get(KedaKeys.FAST_ACTIVATION_INTERVAL);
+        Duration activationPollingInterval = null;
         if (fast != null) {
             try {
-                java.time.Duration d = Durations.parse(KedaKeys.FAST_ACTIVATION_INTERVAL, fast);
-                if (d.compareTo(MIN_FAST_INTERVAL) < 0 || d.compareTo(MAX_FAST_INTERVAL) > 0) {
-                    throw invalid(KedaKeys.FAST_ACTIVATION_INTERVAL + " must be between 100ms and 1h, got \"" + fast + "\"");
-                }
-            } catch (dev.lagscaler.trigger.TriggerParseException e) {
+                activationPollingInterval = Durations.parse(KedaKeys.FAST_ACTIVATION_INTERVAL, fast);
+            } catch (TriggerParseException e) {
                 throw invalid(e.getMessage());
+            }
+            if (activationPollingInterval.compareTo(MIN_FAST_INTERVAL) < 0
+                    || activationPollingInterval.compareTo(MAX_FAST_INTERVAL) > 0) {
+                throw invalid(KedaKeys.FAST_ACTIVATION_INTERVAL + " must be between 100ms and 1h, got \"" + fast + "\"");
             }
         }
 
@@ -123,7 +127,7 @@ public final class ScaledObjectParser {
                 cooldown, initialCooldown, idle, min, max, fallback,
                 advanced.path("restoreToOriginalReplicaCount").asBoolean(false),
                 hpaName.isEmpty() ? KedaKeys.HPA_PREFIX + name : hpaName,
-                behavior == null || behavior.isNull() ? null : behavior.toString(), triggers);
+                behavior == null || behavior.isNull() ? null : behavior.toString(), activationPollingInterval, triggers);
     }
 
     private static int intField(JsonNode node, String field, int defaultValue, int minimum, int maximum)

@@ -1,5 +1,6 @@
 package dev.lagscaler.scaling;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +8,8 @@ import java.util.Map;
 /**
  * A ScaledObject as the decision core sees it: KEDA's fields with KEDA's defaults applied.
  * {@code idleReplicaCount} is null when unset; {@code hpaBehavior} is the raw JSON of
- * advanced.horizontalPodAutoscalerConfig.behavior, or null.
+ * advanced.horizontalPodAutoscalerConfig.behavior, or null; {@code activationPollingInterval} is the
+ * {@code lagscaler.dev/activation-polling-interval} annotation, validated, or null when unset.
  */
 public record ScaledObjectSpec(
         String namespace,
@@ -25,6 +27,7 @@ public record ScaledObjectSpec(
         boolean restoreToOriginalReplicaCount,
         String hpaName,
         String hpaBehavior,
+        Duration activationPollingInterval,
         List<TriggerSpec> triggers) {
 
     public ScaledObjectSpec {
