@@ -79,7 +79,6 @@ final class PlanApplier {
             autoscaling.createNamespacedHorizontalPodAutoscaler(spec.namespace(), hpa(c.desired())).execute();
             LOG.info("hpa {} created", spec.hpaName());
         } else if (change instanceof Plan.HpaChange.Update u) {
-            ((ObjectNode) u.desired().path("metadata")).put("resourceVersion", u.resourceVersion());
             autoscaling.replaceNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace(), hpa(u.desired())).execute();
             LOG.info("hpa {} updated", spec.hpaName());
         } else if (change instanceof Plan.HpaChange.Delete) {

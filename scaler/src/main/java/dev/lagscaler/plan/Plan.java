@@ -23,7 +23,10 @@ public record Plan(Decision decision, HpaChange hpa, Integer replicaWrite, Objec
         return hpa instanceof HpaChange.None && replicaWrite == null && status == null && events.isEmpty();
     }
 
-    /** The HPA change: none, create, update (carrying the version read, so a concurrent write conflicts), or delete. */
+    /**
+     * The HPA change: none, create, update (its desired object carries the version read, so a concurrent write
+     * conflicts), or delete.
+     */
     public sealed interface HpaChange {
         record None() implements HpaChange {
         }

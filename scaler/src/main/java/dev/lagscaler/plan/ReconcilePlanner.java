@@ -120,8 +120,12 @@ public final class ReconcilePlanner {
         if (existing == null) {
             return new Plan.HpaChange.Create(desired);
         }
-        return hash.equals(existing.specHash()) ? new Plan.HpaChange.None()
-                : new Plan.HpaChange.Update(desired, existing.resourceVersion());
+        if (hash.equals(existing.specHash())) {
+            return new Plan.HpaChange.None();
+        }
+        // The replacement carries the version read, so a write by anyone else in between is a conflict.
+        ((ObjectNode) desired.path("metadata")).put("resourceVersion", existing.resourceVersion());
+        return new Plan.HpaChange.Update(desired, existing.resourceVersion());
     }
 
     /**

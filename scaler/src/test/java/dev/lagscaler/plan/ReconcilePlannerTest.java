@@ -113,6 +113,7 @@ class ReconcilePlannerTest {
                 plan(kafkaSpec("maxReplicaCount: 7"), NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7"),
                         measured(spec, 5)).hpa());
         assertEquals("7", update.resourceVersion(), "the update carries the version read");
+        assertEquals("7", update.desired().path("metadata").path("resourceVersion").asText());
     }
 
     @Test
