@@ -99,9 +99,9 @@ class LeaderKillUnderHpaFaultTest {
                     assertTrue(servedAgain.stream().allMatch(ms -> ms > 0), "served again after every kill: " + servedAgain);
                     figures.put("kills", KILLS);
                     figures.put("takeovers_ms", takeovers);
-                    figures.put("takeover_p95_ms", percentile(takeovers));
+                    figures.put("takeover_p95_ms", FaultFigures.percentile(takeovers, 0.95));
                     figures.put("metric_served_again_ms", servedAgain);
-                    figures.put("metric_served_again_p95_ms", percentile(servedAgain));
+                    figures.put("metric_served_again_p95_ms", FaultFigures.percentile(servedAgain, 0.95));
                     figures.put("replicas_held", lowest);
 
                     Map<TopicPartition, Long> done = new HashMap<>();
@@ -129,12 +129,6 @@ class LeaderKillUnderHpaFaultTest {
                 OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
                 "--namespace", LEASE_NAMESPACE, "--identity", id, "--metrics-feed", "127.0.0.1:" + feed,
                 "--health-address", "off"), logs, logs.resolve(id + "-" + System.nanoTime() + ".log"));
-    }
-
-    private static long percentile(List<Long> values) {
-        List<Long> sorted = new java.util.ArrayList<>(values);
-        sorted.sort(null);
-        return sorted.get((int) Math.ceil(0.95 * sorted.size()) - 1);
     }
 
     private static boolean metricServed(LocalControlPlane plane, String ns) {

@@ -6,6 +6,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.lagscaler.KedaKeys;
+import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.informer.ResourceEventHandler;
 import io.kubernetes.client.informer.SharedIndexInformer;
@@ -191,7 +192,7 @@ final class ClusterCaches {
         return new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION, plural, client);
     }
 
-    private static <T extends io.kubernetes.client.common.KubernetesObject> ResourceEventHandler<T> onEveryChange(
+    private static <T extends KubernetesObject> ResourceEventHandler<T> onEveryChange(
             Consumer<T> action) {
         return new ResourceEventHandler<>() {
             @Override

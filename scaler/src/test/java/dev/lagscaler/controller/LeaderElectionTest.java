@@ -96,8 +96,8 @@ class LeaderElectionTest {
                 standby = leader;
                 leader = newLeader;
             }
-            long takeover = percentile(takeovers, 0.95);
-            long served = percentile(servedAgain, 0.95);
+            long takeover = FaultFigures.percentile(takeovers, 0.95);
+            long served = FaultFigures.percentile(servedAgain, 0.95);
             KafkaTestData.produce(kafka.bootstrapServers(), "ha-events", 0, 1);
             ChildProcess.await("the new leader activates the target", Duration.ofSeconds(60), Duration.ofMillis(200),
                     () -> k.replicas(ns) == 1);
@@ -140,12 +140,6 @@ class LeaderElectionTest {
         var client = plane.apiClient();
         client.setReadTimeout(0);
         return client;
-    }
-
-    private static long percentile(List<Long> values, double p) {
-        List<Long> sorted = new java.util.ArrayList<>(values);
-        sorted.sort(null);
-        return sorted.get((int) Math.ceil(p * sorted.size()) - 1);
     }
 
     private static Op start(String id, LocalControlPlane plane, Path logs) throws Exception {

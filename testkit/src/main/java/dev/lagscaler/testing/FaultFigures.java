@@ -20,6 +20,13 @@ public final class FaultFigures {
     private FaultFigures() {
     }
 
+    /** The nearest-rank percentile {@code p} (0..1) of {@code values}: the figure the README quotes as p95. */
+    public static long percentile(java.util.List<Long> values, double p) {
+        java.util.List<Long> sorted = new java.util.ArrayList<>(values);
+        sorted.sort(null);
+        return sorted.get((int) Math.ceil(p * sorted.size()) - 1);
+    }
+
     public static synchronized void record(String caseName, Map<String, ?> figures) {
         try {
             Path file = K8sBinaries.findScript().getParent().getParent().resolve("bench").resolve("results")
