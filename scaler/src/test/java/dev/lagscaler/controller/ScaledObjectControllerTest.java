@@ -175,8 +175,10 @@ class ScaledObjectControllerTest {
                 () -> condition(ns, "Paused", "reason").equals("ScaledObjectPaused")
                         && condition(ns, "Paused", "message").equals("ScaledObject is paused"));
         plane.kubectl("-n", ns, "scale", "deployment", "consumer-deployment", "--replicas=0");
-        // At zero its trigger is polled every 500 ms and each poll reconciles: wait for several of them.
+        // A target scaled by someone else wakes no reconcile (the next poll, up to pollingInterval, notices it):
+        // touch the object so the operator sees the target at zero now, then polls it every 500 ms, each poll a pass.
         long passes = operator.reconcilePasses();
+        plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=at-zero");
         ChildProcess.await("reconciles at zero while paused", Duration.ofSeconds(30), Duration.ofMillis(50),
                 () -> operator.reconcilePasses() >= passes + 4);
         assertEquals(0, replicas(ns), "paused: lag does not activate it");
