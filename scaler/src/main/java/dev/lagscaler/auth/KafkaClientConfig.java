@@ -4,11 +4,14 @@ import dev.lagscaler.Defaults;
 import dev.lagscaler.trigger.ClusterConnection;
 import dev.lagscaler.trigger.KafkaAuth;
 import dev.lagscaler.trigger.SaslMechanism;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ForwardingAdmin;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.SslConfigs;
 
@@ -20,6 +23,35 @@ public final class KafkaClientConfig {
     private KafkaClientConfig() {
     }
 
+    /**
+     * An Admin client for the connection. A GSSAPI connection holds its Kerberos files and login for as long as the
+     * client lives: closing the client releases them.
+     */
+    public static Admin openAdmin(ClusterConnection connection, String clientId) {
+        if (connection.auth().sasl() != SaslMechanism.GSSAPI) {
+            return Admin.create(admin(connection, clientId));
+        }
+        KerberosLogin login = KerberosLogin.open(connection.auth());
+        try {
+            Map<String, Object> config = admin(connection, clientId);
+            config.putAll(login.clientConfig(connection.auth()));
+            return new ForwardingAdmin(config) {
+                @Override
+                public void close(Duration timeout) {
+                    try {
+                        super.close(timeout);
+                    } finally {
+                        login.close();
+                    }
+                }
+            };
+        } catch (RuntimeException e) {
+            login.close();
+            throw e;
+        }
+    }
+
+    /** Admin settings; for GSSAPI without the Kerberos login, which {@link #openAdmin} adds. */
     public static Map<String, Object> admin(ClusterConnection connection, String clientId) {
         Map<String, Object> config = new HashMap<>();
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, connection.label());
@@ -37,7 +69,14 @@ public final class KafkaClientConfig {
         boolean sasl = auth.sasl() != SaslMechanism.NONE;
         String protocol = auth.tls() ? (sasl ? "SASL_SSL" : "SSL") : (sasl ? "SASL_PLAINTEXT" : "PLAINTEXT");
         config.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, protocol);
-        if (sasl) {
+        if (auth.sasl() == SaslMechanism.GSSAPI) {
+            config.put(SaslConfigs.SASL_MECHANISM, auth.sasl().kafkaName());
+            config.put(SaslConfigs.SASL_KERBEROS_SERVICE_NAME, auth.kerberos().serviceName());
+        } else if (auth.awsMskIam() != null) {
+            config.put(SaslConfigs.SASL_MECHANISM, auth.sasl().kafkaName());
+            config.put(SaslConfigs.SASL_JAAS_CONFIG, mskIamJaas(auth.awsMskIam()));
+            config.put(SaslConfigs.SASL_LOGIN_CALLBACK_HANDLER_CLASS, MskIamLoginCallbackHandler.class);
+        } else if (sasl) {
             config.put(SaslConfigs.SASL_MECHANISM, auth.sasl().kafkaName());
             config.put(SaslConfigs.SASL_JAAS_CONFIG, jaas(auth));
             if (auth.sasl() == SaslMechanism.OAUTHBEARER) {
@@ -69,8 +108,24 @@ public final class KafkaClientConfig {
                             .map(e -> " extension_" + e.getKey() + "=" + quote(e.getValue()))
                             .collect(Collectors.joining())
                     + ";";
-            case NONE -> throw new IllegalArgumentException("no JAAS config without SASL");
+            case NONE, GSSAPI -> throw new IllegalArgumentException("no static JAAS config for " + auth.sasl().kedaName());
         };
+    }
+
+    /** The OAUTHBEARER login entry whose options {@link MskIamLoginCallbackHandler} reads. */
+    static String mskIamJaas(KafkaAuth.AwsMskIam iam) {
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ")
+                .append(MskIamLoginCallbackHandler.REGION).append('=').append(quote(iam.region()));
+        if (iam.accessKeyId() != null) {
+            jaas.append(' ').append(MskIamLoginCallbackHandler.ACCESS_KEY_ID).append('=').append(quote(iam.accessKeyId()))
+                    .append(' ').append(MskIamLoginCallbackHandler.SECRET_ACCESS_KEY).append('=').append(quote(iam.secretAccessKey()));
+            if (iam.sessionToken() != null) {
+                jaas.append(' ').append(MskIamLoginCallbackHandler.SESSION_TOKEN).append('=').append(quote(iam.sessionToken()));
+            }
+        } else if (iam.roleArn() != null) {
+            jaas.append(' ').append(MskIamLoginCallbackHandler.ROLE_ARN).append('=').append(quote(iam.roleArn()));
+        }
+        return jaas.append(';').toString();
     }
 
     /** JAAS values are double-quoted; backslashes and quotes inside them are escaped. */

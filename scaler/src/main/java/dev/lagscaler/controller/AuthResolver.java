@@ -7,10 +7,13 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Secret;
+import dev.lagscaler.trigger.AuthParams;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -19,8 +22,10 @@ import java.util.function.Function;
  * in an error message.
  */
 final class AuthResolver {
-    private static final List<String> UNSUPPORTED_SOURCES = List.of("podIdentity", "hashiCorpVault", "azureKeyVault",
-            "gcpSecretManager", "awsSecretManager", "configMapTargetRef", "boundServiceAccountToken");
+    private static final List<String> UNSUPPORTED_SOURCES = List.of("hashiCorpVault", "azureKeyVault",
+            "gcpSecretManager", "awsSecretManager", "boundServiceAccountToken");
+    /** Parameters whose value is binary (a keytab): passed on as the Base64 of the exact bytes. */
+    private static final Set<String> BINARY_PARAMETERS = Set.of("keytab");
 
     private final CoreV1Api core;
     private final Function<String, JsonNode> triggerAuthentications;
@@ -53,14 +58,24 @@ final class AuthResolver {
         for (String source : UNSUPPORTED_SOURCES) {
             if (spec.has(source) && !spec.get(source).isNull()) {
                 throw new TriggerParseException(what + " uses " + source + ", which lagscaler does not support yet;"
-                        + " use secretTargetRef or env");
+                        + " use secretTargetRef, configMapTargetRef, env or podIdentity");
             }
         }
-        String secretNamespace = cluster ? clusterObjectNamespace : namespace;
-        for (JsonNode ref : spec.path("secretTargetRef")) {
-            String parameter = ref.path("parameter").asText();
-            params.put(parameter, secretValue(secretNamespace, ref.path("name").asText(), ref.path("key").asText(), what));
+        JsonNode podIdentity = spec.path("podIdentity");
+        if (!podIdentity.isMissingNode() && !podIdentity.isNull()) {
+            String provider = podIdentity.path("provider").asText("none");
+            if (provider.equals("aws")) {
+                params.put(AuthParams.POD_IDENTITY_PROVIDER, provider);
+                if (!podIdentity.path("roleArn").asText("").isBlank()) {
+                    params.put("awsRoleArn", podIdentity.path("roleArn").asText());
+                }
+            } else if (!provider.equals("none")) {
+                throw new TriggerParseException(what + " uses podIdentity provider " + provider
+                        + ", which lagscaler does not support; use aws or none");
+            }
         }
+        String objectNamespace = cluster ? clusterObjectNamespace : namespace;
+        // KEDA's order: env first, then configMapTargetRef, then secretTargetRef (a later source wins a parameter).
         for (JsonNode ref : spec.path("env")) {
             String name = ref.path("name").asText();
             String value = env.get(name);
@@ -68,7 +83,15 @@ final class AuthResolver {
                 throw new TriggerParseException(what + ": environment variable " + name
                         + " is not set on the target's container");
             }
-            params.put(ref.path("parameter").asText(), value);
+            putParameter(params, ref.path("parameter").asText(), value.getBytes(StandardCharsets.UTF_8));
+        }
+        for (JsonNode ref : spec.path("configMapTargetRef")) {
+            putParameter(params, ref.path("parameter").asText(),
+                    configMapValue(objectNamespace, ref.path("name").asText(), ref.path("key").asText(), what));
+        }
+        for (JsonNode ref : spec.path("secretTargetRef")) {
+            putParameter(params, ref.path("parameter").asText(),
+                    secretValue(objectNamespace, ref.path("name").asText(), ref.path("key").asText(), what));
         }
         return params;
     }
@@ -95,40 +118,132 @@ final class AuthResolver {
         if (container == null) {
             return env;
         }
+        // envFrom first: an env entry of the same name overrides it, as in the kubelet.
+        for (JsonNode from : container.path("envFrom")) {
+            String prefix = from.path("prefix").asText("");
+            if (from.has("configMapRef")) {
+                JsonNode ref = from.path("configMapRef");
+                Map<String, String> data = configMapData(namespace, ref.path("name").asText(),
+                        ref.path("optional").asBoolean(false), "envFrom");
+                data.forEach((k, v) -> env.put(prefix + k, v));
+            } else if (from.has("secretRef")) {
+                JsonNode ref = from.path("secretRef");
+                Map<String, byte[]> data = secretData(namespace, ref.path("name").asText(),
+                        ref.path("optional").asBoolean(false), "envFrom");
+                data.forEach((k, v) -> env.put(prefix + k, new String(v, StandardCharsets.UTF_8)));
+            }
+        }
         for (JsonNode var : container.path("env")) {
             String name = var.path("name").asText();
             if (var.has("value")) {
-                env.put(name, var.path("value").asText());
+                env.put(name, expandReferences(var.path("value").asText(), env));
             } else if (var.path("valueFrom").has("secretKeyRef")) {
                 JsonNode ref = var.path("valueFrom").path("secretKeyRef");
-                env.put(name, secretValue(namespace, ref.path("name").asText(), ref.path("key").asText(), "env " + name));
+                env.put(name, new String(secretValue(namespace, ref.path("name").asText(), ref.path("key").asText(),
+                        "env " + name), StandardCharsets.UTF_8));
             } else if (var.path("valueFrom").has("configMapKeyRef")) {
                 JsonNode ref = var.path("valueFrom").path("configMapKeyRef");
-                try {
-                    V1ConfigMap map = core.readNamespacedConfigMap(ref.path("name").asText(), namespace).execute();
-                    String value = map.getData() == null ? null : map.getData().get(ref.path("key").asText());
-                    if (value != null) {
-                        env.put(name, value);
-                    }
-                } catch (ApiException e) {
-                    throw new TriggerParseException("env " + name + ": ConfigMap " + ref.path("name").asText()
-                            + " could not be read (HTTP " + e.getCode() + ")");
+                String value = configMapData(namespace, ref.path("name").asText(), false, "env " + name)
+                        .get(ref.path("key").asText());
+                if (value != null) {
+                    env.put(name, value);
                 }
             }
         }
         return env;
     }
 
-    private String secretValue(String namespace, String name, String key, String what) throws TriggerParseException {
-        try {
-            V1Secret secret = core.readNamespacedSecret(name, namespace).execute();
-            byte[] value = secret.getData() == null ? null : secret.getData().get(key);
-            if (value == null) {
-                throw new TriggerParseException(what + ": Secret " + namespace + "/" + name + " has no key " + key);
+    /**
+     * The kubelet's {@code $(NAME)} references to variables defined before, as KEDA expands them: {@code $$} is a
+     * literal {@code $}, an unknown or unclosed reference stays as written, and only where three more characters
+     * follow the {@code $} (KEDA's bound, kept so the same value resolves the same).
+     */
+    static String expandReferences(String value, Map<String, String> env) {
+        StringBuilder out = new StringBuilder(value.length());
+        int checkpoint = 0;
+        for (int cursor = 0; cursor < value.length(); cursor++) {
+            if (value.charAt(cursor) != '$' || cursor + 3 >= value.length()) {
+                continue;
             }
-            return new String(value, StandardCharsets.UTF_8);
+            out.append(value, checkpoint, cursor);
+            char next = value.charAt(cursor + 1);
+            String content;
+            int length = 1;
+            if (next == '$') {
+                content = "$";
+            } else if (next == '(') {
+                int close = value.indexOf(')', cursor + 2);
+                if (close < 0) {
+                    content = "$(";
+                } else {
+                    String key = value.substring(cursor + 2, close);
+                    content = env.containsKey(key) ? env.get(key) : "$(" + key + ")";
+                    length = close - cursor;
+                }
+            } else {
+                content = "$" + next;
+            }
+            out.append(content);
+            cursor += length;
+            checkpoint = cursor + 1;
+        }
+        return out.append(value.substring(checkpoint)).toString();
+    }
+
+    private static void putParameter(Map<String, String> params, String parameter, byte[] value) {
+        params.put(parameter, BINARY_PARAMETERS.contains(parameter) ? Base64.getEncoder().encodeToString(value)
+                : new String(value, StandardCharsets.UTF_8));
+    }
+
+    private byte[] secretValue(String namespace, String name, String key, String what) throws TriggerParseException {
+        byte[] value = secretData(namespace, name, false, what).get(key);
+        if (value == null) {
+            throw new TriggerParseException(what + ": Secret " + namespace + "/" + name + " has no key " + key);
+        }
+        return value;
+    }
+
+    private byte[] configMapValue(String namespace, String name, String key, String what) throws TriggerParseException {
+        V1ConfigMap map = read("ConfigMap", namespace, name, false, what,
+                () -> core.readNamespacedConfigMap(name, namespace).execute());
+        if (map.getData() != null && map.getData().containsKey(key)) {
+            return map.getData().get(key).getBytes(StandardCharsets.UTF_8);
+        }
+        if (map.getBinaryData() != null && map.getBinaryData().containsKey(key)) {
+            return map.getBinaryData().get(key);
+        }
+        throw new TriggerParseException(what + ": ConfigMap " + namespace + "/" + name + " has no key " + key);
+    }
+
+    /** A Secret's data; empty when it is optional and missing. Values never appear in an error. */
+    private Map<String, byte[]> secretData(String namespace, String name, boolean optional, String what)
+            throws TriggerParseException {
+        V1Secret secret = read("Secret", namespace, name, optional, what,
+                () -> core.readNamespacedSecret(name, namespace).execute());
+        return secret == null || secret.getData() == null ? Map.of() : secret.getData();
+    }
+
+    private Map<String, String> configMapData(String namespace, String name, boolean optional, String what)
+            throws TriggerParseException {
+        V1ConfigMap map = read("ConfigMap", namespace, name, optional, what,
+                () -> core.readNamespacedConfigMap(name, namespace).execute());
+        return map == null || map.getData() == null ? Map.of() : map.getData();
+    }
+
+    private interface Read<T> {
+        T get() throws ApiException;
+    }
+
+    /** One object read by name; null when optional and absent; otherwise an error naming it (and no value). */
+    private static <T> T read(String kind, String namespace, String name, boolean optional, String what, Read<T> call)
+            throws TriggerParseException {
+        try {
+            return call.get();
         } catch (ApiException e) {
-            throw new TriggerParseException(what + ": Secret " + namespace + "/" + name + " could not be read (HTTP "
+            if (optional && e.getCode() == 404) {
+                return null;
+            }
+            throw new TriggerParseException(what + ": " + kind + " " + namespace + "/" + name + " could not be read (HTTP "
                     + e.getCode() + ")");
         }
     }

@@ -84,11 +84,16 @@ public final class LagArithmetic {
         }
         if (!p.hasCommitted()) {
             boolean latestPolicy = settings.offsetResetPolicy() == OffsetResetPolicy.LATEST;
-            long lag = settings.scaleToZeroOnInvalidOffset() ? 0 : latestPolicy ? 1 : p.latest();
+            // Earliest: the retained records, log end minus log start (KEDA 2.21), or the log end where the log
+            // start is unknown; retention may move the start past the end read a moment before, hence the floor.
+            long lag = settings.scaleToZeroOnInvalidOffset() ? 0 : latestPolicy ? 1
+                    : p.earliest() >= 0 ? Math.max(0, p.latest() - p.earliest()) : p.latest();
             return new PartitionLag(p, lag, lag,
                     latestPolicy ? PartitionLag.Rule.NO_COMMIT_LATEST : PartitionLag.Rule.NO_COMMIT_EARLIEST);
         }
-        long lag = p.latest() - p.committed();
+        // A committed offset beyond the log end (a topic recreated, a log truncated) counts 0, not a negative lag
+        // that would hide other partitions' backlog: one of the differences from KEDA the README lists.
+        long lag = Math.max(0, p.latest() - p.committed());
         if (settings.excludePersistentLag()) {
             Long previous = memory.previousCommitted().get(p.key());
             if (previous != null && previous == p.committed()) {

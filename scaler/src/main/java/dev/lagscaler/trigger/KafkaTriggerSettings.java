@@ -21,6 +21,7 @@ public record KafkaTriggerSettings(
         boolean limitToPartitionsWithLag,
         boolean ensureEvenDistributionOfPartitions,
         String version,
+        boolean fullMetadata,
         MetricTargetType metricType,
         KafkaAuth auth) {
 

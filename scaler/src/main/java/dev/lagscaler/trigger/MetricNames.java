@@ -1,7 +1,13 @@
 package dev.lagscaler.trigger;
 
-/** KEDA's external metric naming: {@code s<index>-<name>}, normalised to characters the metrics API accepts. */
+/**
+ * KEDA's external metric naming: {@code s<index>-<name>}, with the name normalised as KEDA's
+ * {@code util.NormalizeString} does, so HPAs and dashboards keep their metric names across a migration.
+ */
 public final class MetricNames {
+    /** The characters KEDA replaces by {@code -}; every other character (underscores too) is kept. */
+    private static final String REPLACED = "/.:%()";
+
     private MetricNames() {
     }
 
@@ -9,13 +15,12 @@ public final class MetricNames {
         return "s" + triggerIndex + "-" + normalize(name);
     }
 
-    /** Every character outside {@code [a-zA-Z0-9-]} becomes {@code -}. */
+    /** Each of {@code / . : % ( )} becomes {@code -}; nothing else changes. */
     public static String normalize(String name) {
         StringBuilder out = new StringBuilder(name.length());
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
-            boolean allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-            out.append(allowed ? c : '-');
+            out.append(REPLACED.indexOf(c) >= 0 ? '-' : c);
         }
         return out.toString();
     }

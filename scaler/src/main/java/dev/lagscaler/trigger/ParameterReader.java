@@ -22,8 +22,10 @@ final class ParameterReader {
         METADATA_OR_ENV,
         /** The trigger's metadata only. */
         METADATA,
-        /** The resolved auth params (TriggerAuthentication), then the trigger's metadata. */
-        AUTH_THEN_METADATA
+        /** The trigger's metadata, then the resolved auth params (KEDA's order for {@code sasl}, {@code tls}, ...). */
+        METADATA_THEN_AUTH,
+        /** The resolved auth params (TriggerAuthentication) only: credentials are never read from metadata. */
+        AUTH
     }
 
     private final TriggerInput input;
@@ -36,10 +38,11 @@ final class ParameterReader {
         String value = switch (sources) {
             case METADATA -> input.metadata().get(name);
             case METADATA_OR_ENV -> fromMetadataOrEnv(name);
-            case AUTH_THEN_METADATA -> {
-                String auth = input.authParams().get(name);
-                yield isBlank(auth) ? input.metadata().get(name) : auth;
+            case METADATA_THEN_AUTH -> {
+                String metadata = input.metadata().get(name);
+                yield isBlank(metadata) ? input.authParams().get(name) : metadata;
             }
+            case AUTH -> input.authParams().get(name);
         };
         return isBlank(value) ? null : value.trim();
     }
@@ -101,13 +104,14 @@ final class ParameterReader {
         boolean fromMetadata = switch (sources) {
             case METADATA -> true;
             case METADATA_OR_ENV -> !isBlank(input.metadata().get(name));
-            case AUTH_THEN_METADATA -> isBlank(input.authParams().get(name));
+            case METADATA_THEN_AUTH -> !isBlank(input.metadata().get(name));
+            case AUTH -> false;
         };
         if (fromMetadata) {
             return "\"" + value + "\"";
         }
-        return sources == Sources.AUTH_THEN_METADATA ? "the value from the TriggerAuthentication"
-                : "the value of " + name + "FromEnv";
+        return sources == Sources.METADATA_OR_ENV ? "the value of " + name + "FromEnv"
+                : "the value from the TriggerAuthentication";
     }
 
     /** A list like {@code 1,2,10-12}: ids and inclusive ranges. */
@@ -171,6 +175,15 @@ final class ParameterReader {
             result.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
         }
         return result;
+    }
+
+    /** Only {@code <name>FromEnv}: for secrets KEDA never reads from plain metadata. */
+    String fromEnvOnly(String name) throws TriggerParseException {
+        Map<String, String> withoutPlain = new java.util.HashMap<>(input.metadata());
+        withoutPlain.remove(name);
+        String value = new ParameterReader(new TriggerInput(withoutPlain, input.authParams(), input.resolvedEnv(),
+                input.metricType())).fromMetadataOrEnv(name);
+        return isBlank(value) ? null : value.trim();
     }
 
     private String fromMetadataOrEnv(String name) throws TriggerParseException {

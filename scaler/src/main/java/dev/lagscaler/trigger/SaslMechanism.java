@@ -6,7 +6,8 @@ public enum SaslMechanism {
     PLAINTEXT("plaintext", "PLAIN"),
     SCRAM_SHA256("scram_sha256", "SCRAM-SHA-256"),
     SCRAM_SHA512("scram_sha512", "SCRAM-SHA-512"),
-    OAUTHBEARER("oauthbearer", "OAUTHBEARER");
+    OAUTHBEARER("oauthbearer", "OAUTHBEARER"),
+    GSSAPI("gssapi", "GSSAPI");
 
     private final String kedaName;
     private final String kafkaName;
@@ -25,7 +26,12 @@ public enum SaslMechanism {
         return kafkaName;
     }
 
-    public boolean needsUsernameAndPassword() {
-        return this == PLAINTEXT || this == SCRAM_SHA256 || this == SCRAM_SHA512 || this == OAUTHBEARER;
+    /** The KEDA names, for error messages. */
+    static String kedaNames() {
+        StringBuilder names = new StringBuilder();
+        for (SaslMechanism m : values()) {
+            names.append(names.length() == 0 ? "" : ", ").append(m.kedaName);
+        }
+        return names.toString();
     }
 }

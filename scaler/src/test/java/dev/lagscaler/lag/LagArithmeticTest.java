@@ -29,7 +29,7 @@ class LagArithmeticTest {
         return KafkaTriggerParser.parse(TriggerInput.ofMetadata(m));
     }
 
-    /** "committed/latest" per partition, e.g. "100/105 -1/7 3/-1"; -1 is "none". */
+    /** "committed/latest[/earliest]" per partition, e.g. "100/105 -1/7/2 3/-1"; -1 is "none". */
     static List<PartitionOffsets> offsets(String spec) {
         List<PartitionOffsets> list = new ArrayList<>();
         if (spec.isBlank()) {
@@ -38,7 +38,8 @@ class LagArithmeticTest {
         int partition = 0;
         for (String item : spec.trim().split("\\s+")) {
             String[] parts = item.split("/");
-            list.add(new PartitionOffsets("t", partition++, Long.parseLong(parts[0]), Long.parseLong(parts[1])));
+            list.add(new PartitionOffsets("t", partition++, Long.parseLong(parts[0]), Long.parseLong(parts[1]),
+                    parts.length > 2 ? Long.parseLong(parts[2]) : NONE));
         }
         return list;
     }
@@ -52,6 +53,9 @@ class LagArithmeticTest {
             no commit, latest policy, scaleToZero: 0  | scaleToZeroOnInvalidOffset=true                      | -1/500                  | 0      | 0              | false
             no commit, earliest policy: log-end       | offsetResetPolicy=earliest                           | -1/500                  | 10     | 500            | true
             no commit, earliest, uncapped              | offsetResetPolicy=earliest;lagThreshold=1000         | -1/500                  | 500    | 500            | true
+            no commit, earliest, log start known: retained | offsetResetPolicy=earliest;lagThreshold=1000 | -1/500/120      | 380    | 380            | true
+            no commit, earliest, start past the end: 0 | offsetResetPolicy=earliest;lagThreshold=1000    | -1/500/510              | 0      | 0              | false
+            committed beyond the log end counts 0      | lagThreshold=10                                      | 50/40 0/7               | 7      | 7              | true
             no commit, earliest, scaleToZero: 0       | offsetResetPolicy=earliest;scaleToZeroOnInvalidOffset=true | -1/500            | 0      | 0              | false
             missing from log-end answer: 0, uncounted  | lagThreshold=10                                      | 0/-1 0/30               | 10     | 30             | true
             activation is strictly above threshold     | activationLagThreshold=15;lagThreshold=100           | 0/15                    | 15     | 15             | false

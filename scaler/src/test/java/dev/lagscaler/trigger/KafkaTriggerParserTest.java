@@ -65,7 +65,7 @@ class KafkaTriggerParserTest {
     @Test
     void metricNamesFollowKeda() throws Exception {
         assertEquals("s2-kafka-my-group-topics", parse(seedWith("topic", null)).metricName(2));
-        assertEquals("s0-kafka-orders-v1-eu", parse(seedWith("topic", "orders.v1_eu")).metricName(0));
+        assertEquals("s0-kafka-orders-v1_eu", parse(seedWith("topic", "orders.v1_eu")).metricName(0));
     }
 
     @Test
@@ -103,22 +103,31 @@ class KafkaTriggerParserTest {
     }
 
     @Test
-    void authParamsWinOverTriggerMetadata() throws Exception {
+    void saslAndTlsComeFromTheMetadataFirstAndCredentialsOnlyFromTheTriggerAuthentication() throws Exception {
+        // KEDA 2.21's order: sasl, tls and saslTokenProvider from the metadata, then the auth params; username,
+        // password and key material from the auth params only.
         Map<String, String> metadata = seedWith("sasl", "plaintext", "username", "meta-user", "password", "meta-pass");
         KafkaTriggerSettings s = KafkaTriggerParser.parse(new TriggerInput(metadata,
                 Map.of("sasl", "scram_sha512", "username", "auth-user", "password", "auth-pass"), Map.of(), null));
-        assertEquals(SaslMechanism.SCRAM_SHA512, s.auth().sasl());
+        assertEquals(SaslMechanism.PLAINTEXT, s.auth().sasl());
         assertEquals("auth-user", s.auth().username());
         assertEquals("auth-pass", s.auth().password());
         assertFalse(s.auth().toString().contains("auth-pass"), "secrets never printed");
         assertFalse(s.toString().contains("auth-pass"), "secrets never printed");
+        TriggerParseException inMetadataOnly = assertThrows(TriggerParseException.class, () -> parse(metadata));
+        assertTrue(inMetadataOnly.getMessage().contains("no username given"), inMetadataOnly.getMessage());
+        assertEquals(SaslMechanism.SCRAM_SHA512, KafkaTriggerParser.parse(new TriggerInput(SEED,
+                Map.of("sasl", "scram_sha512", "username", "u", "password", "p"), Map.of(), null)).auth().sasl());
     }
 
     @Test
     void tlsReadsPemMaterial() throws Exception {
         KafkaTriggerSettings s = KafkaTriggerParser.parse(new TriggerInput(SEED,
-                Map.of("tls", "enable", "ca", "CA", "cert", "CERT", "key", "KEY", "keyPassword", "pw", "unsafeSsl", "true"),
+                Map.of("tls", "enable", "ca", "CA", "cert", "CERT", "key", "KEY", "keyPassword", "pw"),
                 Map.of(), null));
+        assertFalse(s.auth().unsafeSsl(), "unsafeSsl is read from the metadata only, as KEDA does");
+        s = KafkaTriggerParser.parse(new TriggerInput(seedWith("unsafeSsl", "true"),
+                Map.of("tls", "enable", "ca", "CA", "cert", "CERT", "key", "KEY", "keyPassword", "pw"), Map.of(), null));
         assertTrue(s.auth().tls());
         assertEquals("CERT", s.auth().cert());
         assertTrue(s.auth().unsafeSsl());
@@ -139,49 +148,116 @@ class KafkaTriggerParserTest {
         assertEquals(MetricTargetType.VALUE, s.metricType());
     }
 
+    private static final Map<String, String> NO_AUTH = Map.of();
+
     static Stream<Arguments> invalid() {
         return Stream.of(
-                Arguments.of(seedWith("bootstrapServers", null), "bootstrapServers"),
-                Arguments.of(seedWith("bootstrapServers", " , "), "bootstrapServers"),
-                Arguments.of(seedWith("consumerGroup", null), "consumerGroup"),
-                Arguments.of(seedWith("lagThreshold", "abc"), "lagThreshold"),
-                Arguments.of(seedWith("lagThreshold", "0"), "lagThreshold"),
-                Arguments.of(seedWith("lagThreshold", "-5"), "lagThreshold"),
-                Arguments.of(seedWith("lagThreshold", "10.5"), "lagThreshold"),
-                Arguments.of(seedWith("activationLagThreshold", "-1"), "activationLagThreshold"),
-                Arguments.of(seedWith("activationLagThreshold", "x"), "activationLagThreshold"),
-                Arguments.of(seedWith("offsetResetPolicy", "middle"), "offsetResetPolicy"),
-                Arguments.of(seedWith("allowIdleConsumers", "yes"), "allowIdleConsumers"),
-                Arguments.of(seedWith("excludePersistentLag", "maybe"), "excludePersistentLag"),
-                Arguments.of(seedWith("scaleToZeroOnInvalidOffset", "2"), "scaleToZeroOnInvalidOffset"),
-                Arguments.of(seedWith("limitToPartitionsWithLag", "on"), "limitToPartitionsWithLag"),
-                Arguments.of(seedWith("ensureEvenDistributionOfPartitions", "nope"), "ensureEvenDistributionOfPartitions"),
-                Arguments.of(seedWith("allowIdleConsumers", "true", "limitToPartitionsWithLag", "true"), "allowIdleConsumers"),
-                Arguments.of(seedWith("topic", null, "limitToPartitionsWithLag", "true"), "limitToPartitionsWithLag"),
-                Arguments.of(seedWith("topic", null, "ensureEvenDistributionOfPartitions", "true"), "ensureEvenDistributionOfPartitions"),
-                Arguments.of(seedWith("limitToPartitionsWithLag", "true", "ensureEvenDistributionOfPartitions", "true"),
+                Arguments.of(seedWith("bootstrapServers", null), NO_AUTH, "bootstrapServers"),
+                Arguments.of(seedWith("bootstrapServers", " , "), NO_AUTH, "bootstrapServers"),
+                Arguments.of(seedWith("consumerGroup", null), NO_AUTH, "consumerGroup"),
+                Arguments.of(seedWith("lagThreshold", "abc"), NO_AUTH, "lagThreshold"),
+                Arguments.of(seedWith("lagThreshold", "0"), NO_AUTH, "lagThreshold"),
+                Arguments.of(seedWith("lagThreshold", "-5"), NO_AUTH, "lagThreshold"),
+                Arguments.of(seedWith("lagThreshold", "10.5"), NO_AUTH, "lagThreshold"),
+                Arguments.of(seedWith("activationLagThreshold", "-1"), NO_AUTH, "activationLagThreshold"),
+                Arguments.of(seedWith("activationLagThreshold", "x"), NO_AUTH, "activationLagThreshold"),
+                Arguments.of(seedWith("offsetResetPolicy", "middle"), NO_AUTH, "offsetResetPolicy"),
+                Arguments.of(seedWith("allowIdleConsumers", "yes"), NO_AUTH, "allowIdleConsumers"),
+                Arguments.of(seedWith("excludePersistentLag", "maybe"), NO_AUTH, "excludePersistentLag"),
+                Arguments.of(seedWith("scaleToZeroOnInvalidOffset", "2"), NO_AUTH, "scaleToZeroOnInvalidOffset"),
+                Arguments.of(seedWith("limitToPartitionsWithLag", "on"), NO_AUTH, "limitToPartitionsWithLag"),
+                Arguments.of(seedWith("ensureEvenDistributionOfPartitions", "nope"), NO_AUTH, "ensureEvenDistributionOfPartitions"),
+                Arguments.of(seedWith("allowIdleConsumers", "true", "limitToPartitionsWithLag", "true"), NO_AUTH, "allowIdleConsumers"),
+                Arguments.of(seedWith("topic", null, "limitToPartitionsWithLag", "true"), NO_AUTH, "limitToPartitionsWithLag"),
+                Arguments.of(seedWith("topic", null, "ensureEvenDistributionOfPartitions", "true"), NO_AUTH,
                         "ensureEvenDistributionOfPartitions"),
-                Arguments.of(seedWith("partitionLimitation", "1,x"), "partitionLimitation"),
-                Arguments.of(seedWith("partitionLimitation", "5-2"), "partitionLimitation"),
-                Arguments.of(seedWith("version", "latest"), "version"),
-                Arguments.of(seedWith("sasl", "kerberos"), "sasl"),
-                Arguments.of(seedWith("sasl", "gssapi"), "gssapi"),
-                Arguments.of(seedWith("sasl", "plaintext"), "username"),
-                Arguments.of(seedWith("sasl", "scram_sha256", "username", "u"), "password"),
-                Arguments.of(seedWith("sasl", "oauthbearer", "username", "u", "password", "p"), "oauthTokenEndpointUri"),
-                Arguments.of(seedWith("tls", "on"), "tls"),
-                Arguments.of(seedWith("tls", "enable", "cert", "C"), "key"),
-                Arguments.of(seedWith("tls", "enable", "key", "K"), "cert"),
-                Arguments.of(seedWith("tls", "enable", "unsafeSsl", "sure"), "unsafeSsl"),
-                Arguments.of(seedWith("sasl", "plaintext", "username", "u", "password", "p", "oauthExtensions", "novalue"),
-                        "oauthExtensions"));
+                Arguments.of(seedWith("limitToPartitionsWithLag", "true", "ensureEvenDistributionOfPartitions", "true"), NO_AUTH,
+                        "ensureEvenDistributionOfPartitions"),
+                Arguments.of(seedWith("partitionLimitation", "1,x"), NO_AUTH, "partitionLimitation"),
+                Arguments.of(seedWith("partitionLimitation", "5-2"), NO_AUTH, "partitionLimitation"),
+                Arguments.of(seedWith("fullMetadata", "maybe"), NO_AUTH, "fullMetadata"),
+                Arguments.of(seedWith("fullMetadata", "false", "topic", null), NO_AUTH, "fullMetadata"),
+                Arguments.of(seedWith("sasl", "kerberos"), NO_AUTH, "sasl"),
+                Arguments.of(seedWith("sasl", "plaintext"), NO_AUTH, "username"),
+                Arguments.of(seedWith("sasl", "scram_sha256"), Map.of("username", "u"), "password"),
+                Arguments.of(seedWith("sasl", "oauthbearer"), Map.of("username", "u", "password", "p"), "oauthTokenEndpointUri"),
+                Arguments.of(seedWith("sasl", "oauthbearer", "saslTokenProvider", "azure"), Map.of("username", "u", "password", "p"),
+                        "saslTokenProvider"),
+                Arguments.of(seedWith("tls", "on"), NO_AUTH, "tls"),
+                Arguments.of(seedWith("tls", "enable"), Map.of("cert", "C"), "key"),
+                Arguments.of(seedWith("tls", "enable"), Map.of("key", "K"), "cert"),
+                Arguments.of(seedWith("tls", "enable", "unsafeSsl", "sure"), NO_AUTH, "unsafeSsl"),
+                Arguments.of(seedWith("sasl", "oauthbearer"), Map.of("username", "u", "password", "p",
+                        "oauthTokenEndpointUri", "https://idp", "oauthExtensions", "novalue"), "oauthExtensions"),
+                // GSSAPI, as KEDA validates it.
+                Arguments.of(seedWith("sasl", "gssapi"), Map.of("password", "p", "realm", "R", "kerberosConfig", "K"), "username"),
+                Arguments.of(seedWith("sasl", "gssapi"), Map.of("username", "u", "realm", "R", "kerberosConfig", "K"),
+                        "exactly one of password, keytab or ccacheName"),
+                Arguments.of(seedWith("sasl", "gssapi"), Map.of("username", "u", "password", "p", "keytab", "a2V5",
+                        "realm", "R", "kerberosConfig", "K"), "exactly one of password, keytab or ccacheName"),
+                Arguments.of(seedWith("sasl", "gssapi"), Map.of("username", "u", "ccacheName", "../etc/cache",
+                        "realm", "R", "kerberosConfig", "K"), "ccacheName must be a file name"),
+                Arguments.of(seedWith("sasl", "gssapi"), Map.of("username", "u", "password", "p", "kerberosConfig", "K"), "realm"),
+                Arguments.of(seedWith("sasl", "gssapi"), Map.of("username", "u", "password", "p", "realm", "R"), "kerberosConfig"),
+                Arguments.of(seedWith("sasl", "gssapi"), Map.of("username", "u", "password", "p", "realm", "R",
+                        "kerberosConfig", "K", "kerberosDisableFAST", "fast"), "kerberosDisableFAST"),
+                // AWS MSK IAM, as KEDA validates it.
+                Arguments.of(seedWith("sasl", "oauthbearer", "saslTokenProvider", "aws_msk_iam", "awsRegion", "eu-west-1"),
+                        Map.of("awsAccessKeyID", "AKIA", "awsSecretAccessKey", "s"), "TLS is required"),
+                Arguments.of(seedWith("sasl", "oauthbearer", "saslTokenProvider", "aws_msk_iam", "tls", "enable"),
+                        Map.of("awsAccessKeyID", "AKIA", "awsSecretAccessKey", "s"), "awsRegion"),
+                Arguments.of(seedWith("sasl", "oauthbearer", "saslTokenProvider", "aws_msk_iam", "tls", "enable",
+                        "awsRegion", "eu-west-1"), NO_AUTH, "awsAccessKeyID not found"),
+                Arguments.of(seedWith("sasl", "oauthbearer", "saslTokenProvider", "aws_msk_iam", "tls", "enable",
+                        "awsRegion", "eu-west-1"), Map.of("awsAccessKeyID", "AKIA"), "awsSecretAccessKey not found"),
+                Arguments.of(seedWith("sasl", "oauthbearer", "saslTokenProvider", "aws_msk_iam", "tls", "enable",
+                        "awsRegion", "eu-west-1", "identityOwner", "someone"), NO_AUTH, "identityOwner"));
     }
 
     @ParameterizedTest
     @MethodSource("invalid")
-    void invalidMetadataIsRejectedNamingTheParameter(Map<String, String> metadata, String named) {
-        TriggerParseException e = assertThrows(TriggerParseException.class, () -> parse(metadata));
+    void invalidMetadataIsRejectedNamingTheParameter(Map<String, String> metadata, Map<String, String> auth, String named) {
+        TriggerParseException e = assertThrows(TriggerParseException.class,
+                () -> KafkaTriggerParser.parse(new TriggerInput(metadata, auth, Map.of(), null)));
         assertTrue(e.getMessage().contains(named), () -> "message \"" + e.getMessage() + "\" should name " + named);
+    }
+
+    /** sarama's ParseKafkaVersion, which KEDA uses for {@code version}. */
+    @ParameterizedTest
+    @ValueSource(strings = {"1.0.0", "2.8.1", "3.9.0", "4.1.0", "10.0.0", "0.10.2.1", "0.11.0.0", "0.8.2.0"})
+    void kafkaVersionsKedaAccepts(String version) throws Exception {
+        assertEquals(version, parse(seedWith("version", version)).version());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"latest", "2.8", "2.8.1.0", "0.11.0", "1.0.0-rc1", "v2.8.0", "01.0.0", "2..1", "0.1.2.3.4"})
+    void kafkaVersionsKedaRefuses(String version) {
+        TriggerParseException e = assertThrows(TriggerParseException.class, () -> parse(seedWith("version", version)));
+        assertTrue(e.getMessage().startsWith("version:"), e.getMessage());
+    }
+
+    @Test
+    void fullMetadataDefaultsToTrueAndFalseNeedsATopic() throws Exception {
+        assertTrue(parse(SEED).fullMetadata());
+        assertFalse(parse(seedWith("fullMetadata", "false")).fullMetadata());
+        assertTrue(parse(seedWith("fullMetadata", "true", "topic", null)).fullMetadata());
+    }
+
+    /** KEDA's names, from its NormalizeString: only / . : % ( ) become '-'; underscores and the rest are kept. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "events            |            | 0 | s0-kafka-events",
+            "orders.v1_eu      |            | 0 | s0-kafka-orders-v1_eu",
+            "my_topic          |            | 3 | s3-kafka-my_topic",
+            "a.b.c             |            | 1 | s1-kafka-a-b-c",
+            "Mixed-Case_1.x    |            | 0 | s0-kafka-Mixed-Case_1-x",
+            "                  | my-group   | 2 | s2-kafka-my-group-topics",
+            "                  | team/app:1 | 0 | s0-kafka-team-app-1-topics",
+            "                  | g%(x).y    | 0 | s0-kafka-g--x--y-topics",
+            "                  | g_under    | 0 | s0-kafka-g_under-topics"})
+    void metricNamesAreKedasExactly(String topic, String group, int index, String expected) throws Exception {
+        Map<String, String> metadata = seedWith("topic", topic, "consumerGroup", group == null ? "my-group" : group);
+        assertEquals(expected, parse(metadata).metricName(index));
     }
 
     @Test
@@ -217,15 +293,17 @@ class KafkaTriggerParserTest {
 
     /** A Secret mapped to the wrong parameter must not reach a status condition through an error message. */
     @ParameterizedTest
-    @ValueSource(strings = {"tls", "sasl", "unsafeSsl", "oauthExtensions"})
+    @ValueSource(strings = {"tls", "sasl", "saslTokenProvider", "oauthExtensions", "kerberosDisableFAST"})
     void errorsNeverQuoteAValueFromTheTriggerAuthentication(String parameter) {
         String secret = "s3cr3t-Pa55word";
         Map<String, String> auth = new HashMap<>(Map.of(parameter, secret));
-        if (!parameter.equals("tls")) {
-            auth.put("tls", "enable");
-        }
-        if (parameter.equals("oauthExtensions")) {
-            auth.putAll(Map.of("sasl", "oauthbearer", "oauthTokenEndpointUri", "https://idp", "username", "u", "password", "p"));
+        switch (parameter) {
+            case "saslTokenProvider" -> auth.put("sasl", "oauthbearer");
+            case "oauthExtensions" -> auth.putAll(Map.of("sasl", "oauthbearer", "oauthTokenEndpointUri", "https://idp",
+                    "username", "u", "password", "p"));
+            case "kerberosDisableFAST" -> auth.putAll(Map.of("sasl", "gssapi", "username", "u", "password", "p",
+                    "realm", "R", "kerberosConfig", "K"));
+            default -> { }
         }
         TriggerParseException e = assertThrows(TriggerParseException.class,
                 () -> KafkaTriggerParser.parse(new TriggerInput(SEED, auth, Map.of(), null)));
@@ -233,9 +311,14 @@ class KafkaTriggerParserTest {
         assertFalse(e.getMessage().contains(secret), e.getMessage());
         assertTrue(e.getMessage().contains("TriggerAuthentication"), e.getMessage());
         // The same mistake written in the ScaledObject's own metadata is quoted back: the user wrote it there.
-        TriggerParseException inMetadata = assertThrows(TriggerParseException.class,
-                () -> KafkaTriggerParser.parse(new TriggerInput(parameter.equals("tls") ? seedWith(parameter, "oops")
-                        : seedWith(parameter, "oops", "tls", "enable"), Map.of(), Map.of(), null)));
-        assertTrue(parameter.equals("oauthExtensions") || inMetadata.getMessage().contains("\"oops\""), inMetadata.getMessage());
+        if (List.of("tls", "sasl", "saslTokenProvider").contains(parameter)) {
+            Map<String, String> metadata = seedWith(parameter, "oops");
+            if (parameter.equals("saslTokenProvider")) {
+                metadata.put("sasl", "oauthbearer");
+            }
+            TriggerParseException inMetadata = assertThrows(TriggerParseException.class,
+                    () -> KafkaTriggerParser.parse(new TriggerInput(metadata, Map.of(), Map.of(), null)));
+            assertTrue(inMetadata.getMessage().contains("\"oops\""), inMetadata.getMessage());
+        }
     }
 }

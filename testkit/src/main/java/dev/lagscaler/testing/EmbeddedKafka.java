@@ -37,36 +37,48 @@ public final class EmbeddedKafka implements KafkaCluster {
      * with {@code saslTls} (a serving certificate for 127.0.0.1 signed by the cluster's own CA, see {@link #caPem()}).
      */
     public record Options(int brokers, int offsetsTopicPartitions, String heap, Map<String, String> scramUsers,
-                          Map<String, String> extraProperties, boolean saslTls) {
+                          Map<String, String> extraProperties, boolean saslTls, Kerberos kerberos) {
         public Options {
             scramUsers = Map.copyOf(scramUsers);
             extraProperties = Map.copyOf(extraProperties);
         }
 
         public static Options singleNode() {
-            return new Options(1, 10, "512m", Map.of(), Map.of(), false);
+            return new Options(1, 10, "512m", Map.of(), Map.of(), false, null);
         }
 
         public Options withBrokers(int n) {
-            return new Options(n, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls);
+            return new Options(n, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, kerberos);
         }
 
         public Options withScramUsers(Map<String, String> users) {
-            return new Options(brokers, offsetsTopicPartitions, heap, users, extraProperties, saslTls);
+            return new Options(brokers, offsetsTopicPartitions, heap, users, extraProperties, saslTls, kerberos);
         }
 
         /** The SCRAM listener speaks TLS (SASL_SSL). */
         public Options withSaslTls(boolean tls) {
-            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, tls);
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, tls, kerberos);
+        }
+
+        /** A SASL_PLAINTEXT listener with GSSAPI, advertised as {@code localhost} (see {@link #gssapiBootstrapServers()}). */
+        public Options withKerberos(Kerberos k) {
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, k);
         }
 
         public Options withHeap(String newHeap) {
-            return new Options(brokers, offsetsTopicPartitions, newHeap, scramUsers, extraProperties, saslTls);
+            return new Options(brokers, offsetsTopicPartitions, newHeap, scramUsers, extraProperties, saslTls, kerberos);
         }
 
         public Options withOffsetsTopicPartitions(int n) {
-            return new Options(brokers, n, heap, scramUsers, extraProperties, saslTls);
+            return new Options(brokers, n, heap, scramUsers, extraProperties, saslTls, kerberos);
         }
+    }
+
+    /**
+     * The broker's Kerberos identity: the KDC's krb5.conf, a keytab holding {@code principal}
+     * ({@code kafka/localhost@REALM}: clients name the service after the host they connect to).
+     */
+    public record Kerberos(Path krb5Conf, Path keytab, String principal) {
     }
 
     private final Options options;
@@ -76,7 +88,7 @@ public final class EmbeddedKafka implements KafkaCluster {
     private volatile Duration startupTime = Duration.ZERO;
     private final Pki.Issued ca = Pki.ca("lagscaler-embedded-kafka-ca");
 
-    private record Node(int id, int port, int saslPort, int controllerPort, Path dir, Process[] process) {
+    private record Node(int id, int port, int saslPort, int gssapiPort, int controllerPort, Path dir, Process[] process) {
     }
 
     private EmbeddedKafka(Options options, Path root) {
@@ -102,7 +114,8 @@ public final class EmbeddedKafka implements KafkaCluster {
         String clusterId = Uuid.randomUuid().toString();
         for (int i = 1; i <= options.brokers(); i++) {
             int saslPort = options.scramUsers().isEmpty() ? -1 : ChildProcess.freePort();
-            nodes.add(new Node(i, ChildProcess.freePort(), saslPort, ChildProcess.freePort(),
+            int gssapiPort = options.kerberos() == null ? -1 : ChildProcess.freePort();
+            nodes.add(new Node(i, ChildProcess.freePort(), saslPort, gssapiPort, ChildProcess.freePort(),
                     Files.createDirectories(root.resolve("node-" + i)), new Process[1]));
         }
         StringJoiner voters = new StringJoiner(",");
@@ -151,6 +164,16 @@ public final class EmbeddedKafka implements KafkaCluster {
                 p.setProperty("listener.name." + listener + ".ssl.keystore.type", "PEM");
                 p.setProperty("listener.name." + listener + ".ssl.keystore.location", keystore.toString());
             }
+        }
+        if (n.gssapiPort() > 0) {
+            listeners.add("GSSAPI://127.0.0.1:" + n.gssapiPort());
+            advertised.add("GSSAPI://localhost:" + n.gssapiPort());
+            protocolMap += ",GSSAPI:SASL_PLAINTEXT";
+            p.setProperty("listener.name.gssapi.sasl.enabled.mechanisms", "GSSAPI");
+            p.setProperty("listener.name.gssapi.sasl.kerberos.service.name", "kafka");
+            p.setProperty("listener.name.gssapi.gssapi.sasl.jaas.config",
+                    "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\""
+                            + options.kerberos().keytab() + "\" principal=\"" + options.kerberos().principal() + "\";");
         }
         listeners.add("CONTROLLER://127.0.0.1:" + n.controllerPort());
         p.setProperty("listeners", listeners.toString());
@@ -204,6 +227,9 @@ public final class EmbeddedKafka implements KafkaCluster {
                 "-Dlog4j2.configurationFile=" + n.dir().resolve("log4j2.xml"),
                 "-cp", ChildProcess.absoluteClassPath(),
                 mainClass));
+        if (options.kerberos() != null) {
+            command.add(1, "-Djava.security.krb5.conf=" + options.kerberos().krb5Conf());
+        }
         return command;
     }
 
@@ -245,6 +271,16 @@ public final class EmbeddedKafka implements KafkaCluster {
         }
         StringJoiner joiner = new StringJoiner(",");
         nodes.forEach(n -> joiner.add("127.0.0.1:" + n.saslPort()));
+        return joiner.toString();
+    }
+
+    /** The GSSAPI (Kerberos) bootstrap servers, as {@code localhost:<port>}; only with {@link Options#withKerberos}. */
+    public String gssapiBootstrapServers() {
+        if (options.kerberos() == null) {
+            throw new IllegalStateException("this cluster has no Kerberos listener");
+        }
+        StringJoiner joiner = new StringJoiner(",");
+        nodes.forEach(n -> joiner.add("localhost:" + n.gssapiPort()));
         return joiner.toString();
     }
 

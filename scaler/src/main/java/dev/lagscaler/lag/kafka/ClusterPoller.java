@@ -9,6 +9,7 @@ import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.trigger.ClusterConnection;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
+import dev.lagscaler.trigger.OffsetResetPolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,6 +59,7 @@ final class ClusterPoller implements AutoCloseable {
     private final Duration timeout;
     private final Map<String, TopicMeta> topics = new HashMap<>();
     private Admin admin;
+    private boolean closed;
     private Instant retryClientAt = Instant.MIN;
     private Duration backoff = Duration.ofSeconds(1);
     private TriggerError clientError;
@@ -82,7 +84,24 @@ final class ClusterPoller implements AutoCloseable {
                     Duration.ofNanos(System.nanoTime() - started), true));
         }
         if (admin == null) {
-            admin = adminFactory.apply(connection);
+            try {
+                synchronized (this) {
+                    // A poll that outlives close() must not build a client nothing would close (nor its files).
+                    if (closed) {
+                        throw new IllegalStateException("the poller is closed");
+                    }
+                    admin = adminFactory.apply(connection);
+                }
+            } catch (RuntimeException e) {
+                // The client could not even be built (a Kerberos login refused, unreadable key material): every due
+                // trigger fails with the reason, and the next try waits like a broken client's rebuild.
+                TriggerError error = KafkaErrors.classify(e);
+                rebuildLater(now, new TriggerError(error.kind(), "the Kafka client could not be created: " + error.message()));
+                List<TriggerResult> results = new ArrayList<>();
+                due.forEach(d -> results.add(new TriggerResult.Failed(d.key(), now, clientError)));
+                return new Outcome(results, new PollStats(connection.label(), now, due.size(), 0, 0, 0,
+                        Duration.ofNanos(System.nanoTime() - started), true));
+            }
         }
         long requestsBefore = requestCount(admin);
         Snapshot snapshot = fetch(due, now);
@@ -126,6 +145,8 @@ final class ClusterPoller implements AutoCloseable {
         final Map<String, TriggerError> groupErrors = new HashMap<>();
         final Map<String, TriggerError> topicErrors = new HashMap<>();
         final Map<TopicPartition, Long> latest = new HashMap<>();
+        /** Log-start offsets, asked only for partitions an earliest-policy trigger's group never committed. */
+        final Map<TopicPartition, Long> earliest = new HashMap<>();
         final Map<TopicPartition, TriggerError> latestErrors = new HashMap<>();
         /** Topics whose partitions vanished: their cached metadata is dropped after this poll. */
         final Set<String> staleTopics = new HashSet<>();
@@ -160,7 +181,7 @@ final class ClusterPoller implements AutoCloseable {
                     OffsetAndMetadata c = committed.get(tp);
                     Long end = latest.get(tp);
                     offsets.add(new PartitionOffsets(topic, partition, c == null ? PartitionOffsets.NONE : c.offset(),
-                            end == null ? PartitionOffsets.NONE : end));
+                            end == null ? PartitionOffsets.NONE : end, earliest.getOrDefault(tp, PartitionOffsets.NONE)));
                 }
             }
             return new TriggerResult.Measured(d.key(), now, LagArithmetic.compute(s, offsets, d.memory()));
@@ -196,23 +217,33 @@ final class ClusterPoller implements AutoCloseable {
         collectTopics(requestTopics(followedTopics, now), snap, now);
 
         Map<TopicPartition, OffsetSpec> wanted = new HashMap<>();
+        Map<TopicPartition, OffsetSpec> wantedStart = new HashMap<>();
         for (Due d : due) {
             KafkaTriggerSettings s = d.settings();
             if (snap.groupErrors.containsKey(s.consumerGroup())) {
                 continue;
             }
-            for (String topic : topicsOf(s, snap.groupOffsets.getOrDefault(s.consumerGroup(), Map.of()))) {
+            Map<TopicPartition, OffsetAndMetadata> committed = snap.groupOffsets.getOrDefault(s.consumerGroup(), Map.of());
+            boolean needsStart = s.offsetResetPolicy() == OffsetResetPolicy.EARLIEST && !s.scaleToZeroOnInvalidOffset();
+            for (String topic : topicsOf(s, committed)) {
                 TopicMeta meta = topics.get(topic);
                 if (meta == null || snap.topicErrors.containsKey(topic)) {
                     continue;
                 }
                 for (int partition : meta.partitions()) {
                     if (s.considersPartition(partition)) {
-                        wanted.put(new TopicPartition(topic, partition), OffsetSpec.latest());
+                        TopicPartition tp = new TopicPartition(topic, partition);
+                        wanted.put(tp, OffsetSpec.latest());
+                        if (needsStart && committed.get(tp) == null) {
+                            wantedStart.put(tp, OffsetSpec.earliest());
+                        }
                     }
                 }
             }
         }
+        // KEDA counts a never-committed partition under offsetResetPolicy earliest as its retained records (log end
+        // minus log start): the log start is asked for those partitions only, beside the log ends.
+        ListOffsetsResult starts = wantedStart.isEmpty() ? null : admin.listOffsets(wantedStart);
         if (!wanted.isEmpty()) {
             ListOffsetsResult result = admin.listOffsets(wanted);
             for (TopicPartition tp : wanted.keySet()) {
@@ -224,6 +255,15 @@ final class ClusterPoller implements AutoCloseable {
                     if (KafkaErrors.unwrap(e) instanceof UnknownTopicOrPartitionException) {
                         snap.staleTopics.add(tp.topic());
                     }
+                }
+            }
+        }
+        if (starts != null) {
+            for (TopicPartition tp : wantedStart.keySet()) {
+                try {
+                    snap.earliest.put(tp, starts.partitionResult(tp).get(timeout.toMillis(), TimeUnit.MILLISECONDS).offset());
+                } catch (Exception e) {
+                    // As KEDA: without a log start, the log end stands for the retained records.
                 }
             }
         }
@@ -303,7 +343,8 @@ final class ClusterPoller implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         closeAdmin();
     }
 }

@@ -18,6 +18,13 @@ final class KafkaErrors {
     }
 
     static TriggerError classify(Throwable failure) {
+        // A client that could not log in (Kerberos, a JAAS module) fails while it is built, wrapped in KafkaExceptions:
+        // the login's own message is the one that says what is wrong.
+        for (Throwable c = failure; c != null && c.getCause() != c; c = c.getCause()) {
+            if (c instanceof javax.security.auth.login.LoginException) {
+                return new TriggerError(TriggerError.Kind.AUTH_FAILED, "login failed: " + c.getMessage());
+            }
+        }
         Throwable e = unwrap(failure);
         TriggerError.Kind kind;
         if (e instanceof AuthenticationException || e instanceof AuthorizationException) {

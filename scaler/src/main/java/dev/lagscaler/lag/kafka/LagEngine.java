@@ -46,7 +46,7 @@ public final class LagEngine implements AutoCloseable {
                           Duration topicMetadataTtl, Duration kafkaTimeout, int threads, Clock clock) {
         public static Options defaults() {
             AtomicInteger ids = new AtomicInteger();
-            return new Options(c -> Admin.create(KafkaClientConfig.admin(c, "lagscaler-" + ids.incrementAndGet())),
+            return new Options(c -> KafkaClientConfig.openAdmin(c, "lagscaler-" + ids.incrementAndGet()),
                     1000, Duration.ofSeconds(30), Defaults.KAFKA_API_TIMEOUT, 2, Clock.systemUTC());
         }
 

@@ -106,6 +106,16 @@ class LagEngineTest {
         engine.pollNow(latest.settings().connection());
         assertEquals(2, ((TriggerResult.Measured) results.get(latest.key())).lag().metricValue(), "1 per partition");
         assertEquals(15, ((TriggerResult.Measured) results.get(earliest.key())).lag().metricValue(), "log-end offsets");
+
+        // Retention (here deleteRecords) moves the log start: earliest counts what is still retained (KEDA 2.21).
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.deleteRecords(Map.of(new TopicPartition("fresh", 0),
+                    org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(10))).all().get(30, TimeUnit.SECONDS);
+        }
+        engine.pollNow(latest.settings().connection());
+        assertEquals(5, ((TriggerResult.Measured) results.get(earliest.key())).lag().metricValue(),
+                "12 - 10 retained on partition 0, 3 on partition 1");
+        assertEquals(2, ((TriggerResult.Measured) results.get(latest.key())).lag().metricValue(), "latest unchanged");
     }
 
     @Test
