@@ -2,6 +2,9 @@ package dev.lagscaler.adapter;
 
 import dev.lagscaler.tls.Pki;
 import io.kubernetes.client.openapi.ApiClient;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.kubernetes.client.util.Config;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -44,6 +47,10 @@ public final class AdapterCommand implements Callable<Integer> {
 
     @Option(names = "--key", description = "PEM private key of --cert.")
     Path key;
+
+    @Option(names = "--metrics-address", defaultValue = "0.0.0.0:8080",
+            description = "host:port of the Prometheus /metrics endpoint (plain HTTP), or 'off' (default ${DEFAULT-VALUE}).")
+    String metricsAddress;
 
     @Option(names = "--kubeconfig", description = "Kubeconfig file (default: in-cluster, then ~/.kube/config).")
     String kubeconfig;
@@ -90,11 +97,24 @@ public final class AdapterCommand implements Callable<Integer> {
             certPem = serving.certificatePem();
             keyPem = serving.privateKeyPem();
         }
+        int metricsColon = metricsAddress.lastIndexOf(':');
+        if (!metricsAddress.equals("off") && (metricsColon <= 0 || !metricsAddress.substring(metricsColon + 1).matches("\\d{1,5}"))) {
+            err.println("lagscaler adapter: --metrics-address takes host:port or off, got \"" + metricsAddress + "\"");
+            return EXIT_BAD_INPUT;
+        }
+        PrometheusRegistry registry = new PrometheusRegistry();
+        JvmMetrics.builder().register(registry);
+        HTTPServer metricsServer = metricsAddress.equals("off") ? null : HTTPServer.builder()
+                .hostname(metricsAddress.substring(0, metricsColon))
+                .port(Integer.parseInt(metricsAddress.substring(metricsColon + 1))).registry(registry).buildAndStart();
         ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig);
         MetricsAdapter adapter = MetricsAdapter.start(client, feeds,
-                new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem));
+                new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem), new AdapterMetrics(registry));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             adapter.close();
             stopped.countDown();
         }));

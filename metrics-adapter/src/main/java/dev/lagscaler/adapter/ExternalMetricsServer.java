@@ -39,7 +39,11 @@ public final class ExternalMetricsServer implements AutoCloseable {
     private HttpServer server;
     private final List<HttpServer> extraServers = new java.util.ArrayList<>();
 
-    private ExternalMetricsServer(Vertx vertx, MetricStore store, KubernetesAccess access, KubernetesAccess.FrontProxy frontProxy) {
+    private final AdapterMetrics metrics;
+
+    private ExternalMetricsServer(Vertx vertx, MetricStore store, KubernetesAccess access, KubernetesAccess.FrontProxy frontProxy,
+                                  AdapterMetrics metrics) {
+        this.metrics = metrics;
         this.vertx = vertx;
         this.api = new ExternalMetricsApi(store);
         this.store = store;
@@ -47,10 +51,10 @@ public final class ExternalMetricsServer implements AutoCloseable {
         this.frontProxy = frontProxy;
     }
 
-    public static ExternalMetricsServer start(Vertx vertx, Options options, MetricStore store, KubernetesAccess access)
-            throws Exception {
+    public static ExternalMetricsServer start(Vertx vertx, Options options, MetricStore store, KubernetesAccess access,
+                                              AdapterMetrics metrics) throws Exception {
         KubernetesAccess.FrontProxy frontProxy = access.frontProxy();
-        ExternalMetricsServer s = new ExternalMetricsServer(vertx, store, access, frontProxy);
+        ExternalMetricsServer s = new ExternalMetricsServer(vertx, store, access, frontProxy, metrics);
         HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
                 .setSsl(true).setUseAlpn(true)
                 .setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(options.certificatePem()))
@@ -81,6 +85,9 @@ public final class ExternalMetricsServer implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest request) {
+        long started = System.nanoTime();
+        request.response().endHandler(v -> metrics.request(request.response().getStatusCode(),
+                java.time.Duration.ofNanos(System.nanoTime() - started)));
         String path = request.path();
         switch (path) {
             case "/livez", "/healthz" -> {

@@ -33,12 +33,19 @@ public final class FeedSubscriber implements AutoCloseable {
     private final String name;
     private volatile boolean closed;
     private long backoffMs = 500;
+    private final Runnable onRetry;
 
     public FeedSubscriber(Vertx vertx, String host, int port, MetricStore store, String name) {
         this(vertx, List.of(SocketAddress.inetSocketAddress(port, host)), store, name);
     }
 
     public FeedSubscriber(Vertx vertx, List<SocketAddress> feeds, MetricStore store, String name) {
+        this(vertx, feeds, store, name, () -> { });
+    }
+
+    /** {@code onRetry} runs each time the stream is lost or a subscription fails, before the next try. */
+    public FeedSubscriber(Vertx vertx, List<SocketAddress> feeds, MetricStore store, String name, Runnable onRetry) {
+        this.onRetry = onRetry;
         if (feeds.isEmpty()) {
             throw new IllegalArgumentException("no feed address");
         }
@@ -87,6 +94,7 @@ public final class FeedSubscriber implements AutoCloseable {
 
     private void retry(String why) {
         store.connectionLost();
+        onRetry.run();
         if (closed) {
             return;
         }

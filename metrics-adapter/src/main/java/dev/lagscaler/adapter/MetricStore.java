@@ -78,6 +78,19 @@ public final class MetricStore {
         return names;
     }
 
+    /** Visits every value with its namespace, ScaledObject and metric name. */
+    public void forEach(Visitor visitor) {
+        values.forEach((key, value) -> {
+            String[] parts = key.split("/", 3);
+            visitor.visit(parts[0], parts[1], parts[2], value);
+        });
+    }
+
+    /** What {@link #forEach} calls. */
+    public interface Visitor {
+        void visit(String namespace, String scaledObject, String metric, Value value);
+    }
+
     public boolean synced() {
         return synced;
     }

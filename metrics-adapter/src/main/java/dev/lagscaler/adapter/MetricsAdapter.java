@@ -1,6 +1,7 @@
 package dev.lagscaler.adapter;
 
 import io.kubernetes.client.openapi.ApiClient;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.SocketAddress;
 import java.util.List;
@@ -31,12 +32,21 @@ public final class MetricsAdapter implements AutoCloseable {
     /** An adapter that subscribes to whichever of {@code feeds} leads (see {@link FeedSubscriber}). */
     public static MetricsAdapter start(ApiClient client, List<SocketAddress> feeds, ExternalMetricsServer.Options options)
             throws Exception {
+        return start(client, feeds, options, new AdapterMetrics(new PrometheusRegistry()));
+    }
+
+    /** The same, recording its Prometheus metrics into {@code metrics}. */
+    public static MetricsAdapter start(ApiClient client, List<SocketAddress> feeds, ExternalMetricsServer.Options options,
+                                       AdapterMetrics metrics) throws Exception {
         Vertx vertx = Vertx.vertx();
         MetricStore store = new MetricStore();
-        FeedSubscriber feed = new FeedSubscriber(vertx, feeds, store, "adapter-" + ProcessHandle.current().pid());
+        metrics.watch(store);
+        FeedSubscriber feed = new FeedSubscriber(vertx, feeds, store, "adapter-" + ProcessHandle.current().pid(),
+                metrics::reconnect);
         feed.start();
         try {
-            ExternalMetricsServer server = ExternalMetricsServer.start(vertx, options, store, new KubernetesAccess(client));
+            ExternalMetricsServer server = ExternalMetricsServer.start(vertx, options, store, new KubernetesAccess(client),
+                    metrics);
             return new MetricsAdapter(vertx, store, feed, server);
         } catch (Exception e) {
             feed.close();

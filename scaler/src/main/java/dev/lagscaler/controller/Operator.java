@@ -8,9 +8,10 @@ import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.event.legacy.LegacyEventBroadcaster;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
 import io.kubernetes.client.extended.leaderelection.LeaderElector;
-import io.kubernetes.client.extended.workqueue.DefaultRateLimitingQueue;
 import io.kubernetes.client.extended.workqueue.RateLimitingQueue;
+import dev.lagscaler.metrics.OperatorMetrics;
 import io.kubernetes.client.openapi.ApiClient;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1EventSource;
@@ -48,10 +49,12 @@ public final class Operator implements AutoCloseable {
 
     /** What runs while this process leads. */
     private record Running(ClusterCaches caches, Controller controller, TriggerRegistry registry,
-                           LegacyEventBroadcaster events, ScaledObjectReconciler reconciler, Thread controllerThread) {
+                           LegacyEventBroadcaster events, ScaledObjectReconciler reconciler, Thread controllerThread,
+                           RateLimitingQueue<Request> queue) {
     }
 
     private final MetricsSink metrics;
+    private final OperatorMetrics observed;
 
     public Operator(ApiClient client, LagEngine engine, OperatorConfig config) {
         this(client, engine, config, MetricsSink.NONE);
@@ -67,11 +70,41 @@ public final class Operator implements AutoCloseable {
      * requests} for every other call (with one), so that one hung connection cannot pin a worker forever.
      */
     public Operator(ApiClient watches, ApiClient requests, LagEngine engine, OperatorConfig config, MetricsSink metrics) {
+        this(watches, requests, engine, config, metrics, new OperatorMetrics(new PrometheusRegistry(), false));
+    }
+
+    /** With the Prometheus metrics it records into (served by the caller, e.g. on {@code --metrics-address}). */
+    public Operator(ApiClient watches, ApiClient requests, LagEngine engine, OperatorConfig config, MetricsSink metrics,
+                    OperatorMetrics observed) {
         this.watches = watches;
         this.client = requests;
         this.engine = engine;
         this.config = config;
         this.metrics = metrics;
+        this.observed = observed;
+        countRequests(requests);
+        if (watches != requests) {
+            countRequests(watches);
+        }
+        engine.addPollListener(observed::poll);
+        observed.watchLoop(() -> {
+            Running r = running;
+            return r == null ? 0 : r.queue().length();
+        }, this::isLeader);
+    }
+
+    private void countRequests(ApiClient apiClient) {
+        apiClient.setHttpClient(apiClient.getHttpClient().newBuilder().addInterceptor(chain -> {
+            okhttp3.Request request = chain.request();
+            okhttp3.Response response = chain.proceed(request);
+            String verb = "true".equals(request.url().queryParameter("watch")) ? "watch" : request.method();
+            observed.apiserverRequest(verb, response.code());
+            return response;
+        }).build());
+    }
+
+    public OperatorMetrics observed() {
+        return observed;
     }
 
     /** Called when leadership is lost after having been held (the process should exit so it restarts clean). */
@@ -154,11 +187,11 @@ public final class Operator implements AutoCloseable {
 
     private void startControllers() {
         ClusterCaches caches = new ClusterCaches(watches);
-        RateLimitingQueue<Request> queue = new DefaultRateLimitingQueue<>(Executors.newSingleThreadExecutor());
+        RateLimitingQueue<Request> queue = new MeasuredQueue<>(Executors.newSingleThreadExecutor(), observed);
         TriggerRegistry registry = new TriggerRegistry(engine, key -> {
             String[] parts = key.split("/", 2);
             queue.add(new Request(parts[0], parts[1]));
-        });
+        }, observed);
         CoreV1Api core = new CoreV1Api(client);
         AuthResolver auth = new AuthResolver(core, caches::triggerAuthentication, caches::clusterTriggerAuthentication,
                 config.clusterObjectNamespace());
@@ -166,7 +199,7 @@ public final class Operator implements AutoCloseable {
         ScaleTargets targets = new ScaleTargets(client, caches.deployments(), caches.statefulSets());
         ScaledObjectReconciler reconciler = new ScaledObjectReconciler(caches::scaledObject, caches::hpa, registry, auth,
                 targets, new PlanApplier(client, targets, broadcaster.newRecorder(new V1EventSource().component("lagscaler")),
-                metrics), config, Clock.systemUTC(), metrics);
+                metrics), config, Clock.systemUTC(), metrics, observed);
         caches.wakeDependents(queue::add);
 
         // The queue must be set before watch(): the watch captures the builder's queue at that moment.
@@ -186,7 +219,7 @@ public final class Operator implements AutoCloseable {
         Thread controllerThread = new Thread(controller, "scaledobject-controller");
         controllerThread.setDaemon(true);
         controllerThread.start();
-        running = new Running(caches, controller, registry, broadcaster, reconciler, controllerThread);
+        running = new Running(caches, controller, registry, broadcaster, reconciler, controllerThread, queue);
     }
 
     /** Status-only updates (our own writes) do not re-trigger a reconcile; spec, annotation and lifecycle changes do. */

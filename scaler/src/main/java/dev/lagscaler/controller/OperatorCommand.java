@@ -4,6 +4,10 @@ import dev.lagscaler.Durations;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.metrics.MetricsFeedServer;
 import dev.lagscaler.metrics.MetricsSink;
+import dev.lagscaler.metrics.OperatorMetrics;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import dev.lagscaler.trigger.TriggerParseException;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.Config;
@@ -55,6 +59,14 @@ public final class OperatorCommand implements Callable<Integer> {
             description = "host:port of /healthz and /readyz, or 'off' (default ${DEFAULT-VALUE}).")
     String healthAddress;
 
+    @Option(names = "--metrics-address", defaultValue = "0.0.0.0:8080",
+            description = "host:port of the Prometheus /metrics endpoint, or 'off' (default ${DEFAULT-VALUE}).")
+    String metricsAddress;
+
+    @Option(names = "--metrics-partition-lag",
+            description = "Also export lag per partition: one series per partition of every trigger (off by default).")
+    boolean partitionLag;
+
     @Option(names = "--request-timeout", defaultValue = "30s",
             description = "Read timeout of every apiserver call except watches (default ${DEFAULT-VALUE}).")
     String requestTimeout;
@@ -77,8 +89,9 @@ public final class OperatorCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;
         }
-        if (!validAddress(metricsFeed) || !validAddress(healthAddress)) {
-            spec.commandLine().getErr().println("lagscaler operator: --metrics-feed and --health-address take host:port or off");
+        if (!validAddress(metricsFeed) || !validAddress(healthAddress) || !validAddress(metricsAddress)) {
+            spec.commandLine().getErr().println(
+                    "lagscaler operator: --metrics-feed, --health-address and --metrics-address take host:port or off");
             return EXIT_BAD_INPUT;
         }
         // Watches stay open (no read timeout); every other call has one, so a hung connection cannot pin a worker.
@@ -88,6 +101,19 @@ public final class OperatorCommand implements Callable<Integer> {
         requests.setReadTimeout((int) timeout.toMillis());
         MetricsFeedServer feed = null;
         HealthServer health = null;
+        PrometheusRegistry registry = new PrometheusRegistry();
+        JvmMetrics.builder().register(registry);
+        OperatorMetrics observed = new OperatorMetrics(registry, partitionLag);
+        HTTPServer metricsServer = null;
+        if (!metricsAddress.equals("off")) {
+            try {
+                metricsServer = HTTPServer.builder().hostname(host(metricsAddress)).port(port(metricsAddress))
+                        .registry(registry).buildAndStart();
+            } catch (java.io.IOException e) {
+                spec.commandLine().getErr().println("lagscaler operator: --metrics-address " + metricsAddress + ": " + e.getMessage());
+                return EXIT_BAD_INPUT;
+            }
+        }
         try (LagEngine engine = new LagEngine(LagEngine.Options.defaults())) {
             try {
                 feed = metricsFeed.equals("off") ? null : MetricsFeedServer.start(host(metricsFeed), port(metricsFeed));
@@ -95,7 +121,8 @@ public final class OperatorCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("lagscaler operator: --metrics-feed " + metricsFeed + ": " + e.getMessage());
                 return EXIT_BAD_INPUT;
             }
-            Operator operator = new Operator(watches, requests, engine, config, feed == null ? MetricsSink.NONE : feed);
+            Operator operator = new Operator(watches, requests, engine, config, feed == null ? MetricsSink.NONE : feed,
+                    observed);
             if (!healthAddress.equals("off")) {
                 health = HealthServer.start(host(healthAddress), port(healthAddress), operator);
             }
@@ -103,6 +130,7 @@ public final class OperatorCommand implements Callable<Integer> {
             operator.onLostLeadership(() -> Runtime.getRuntime().halt(1));
             MetricsFeedServer feedToClose = feed;
             HealthServer healthToClose = health;
+            HTTPServer metricsToClose = metricsServer;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 operator.close(); // releases the Lease when leading: a standby takes over at its next retry
                 if (feedToClose != null) {
@@ -110,6 +138,9 @@ public final class OperatorCommand implements Callable<Integer> {
                 }
                 if (healthToClose != null) {
                     healthToClose.close();
+                }
+                if (metricsToClose != null) {
+                    metricsToClose.close();
                 }
             }, "shutdown"));
             operator.start();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.lagscaler.KedaKeys;
 import dev.lagscaler.metrics.MetricsSink;
+import dev.lagscaler.metrics.OperatorMetrics;
 import dev.lagscaler.plan.HpaBuilder;
 import dev.lagscaler.plan.Plan;
 import dev.lagscaler.plan.PlanInput;
@@ -52,11 +53,13 @@ final class ScaledObjectReconciler implements Reconciler {
     private final OperatorConfig config;
     private final Clock clock;
     private final MetricsSink metrics;
+    private final OperatorMetrics observed;
     private final AtomicLong passes = new AtomicLong();
 
     ScaledObjectReconciler(Function<String, JsonNode> scaledObjects, Function<String, V2HorizontalPodAutoscaler> hpas,
                            TriggerRegistry registry, AuthResolver auth, ScaleTargets targets, PlanApplier applier,
-                           OperatorConfig config, Clock clock, MetricsSink metrics) {
+                           OperatorConfig config, Clock clock, MetricsSink metrics, OperatorMetrics observed) {
+        this.observed = observed;
         this.scaledObjects = scaledObjects;
         this.hpas = hpas;
         this.registry = registry;
@@ -73,11 +76,14 @@ final class ScaledObjectReconciler implements Reconciler {
         String key = request.getNamespace() + "/" + request.getName();
         MDC.put("scaledobject", key);
         MDC.put("reconcile", Long.toString(passes.incrementAndGet()));
+        long started = System.nanoTime();
+        String failed = null;
         try {
             JsonNode so = scaledObjects.apply(key);
             if (so == null) {
                 registry.remove(key);
                 metrics.removeObject(request.getNamespace(), request.getName());
+                observed.removeObject(request.getNamespace(), request.getName());
                 return new Result(false);
             }
             if (so.path("metadata").hasNonNull("deletionTimestamp")) {
@@ -90,12 +96,15 @@ final class ScaledObjectReconciler implements Reconciler {
             return reconcileLive(key, so);
         } catch (ApiException e) {
             boolean conflict = e.getCode() == 409 || e.getCode() == 422;
+            failed = conflict ? "conflict" : "apiserver";
             LOG.info("{} (HTTP {}): requeued", conflict ? "changed since read" : "apiserver call failed", e.getCode());
             return new Result(true, conflict ? Duration.ofMillis(200) : Duration.ofSeconds(5));
         } catch (RuntimeException e) {
+            failed = "crash";
             LOG.error("reconcile crashed: {}", e.toString(), e);
             return new Result(true, Duration.ofSeconds(10));
         } finally {
+            observed.reconcile(Duration.ofNanos(System.nanoTime() - started), failed);
             MDC.remove("scaledobject");
             MDC.remove("reconcile");
         }
@@ -118,6 +127,7 @@ final class ScaledObjectReconciler implements Reconciler {
         } catch (ScaledObjectInvalid e) {
             registry.remove(key);
             metrics.removeObject(namespace, name);
+            observed.removeObject(namespace, name);
             return apply(new PlanApplier.Subject(namespace, name, uid, version, null, null),
                     ReconcilePlanner.notReady(status, e.reason(), e.getMessage(), clock.instant(), null));
         }
@@ -138,6 +148,10 @@ final class ScaledObjectReconciler implements Reconciler {
                 existingHpa(namespace, spec.hpaName(), uid), triggers, registry.snapshot(key),
                 config.fastActivationInterval(), clock.instant()));
         Result result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan);
+        V2HorizontalPodAutoscaler hpa = hpas.apply(namespace + "/" + spec.hpaName());
+        Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
+        observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
+                hpaDesired, plan, status);
         registry.setInterval(key, plan.pollInterval());
         return result;
     }
@@ -207,6 +221,7 @@ final class ScaledObjectReconciler implements Reconciler {
         String namespace = so.path("metadata").path("namespace").asText();
         registry.remove(key);
         metrics.removeObject(namespace, so.path("metadata").path("name").asText());
+        observed.removeObject(namespace, so.path("metadata").path("name").asText());
         try {
             ScaledObjectSpec spec = ScaledObjectParser.parse(so);
             if (existingHpa(namespace, spec.hpaName(), so.path("metadata").path("uid").asText()) != null) {

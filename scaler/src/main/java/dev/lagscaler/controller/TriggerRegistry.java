@@ -3,6 +3,7 @@ package dev.lagscaler.controller;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.metrics.OperatorMetrics;
 import dev.lagscaler.plan.TriggerHealth;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
 import java.time.Duration;
@@ -31,11 +32,13 @@ final class TriggerRegistry implements AutoCloseable {
 
     private final LagEngine engine;
     private final Consumer<String> wake;
+    private final OperatorMetrics observed;
     private final Map<String, Map<Integer, Entry>> byObject = new ConcurrentHashMap<>();
 
-    TriggerRegistry(LagEngine engine, Consumer<String> wake) {
+    TriggerRegistry(LagEngine engine, Consumer<String> wake, OperatorMetrics observed) {
         this.engine = engine;
         this.wake = wake;
+        this.observed = observed;
     }
 
     /** Makes the object's registrations match {@code wanted} (index → settings) at {@code interval}. */
@@ -54,7 +57,7 @@ final class TriggerRegistry implements AutoCloseable {
                 String[] parts = objectKey.split("/", 2);
                 Entry[] holder = new Entry[1];
                 LagEngine.Registration registration = engine.register(new TriggerKey(parts[0], parts[1], index), settings,
-                        interval, result -> onResult(objectKey, holder[0], result));
+                        interval, result -> onResult(objectKey, index, holder[0], result));
                 holder[0] = new Entry(settings, registration);
                 current.put(index, holder[0]);
             } else {
@@ -68,7 +71,7 @@ final class TriggerRegistry implements AutoCloseable {
         byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> e.registration.setInterval(interval));
     }
 
-    private void onResult(String objectKey, Entry entry, TriggerResult result) {
+    private void onResult(String objectKey, int index, Entry entry, TriggerResult result) {
         if (entry == null) {
             return;
         }
@@ -76,6 +79,8 @@ final class TriggerRegistry implements AutoCloseable {
             entry.consecutiveFailures = result instanceof TriggerResult.Failed ? entry.consecutiveFailures + 1 : 0;
             entry.latest = result;
         }
+        String[] parts = objectKey.split("/", 2);
+        observed.triggerResult(parts[0], parts[1], index, entry.settings, result);
         wake.accept(objectKey);
     }
 

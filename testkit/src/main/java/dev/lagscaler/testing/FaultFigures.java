@@ -29,7 +29,7 @@ public final class FaultFigures {
 
     public static synchronized void record(String caseName, Map<String, ?> figures) {
         try {
-            Path file = K8sBinaries.findScript().getParent().getParent().resolve("bench").resolve("results")
+            Path file = DevScripts.repoRoot().resolve("bench").resolve("results")
                     .resolve("reliability.json");
             Files.createDirectories(file.getParent());
             ObjectNode all = Files.isRegularFile(file) ? (ObjectNode) JSON.readTree(file.toFile()) : JSON.createObjectNode();

@@ -23,52 +23,14 @@ public final class K8sBinaries {
         if (assets != null && !assets.isBlank() && hasAll(Path.of(assets))) {
             return Path.of(assets);
         }
-        Path script = findScript();
-        Path log = Files.createTempFile("lagscaler-k8s-binaries-", ".out");
-        Path progress = Path.of(System.getProperty("java.io.tmpdir"), "lagscaler-k8s-binaries-build.log");
-        LOG.atInfo().addKeyValue("script", script).addKeyValue("progress_log", progress).log("locating Kubernetes binaries");
-        try {
-            Process process = new ProcessBuilder("bash", script.toString())
-                    .redirectError(progress.toFile())
-                    .redirectOutput(log.toFile())
-                    .start();
-            // A first build on 2 cores takes about ten minutes.
-            if (!process.waitFor(Duration.ofMinutes(40).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                throw new IOException("building the Kubernetes binaries took over 40 minutes");
-            }
-            if (process.exitValue() != 0) {
-                throw new IOException(script + " failed with exit code " + process.exitValue() + ":\n"
-                        + ChildProcess.tail(progress, 30));
-            }
-            List<String> lines = Files.readAllLines(log);
-            Path dir = Path.of(lines.get(lines.size() - 1).trim());
-            if (!hasAll(dir)) {
-                throw new IOException(script + " printed " + dir + ", which lacks one of " + NAMES);
-            }
-            return dir;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while building the Kubernetes binaries", e);
-        } finally {
-            Files.deleteIfExists(log);
+        LOG.atInfo().addKeyValue("progress_log", Path.of(System.getProperty("java.io.tmpdir"),
+                "lagscaler-k8s-binaries.sh.log")).log("locating Kubernetes binaries");
+        // A first build on 2 cores takes about ten minutes.
+        Path dir = Path.of(DevScripts.run("k8s-binaries.sh", Duration.ofMinutes(40)));
+        if (!hasAll(dir)) {
+            throw new IOException("dev/k8s-binaries.sh printed " + dir + ", which lacks one of " + NAMES);
         }
-    }
-
-    /** The repo's build script, found from {@code lagscaler.home} or by walking up from the working directory. */
-    public static Path findScript() throws IOException {
-        String home = System.getProperty("lagscaler.home", System.getenv("LAGSCALER_HOME"));
-        if (home != null && Files.isRegularFile(Path.of(home, "dev", "k8s-binaries.sh"))) {
-            return Path.of(home, "dev", "k8s-binaries.sh");
-        }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("dev").resolve("k8s-binaries.sh");
-            if (Files.isRegularFile(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IOException("no Kubernetes binaries: set KUBEBUILDER_ASSETS to a directory with " + NAMES
-                + ", or run from the lagscaler repository (dev/k8s-binaries.sh builds them)");
+        return dir;
     }
 
     private static boolean hasAll(Path dir) {

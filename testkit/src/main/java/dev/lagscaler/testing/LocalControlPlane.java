@@ -281,6 +281,17 @@ public final class LocalControlPlane implements AutoCloseable {
         return client;
     }
 
+    /** A client that authenticates with {@code token} only (a ServiceAccount's, from {@code kubectl create token}). */
+    public ApiClient apiClient(String token) throws IOException {
+        ApiClient client = io.kubernetes.client.util.ClientBuilder.standard(false).setBasePath(url())
+                .setCertificateAuthority(ca().certificatePem().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .setVerifyingSsl(true)
+                .setAuthentication(new io.kubernetes.client.util.credentials.AccessTokenAuthentication(token))
+                .build();
+        client.setReadTimeout(30_000);
+        return client;
+    }
+
     public String url() {
         return "https://127.0.0.1:" + apiPort;
     }
@@ -381,7 +392,7 @@ public final class LocalControlPlane implements AutoCloseable {
     /** The repo's crds/ directory, found like the binaries' build script. */
     static Path findCrdDir() {
         try {
-            return K8sBinaries.findScript().getParent().getParent().resolve("crds");
+            return DevScripts.repoRoot().resolve("crds").toRealPath();
         } catch (IOException e) {
             return null;
         }

@@ -120,6 +120,8 @@ final class ClusterPoller implements AutoCloseable {
         }
         snapshot.staleTopics.forEach(topics::remove);
         long requests = requestCount(admin) - requestsBefore;
+        int connections = (int) clientMetric(admin, "connection-count");
+        long connectionsCreated = (long) clientMetric(admin, "connection-creation-total");
         boolean allFailed = !due.isEmpty() && failures == due.size();
         if (allFailed && clientBroken) {
             rebuildLater(now, ((TriggerResult.Failed) results.get(0)).error());
@@ -127,7 +129,8 @@ final class ClusterPoller implements AutoCloseable {
             backoff = Duration.ofSeconds(1);
         }
         PollStats stats = new PollStats(connection.label(), now, due.size(), snapshot.groupOffsets.size(),
-                snapshot.latest.size(), requests, Duration.ofNanos(System.nanoTime() - started), allFailed);
+                snapshot.latest.size(), requests, Duration.ofNanos(System.nanoTime() - started), allFailed,
+                connections, connectionsCreated);
         return new Outcome(results, stats);
     }
 
@@ -324,14 +327,20 @@ final class ClusterPoller implements AutoCloseable {
 
     /** The client's own count of requests sent, across all brokers. */
     static long requestCount(Admin admin) {
+        return (long) clientMetric(admin, "request-total");
+    }
+
+    /** One of the client's own metrics (group admin-client-metrics: the whole client, not one node). */
+    private static double clientMetric(Admin admin, String metric) {
         double total = 0;
         for (Map.Entry<MetricName, ? extends Metric> e : admin.metrics().entrySet()) {
             MetricName name = e.getKey();
-            if (name.name().equals("request-total") && name.group().equals("admin-client-metrics")) {
-                total += ((Number) e.getValue().metricValue()).doubleValue();
+            if (name.name().equals(metric) && name.group().equals("admin-client-metrics")
+                    && e.getValue().metricValue() instanceof Number n) {
+                total += n.doubleValue();
             }
         }
-        return (long) total;
+        return total;
     }
 
     private void closeAdmin() {

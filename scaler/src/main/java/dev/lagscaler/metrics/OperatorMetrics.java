@@ -1,0 +1,300 @@
+package dev.lagscaler.metrics;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.lagscaler.lag.PartitionLag;
+import dev.lagscaler.lag.PollStats;
+import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.plan.Plan;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+
+/**
+ * The operator's Prometheus metrics, named the Prometheus way (base units in the name, {@code _total} counters).
+ * Per trigger: lag, lag per topic, the value sent to the HPA, active, poll errors, the last good poll; per partition
+ * only when switched on (one series per partition of every trigger: see the README); per Kafka cluster: poll
+ * duration, requests, connections; per ScaledObject: replicas and state; and the operator's own loop. KEDA's
+ * names and labels ({@code keda_scaler_metrics_value}, ...) are kept beside ours so existing dashboards work.
+ */
+public final class OperatorMetrics {
+    private static final String[] TRIGGER = {"namespace", "scaledobject", "trigger", "consumer_group"};
+    private static final String[] KEDA_SCALER = {"namespace", "metric", "scaledObject", "scaler", "triggerIndex", "type"};
+    private static final String[] KEDA_OBJECT = {"namespace", "scaledObject"};
+    private static final String[] OBJECT = {"namespace", "scaledobject"};
+
+    private final PrometheusRegistry registry;
+    private final boolean partitionLag;
+
+    private final Gauge triggerLag;
+    private final Gauge topicLag;
+    private final Gauge partitionLagRecords;
+    private final Gauge triggerActive;
+    private final Gauge lagThreshold;
+    private final Gauge activationThreshold;
+    private final Counter pollErrors;
+    private final Gauge lastSuccess;
+    private final Gauge metricValue;
+    private final Gauge kedaMetricValue;
+    private final Gauge kedaActive;
+    private final Counter kedaDetailErrors;
+    private final Counter kedaErrors;
+    private final Counter kedaObjectErrors;
+    private final Gauge kedaPaused;
+
+    private final Gauge currentReplicas;
+    private final Gauge desiredReplicas;
+    private final Gauge minReplicas;
+    private final Gauge maxReplicas;
+    private final Gauge objectState;
+    private final Gauge lastActive;
+
+    private final Histogram pollDuration;
+    private final Counter kafkaRequests;
+    private final Gauge requestsPerPoll;
+    private final Counter polls;
+    private final Gauge connections;
+    private final Gauge connectionsCreated;
+
+    private final Histogram reconcileDuration;
+    private final Counter reconcileErrors;
+    private final Histogram queueLatency;
+    private final Counter apiserverRequests;
+
+    public OperatorMetrics(PrometheusRegistry registry, boolean partitionLag) {
+        this.registry = registry;
+        this.partitionLag = partitionLag;
+        triggerLag = Gauge.builder().name("lagscaler_trigger_lag_records")
+                .help("Offset lag of the trigger's consumer group: records not yet committed, over the partitions it counts")
+                .labelNames(TRIGGER).register(registry);
+        topicLag = Gauge.builder().name("lagscaler_trigger_topic_lag_records").help("Offset lag per topic")
+                .labelNames(append(TRIGGER, "topic")).register(registry);
+        partitionLagRecords = Gauge.builder().name("lagscaler_partition_lag_records")
+                .help("Offset lag per partition (only with --metrics-partition-lag: one series per partition)")
+                .labelNames(append(append(TRIGGER, "topic"), "partition")).register(registry);
+        triggerActive = Gauge.builder().name("lagscaler_trigger_active")
+                .help("1 when the trigger's lag is above its activationLagThreshold").labelNames(TRIGGER).register(registry);
+        lagThreshold = Gauge.builder().name("lagscaler_trigger_lag_threshold_records")
+                .help("The trigger's lagThreshold: the HPA's target per replica").labelNames(TRIGGER).register(registry);
+        activationThreshold = Gauge.builder().name("lagscaler_trigger_activation_lag_threshold_records")
+                .help("The trigger's activationLagThreshold").labelNames(TRIGGER).register(registry);
+        pollErrors = Counter.builder().name("lagscaler_trigger_poll_errors_total")
+                .help("Failed polls of the trigger by reason (BROKER_UNREACHABLE, AUTH_FAILED, TOPIC_MISSING, ...)")
+                .labelNames(append(TRIGGER, "reason")).register(registry);
+        lastSuccess = Gauge.builder().name("lagscaler_trigger_last_success_timestamp_seconds")
+                .help("When the trigger was last measured; time() minus this is the age of its value")
+                .labelNames(TRIGGER).register(registry);
+        metricValue = Gauge.builder().name("lagscaler_trigger_metric_value")
+                .help("The value served to the HPA for the metric (fallback values included)")
+                .labelNames("namespace", "scaledobject", "metric", "fallback").register(registry);
+        kedaMetricValue = Gauge.builder().name("keda_scaler_metrics_value")
+                .help("KEDA-compatible: the value served to the HPA for each trigger's metric").labelNames(KEDA_SCALER)
+                .register(registry);
+        kedaActive = Gauge.builder().name("keda_scaler_active")
+                .help("KEDA-compatible: 1 when the trigger is active").labelNames(KEDA_SCALER).register(registry);
+        kedaDetailErrors = Counter.builder().name("keda_scaler_detail_errors_total")
+                .help("KEDA-compatible: errors of each trigger").labelNames(KEDA_SCALER).register(registry);
+        kedaErrors = Counter.builder().name("keda_scaler_errors_total")
+                .help("KEDA-compatible (older KEDA name of keda_scaler_detail_errors_total): errors of each trigger")
+                .labelNames(KEDA_SCALER).register(registry);
+        kedaObjectErrors = Counter.builder().name("keda_scaled_object_errors_total")
+                .help("KEDA-compatible: errors of each ScaledObject's triggers").labelNames(KEDA_OBJECT).register(registry);
+        kedaPaused = Gauge.builder().name("keda_scaled_object_paused")
+                .help("KEDA-compatible: 1 when the ScaledObject is paused").labelNames(KEDA_OBJECT).register(registry);
+
+        currentReplicas = Gauge.builder().name("lagscaler_scaledobject_current_replicas")
+                .help("The target's spec.replicas as last read").labelNames(OBJECT).register(registry);
+        desiredReplicas = Gauge.builder().name("lagscaler_scaledobject_desired_replicas")
+                .help("What the target is being moved to: the operator's own write (0 and activation), else the HPA's"
+                        + " desired replicas").labelNames(OBJECT).register(registry);
+        minReplicas = Gauge.builder().name("lagscaler_scaledobject_min_replicas").help("minReplicaCount")
+                .labelNames(OBJECT).register(registry);
+        maxReplicas = Gauge.builder().name("lagscaler_scaledobject_max_replicas").help("maxReplicaCount")
+                .labelNames(OBJECT).register(registry);
+        objectState = Gauge.builder().name("lagscaler_scaledobject_condition")
+                .help("1 when the ScaledObject's condition (Ready, Active, Fallback, Paused) is True")
+                .labelNames("namespace", "scaledobject", "condition").register(registry);
+        lastActive = Gauge.builder().name("lagscaler_scaledobject_last_active_timestamp_seconds")
+                .help("status.lastActiveTime").labelNames(OBJECT).register(registry);
+
+        pollDuration = Histogram.builder().name("lagscaler_kafka_poll_duration_seconds")
+                .help("One batched poll of one Kafka cluster (every due trigger of it)")
+                .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30).classicOnly()
+                .labelNames("cluster").register(registry);
+        kafkaRequests = Counter.builder().name("lagscaler_kafka_requests_total")
+                .help("Kafka requests the operator's client sent").labelNames("cluster").register(registry);
+        requestsPerPoll = Gauge.builder().name("lagscaler_kafka_requests_per_poll")
+                .help("Kafka requests of the last poll of the cluster").labelNames("cluster").register(registry);
+        polls = Counter.builder().name("lagscaler_kafka_polls_total").help("Polls by result (ok, failed)")
+                .labelNames("cluster", "result").register(registry);
+        connections = Gauge.builder().name("lagscaler_kafka_connections").help("Open broker connections of the client")
+                .labelNames("cluster").register(registry);
+        connectionsCreated = Gauge.builder().name("lagscaler_kafka_connections_created")
+                .help("Connections the current client has opened (reconnects make it grow; a new client restarts it)")
+                .labelNames("cluster").register(registry);
+
+        reconcileDuration = Histogram.builder().name("lagscaler_reconcile_duration_seconds")
+                .help("One reconcile pass of one ScaledObject")
+                .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).classicOnly()
+                .register(registry);
+        reconcileErrors = Counter.builder().name("lagscaler_reconcile_errors_total")
+                .help("Reconcile passes that failed (apiserver errors, conflicts, crashes)").labelNames("kind")
+                .register(registry);
+        for (String kind : List.of("apiserver", "conflict", "crash")) {
+            reconcileErrors.initLabelValues(kind);
+        }
+        queueLatency = Histogram.builder().name("lagscaler_workqueue_latency_seconds")
+                .help("From a ScaledObject entering the work queue to a worker taking it")
+                .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).classicOnly()
+                .register(registry);
+        apiserverRequests = Counter.builder().name("lagscaler_apiserver_requests_total")
+                .help("Requests to the Kubernetes apiserver by verb and HTTP code").labelNames("verb", "code")
+                .register(registry);
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    /** The work queue's depth and the leader flag, read at scrape time. */
+    public void watchLoop(IntSupplier queueDepth, BooleanSupplier leader) {
+        GaugeWithCallback.builder().name("lagscaler_workqueue_depth").help("ScaledObjects waiting for a worker")
+                .callback(cb -> cb.call(queueDepth.getAsInt())).register(registry);
+        GaugeWithCallback.builder().name("lagscaler_leader").help("1 while this operator process leads")
+                .callback(cb -> cb.call(leader.getAsBoolean() ? 1 : 0)).register(registry);
+    }
+
+    /** One poll result of one trigger. */
+    public void triggerResult(String namespace, String scaledObject, int index, KafkaTriggerSettings settings,
+                              TriggerResult result) {
+        String[] labels = {namespace, scaledObject, Integer.toString(index), settings.consumerGroup()};
+        String[] keda = {namespace, settings.metricName(index), scaledObject, "kafkaScaler", Integer.toString(index),
+                "scaledobject"};
+        lagThreshold.labelValues(labels).set(settings.lagThreshold());
+        activationThreshold.labelValues(labels).set(settings.activationLagThreshold());
+        if (result instanceof TriggerResult.Measured m) {
+            triggerLag.labelValues(labels).set(m.lag().rawTotalLag());
+            triggerActive.labelValues(labels).set(m.lag().active() ? 1 : 0);
+            kedaActive.labelValues(keda).set(m.lag().active() ? 1 : 0);
+            lastSuccess.labelValues(labels).set(m.at().toEpochMilli() / 1000.0);
+            Map<String, Long> byTopic = new TreeMap<>();
+            for (PartitionLag p : m.lag().partitions()) {
+                byTopic.merge(p.offsets().topic(), p.lag(), Long::sum);
+                if (partitionLag) {
+                    partitionLagRecords.labelValues(append(append(labels, p.offsets().topic()),
+                            Integer.toString(p.offsets().partition()))).set(p.lag());
+                }
+            }
+            topicLag.removeIf(l -> l.subList(0, 4).equals(List.of(labels)) && !byTopic.containsKey(l.get(4)));
+            byTopic.forEach((topic, lag) -> topicLag.labelValues(append(labels, topic)).set(lag));
+            kedaDetailErrors.initLabelValues(keda);
+            kedaErrors.initLabelValues(keda);
+            kedaObjectErrors.initLabelValues(namespace, scaledObject);
+        } else if (result instanceof TriggerResult.Failed f) {
+            pollErrors.labelValues(append(labels, f.error().kind().name())).inc();
+            kedaDetailErrors.labelValues(keda).inc();
+            kedaErrors.labelValues(keda).inc();
+            kedaObjectErrors.labelValues(namespace, scaledObject).inc();
+        }
+    }
+
+    /** What a reconcile decided: replicas, conditions and the values sent to the HPA. */
+    public void reconciled(String namespace, String scaledObject, int minReplicaCount, int maxReplicaCount,
+                           int current, Integer hpaDesired, Plan plan, JsonNode status) {
+        currentReplicas.labelValues(namespace, scaledObject).set(current);
+        int desired = plan.replicaWrite() != null ? plan.replicaWrite() : hpaDesired != null && current > 0 ? hpaDesired : current;
+        desiredReplicas.labelValues(namespace, scaledObject).set(desired);
+        minReplicas.labelValues(namespace, scaledObject).set(minReplicaCount);
+        maxReplicas.labelValues(namespace, scaledObject).set(maxReplicaCount);
+        JsonNode after = plan.status() != null ? plan.status() : status;
+        for (String condition : List.of("Ready", "Active", "Fallback", "Paused")) {
+            boolean on = false;
+            for (JsonNode c : after.path("conditions")) {
+                on |= c.path("type").asText().equals(condition) && c.path("status").asText().equals("True");
+            }
+            objectState.labelValues(namespace, scaledObject, condition).set(on ? 1 : 0);
+            if (condition.equals("Paused")) {
+                kedaPaused.labelValues(namespace, scaledObject).set(on ? 1 : 0);
+            }
+        }
+        String lastActiveTime = after.path("lastActiveTime").asText("");
+        if (!lastActiveTime.isEmpty()) {
+            try {
+                lastActive.labelValues(namespace, scaledObject).set(Instant.parse(lastActiveTime).toEpochMilli() / 1000.0);
+            } catch (DateTimeParseException e) {
+                // A status someone else wrote: the gauge keeps its last value.
+            }
+        }
+        for (Plan.MetricValue v : plan.metrics()) {
+            if (v.valueMilli() == null) {
+                continue;
+            }
+            double value = v.valueMilli() / 1000.0;
+            metricValue.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject)
+                    && l.get(2).equals(v.metricName()) && !l.get(3).equals(Boolean.toString(v.fallback())));
+            metricValue.labelValues(namespace, scaledObject, v.metricName(), Boolean.toString(v.fallback())).set(value);
+            String index = v.metricName().startsWith("s") && v.metricName().indexOf('-') > 1
+                    ? v.metricName().substring(1, v.metricName().indexOf('-')) : "0";
+            kedaMetricValue.labelValues(namespace, v.metricName(), scaledObject, "kafkaScaler", index, "scaledobject").set(value);
+        }
+    }
+
+    /** The ScaledObject is gone (or no longer measured): its series go with it. */
+    public void removeObject(String namespace, String scaledObject) {
+        for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagThreshold, activationThreshold,
+                lastSuccess, currentReplicas,
+                desiredReplicas, minReplicas, maxReplicas, objectState, lastActive, metricValue)) {
+            metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
+        }
+        pollErrors.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
+        for (var metric : List.of(kedaMetricValue, kedaActive)) {
+            metric.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject));
+        }
+        for (var metric : List.of(kedaDetailErrors, kedaErrors)) {
+            metric.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject));
+        }
+        kedaObjectErrors.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
+        kedaPaused.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
+    }
+
+    /** One batched poll of one Kafka cluster. */
+    public void poll(PollStats stats) {
+        pollDuration.labelValues(stats.cluster()).observe(stats.duration().toNanos() / 1e9);
+        kafkaRequests.labelValues(stats.cluster()).inc(stats.kafkaRequests());
+        requestsPerPoll.labelValues(stats.cluster()).set(stats.kafkaRequests());
+        polls.labelValues(stats.cluster(), stats.failed() ? "failed" : "ok").inc();
+        connections.labelValues(stats.cluster()).set(stats.connections());
+        connectionsCreated.labelValues(stats.cluster()).set(stats.connectionsCreated());
+    }
+
+    public void reconcile(Duration took, String errorKind) {
+        reconcileDuration.observe(took.toNanos() / 1e9);
+        if (errorKind != null) {
+            reconcileErrors.labelValues(errorKind).inc();
+        }
+    }
+
+    public void queueWait(Duration waited) {
+        queueLatency.observe(waited.toNanos() / 1e9);
+    }
+
+    public void apiserverRequest(String verb, int code) {
+        apiserverRequests.labelValues(verb, Integer.toString(code)).inc();
+    }
+
+    private static String[] append(String[] values, String value) {
+        String[] out = java.util.Arrays.copyOf(values, values.length + 1);
+        out[values.length] = value;
+        return out;
+    }
+}
