@@ -1,58 +1,63 @@
 package dev.lagscaler.cli;
 
-import dev.lagscaler.adapter.ExternalMetricsServer;
-import dev.lagscaler.adapter.MetricsAdapter;
-import dev.lagscaler.controller.Operator;
-import dev.lagscaler.controller.OperatorConfig;
-import dev.lagscaler.lag.kafka.LagEngine;
-import dev.lagscaler.metrics.MetricsFeedServer;
-import dev.lagscaler.scaling.ScaledObjectParser;
-import dev.lagscaler.scaling.ScaledObjectSpec;
-import dev.lagscaler.tls.Pki;
-import dev.lagscaler.lag.TriggerKey;
-import dev.lagscaler.lag.TriggerResult;
-import dev.lagscaler.testing.ChildProcess;
-import dev.lagscaler.testing.EmbeddedKafka;
-import dev.lagscaler.testing.LocalControlPlane;
-import dev.lagscaler.trigger.KafkaTriggerParser;
-import dev.lagscaler.trigger.KafkaTriggerSettings;
-import dev.lagscaler.trigger.TriggerInput;
+import dev.lagscaler.cli.demo.DemoReport;
+import dev.lagscaler.cli.demo.DemoRun;
+import dev.lagscaler.cli.demo.DemoSample;
+import dev.lagscaler.cli.demo.LiveView;
+import dev.lagscaler.testing.DevScripts;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringSerializer;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lagscaler demo}: the product on an embedded default, with no cluster needed: a real local Kafka broker, a
- * real local control plane and the operator, acting on the seed ScaledObject: to zero, then back on records.
+ * {@code lagscaler demo}: the whole story on real parts with no cluster needed: 0 → N → 0 with real consumers that
+ * follow the Deployment, a live view, and a plot of lag and replicas at the end.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs lagscaler's main job on an embedded Kafka broker and local control plane:",
-                "the operator scales the seed ScaledObject's Deployment to zero and back from zero on records."})
+        description = {"Runs lagscaler's main job on an embedded Kafka broker and a local control plane: a producer plays",
+                "idle -> burst -> steady -> idle on a 12-partition topic, consumers follow the Deployment's replicas,",
+                "and the operator and the HPA take it 0 -> N -> 0. Ends with demo-report.png and demo-report.json.",
+                "",
+                "Example:  ./lagscaler demo --burst-rate 3000 --steady-seconds 40 --output-dir /tmp/demo"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:the story completed (back at zero)", "1:it did not (see the log file)", "2:bad flags"})
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--hold", description = "Keep everything running and watch the lag until interrupted.")
-    boolean hold;
+    @Option(names = "--quick", description = "A short profile (about a minute of traffic and draining).")
+    boolean quick;
 
-    @Option(names = "--records", defaultValue = "400", description = "Records to produce (default ${DEFAULT-VALUE}).")
-    int records;
+    @Option(names = "--idle-seconds", description = "Idle time before the burst.")
+    Integer idleSeconds;
+
+    @Option(names = "--burst-rate", description = "Records per second during the burst.")
+    Integer burstRate;
+
+    @Option(names = "--burst-seconds", description = "Length of the burst.")
+    Integer burstSeconds;
+
+    @Option(names = "--steady-rate", description = "Records per second after the burst.")
+    Integer steadyRate;
+
+    @Option(names = "--steady-seconds", description = "Length of the steady phase.")
+    Integer steadySeconds;
+
+    @Option(names = "--consumer-rate", description = "Records per second one replica (consumer) processes.")
+    Integer consumerRate;
+
+    @Option(names = "--cooldown", description = "The ScaledObject's cooldownPeriod, seconds.")
+    Integer cooldown;
+
+    @Option(names = "--output-dir", defaultValue = ".", description = "Where the report goes (default: the current folder).")
+    Path outputDir;
+
+    @Option(names = "--keep", description = "Leave the cluster up at the end (Ctrl-C stops it) and print how to explore it.")
+    boolean keep;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -60,112 +65,60 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        out.println("starting an embedded Kafka broker and a local control plane...");
-        out.flush();
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode());
-             LocalControlPlane plane = LocalControlPlane.start(LocalControlPlane.Options.temporary());
-             LagEngine engine = new LagEngine(LagEngine.Options.defaults())) {
-            out.printf("kafka: %s (started in %d ms)%ncontrol plane: %s (started in %d ms)%n  kubectl --kubeconfig %s get so,hpa,deploy%n",
-                    kafka.bootstrapServers(), kafka.startupTime().toMillis(), plane.url(),
-                    plane.startupTime().toMillis(), plane.kubeconfig());
-            String bootstrap = kafka.bootstrapServers();
-            int partitions = 10;
-            Pki.Issued ca = Pki.ca("lagscaler-demo-adapter-ca");
-            Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc",
-                    "localhost"), List.of("127.0.0.1"));
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
-                 MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
-                 Operator operator = new Operator(watchingClient(plane), engine, OperatorConfig.defaults("demo"), feed);
-                 MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(),
-                         new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()))) {
-                plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
-                out.println("metrics adapter: https://127.0.0.1:" + adapter.port() + " (external.metrics.k8s.io, fed by the operator over gRPC)");
-                admin.createTopics(List.of(new NewTopic("events", partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
-                Map<TopicPartition, OffsetAndMetadata> consumed = new HashMap<>();
-                for (int p = 0; p < partitions; p++) {
-                    consumed.put(new TopicPartition("events", p), new OffsetAndMetadata(0));
-                }
-                admin.alterConsumerGroupOffsets("my-group", consumed).all().get(30, TimeUnit.SECONDS);
-                plane.kubectl("create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=1");
-                operator.start();
-                Path manifest = Files.createTempFile("seed-", ".yaml");
-                Files.writeString(manifest, SEED.replace("kafka.default.svc:9092", bootstrap));
-                plane.kubectl("apply", "-f", manifest.toString());
-                Files.delete(manifest);
-                out.println("\napplied the seed ScaledObject (bootstrapServers pointed at the embedded broker):");
-                out.println(SEED.indent(2));
-
-                step(out, plane, "the topic is drained and the object was never active: scaling to zero", 0);
-                long produced = System.nanoTime();
-                produce(bootstrap, "events", partitions, records);
-                step(out, plane, "produced " + records + " records: activating from zero", 1);
-                out.printf("  (%d ms from produce to replicas >= 1)%n", (System.nanoTime() - produced) / 1_000_000);
-                step(out, plane, "the HPA reads s0-kafka-events = " + records + " through the metrics adapter: "
-                        + "ceil(" + records + " / 50) replicas", Math.min(10, (records + 49) / 50));
-                out.println();
-
-                // The trigger the operator acts on, read from the applied manifest rather than restated here.
-                ScaledObjectSpec.TriggerSpec trigger = ScaledObjectParser.parse(
-                        YAML.readTree(SEED.replace("kafka.default.svc:9092", bootstrap))).triggers().get(0);
-                KafkaTriggerSettings settings = KafkaTriggerParser.parse(TriggerInput.ofMetadata(trigger.metadata()));
-                TriggerResult last = LagCommand.poll(settings, new TriggerKey("default", "kafka-scaledobject", 0),
-                        hold ? Duration.ofSeconds(5) : null, result -> {
-                            LagCommand.print(out, settings, result);
-                            out.println();
-                            out.println(plane.kubectl("get", "scaledobject,hpa,deployment").strip());
-                            out.println();
-                            out.flush();
-                        });
-                return last instanceof TriggerResult.Measured ? 0 : 1;
+        Path log = Path.of(System.getProperty("java.io.tmpdir"), "lagscaler-demo-"
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + ".log");
+        // Before the first logger exists: every log line goes to the file, the terminal shows the story.
+        System.setProperty("lagscaler.demo.log", log.toString());
+        System.setProperty("log4j2.configurationFile", "lagscaler-demo-log4j2.xml");
+        DemoRun.Profile base = quick ? DemoRun.Profile.quick() : DemoRun.Profile.standard();
+        DemoRun.Profile profile = new DemoRun.Profile(or(idleSeconds, base.idleSeconds()), or(burstRate, base.burstRate()),
+                or(burstSeconds, base.burstSeconds()), or(steadyRate, base.steadyRate()),
+                or(steadySeconds, base.steadySeconds()), or(consumerRate, base.consumerRate()), base.lagThreshold(),
+                or(cooldown, base.cooldownSeconds()), base.maxSeconds() + or(steadySeconds, 0) + or(burstSeconds, 0));
+        if (profile.consumerRate() <= 0 || profile.burstRate() < 0 || profile.steadyRate() < 0 || profile.cooldownSeconds() < 0) {
+            spec.commandLine().getErr().println("lagscaler demo: rates and durations are zero or more, --consumer-rate above zero");
+            return LagscalerCli.EXIT_BAD_INPUT;
+        }
+        out.println("lagscaler demo: logs go to " + log);
+        long begin = System.nanoTime();
+        DevScripts.onProgress(line -> out.printf("  [%3ds] %s%n", (System.nanoTime() - begin) / 1_000_000_000, line));
+        DemoRun run = new DemoRun();
+        Thread hook = new Thread(run::close, "demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            LiveView view = new LiveView(out, System.console() != null);
+            DemoRun.Result result = run.run(profile, outputDir.toAbsolutePath(), view, out::println);
+            summarize(out, result);
+            if (keep) {
+                out.println("\nthe cluster stays up until Ctrl-C; explore it with:");
+                out.println("  kubectl --kubeconfig " + run.plane().kubeconfig() + " get so,hpa,deploy");
+                out.println("  ./lagscaler explain default/kafka-scaledobject --kubeconfig " + run.plane().kubeconfig());
+                out.flush();
+                new CountDownLatch(1).await();
+            }
+            return result.completed() ? 0 : 1;
+        } finally {
+            run.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // Already shutting down (Ctrl-C): the hook is stopping everything.
             }
         }
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper YAML =
-            new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
-
-    private static final String SEED = """
-            apiVersion: keda.sh/v1alpha1
-            kind: ScaledObject
-            metadata:
-              name: kafka-scaledobject
-            spec:
-              scaleTargetRef:
-                name: consumer-deployment
-              triggers:
-              - type: kafka
-                metadata:
-                  bootstrapServers: kafka.default.svc:9092
-                  consumerGroup: my-group
-                  topic: events
-                  lagThreshold: "50"
-            """;
-
-    private static void step(PrintWriter out, LocalControlPlane plane, String what, int replicas) throws Exception {
-        out.println(what + "...");
+    private static void summarize(PrintWriter out, DemoRun.Result result) {
+        int maxReplicas = result.samples().stream().mapToInt(DemoSample::replicas).max().orElse(0);
+        long maxLag = result.samples().stream().mapToLong(DemoSample::lag).max().orElse(0);
+        out.println();
+        out.printf("%s: %d records produced, %d consumed by the demo's consumers; lag peaked at %d, replicas at %d%n",
+                result.completed() ? "done, back at zero" : "stopped", result.produced(), result.consumed(), maxLag, maxReplicas);
+        DemoReport.marks(result.samples()).forEach(m -> out.printf("  %6.0fs  %s%n", m.seconds(), m.kind()));
+        out.println("report: " + result.png() + "\n        " + result.json());
         out.flush();
-        ChildProcess.await("consumer-deployment at " + replicas + " replicas", Duration.ofSeconds(60), Duration.ofMillis(50),
-                () -> plane.kubectl("get", "deployment", "consumer-deployment", "-o", "jsonpath={.spec.replicas}").trim()
-                        .equals(String.valueOf(replicas)));
-        out.println("  consumer-deployment: spec.replicas = " + replicas);
     }
 
-    private static io.kubernetes.client.openapi.ApiClient watchingClient(LocalControlPlane plane) throws java.io.IOException {
-        var client = plane.apiClient();
-        client.setReadTimeout(0);
-        return client;
-    }
-
-    private static void produce(String bootstrap, String topic, int partitions, int count) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
-            for (int i = 0; i < count; i++) {
-                producer.send(new ProducerRecord<>(topic, i % partitions, null, "event-" + i));
-            }
-            producer.flush();
-        }
+    private static int or(Integer value, int fallback) {
+        return value == null ? fallback : value;
     }
 }

@@ -17,7 +17,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code lagscaler dev}: local development helpers. */
-@Command(name = "dev", mixinStandardHelpOptions = true, description = "Local development helpers.",
+@Command(name = "dev", mixinStandardHelpOptions = true,
+        description = {"Local development helpers.", "", "Example:  lagscaler dev cluster up"},
         subcommands = {DevCommand.Cluster.class})
 final class DevCommand {
 
@@ -26,7 +27,8 @@ final class DevCommand {
             description = {"Runs the local control plane (etcd, kube-apiserver, kube-controller-manager) in the background.",
                     "  up      start it and print its kubeconfig path",
                     "  down    stop it and delete its state",
-                    "  status  say whether it runs, and where"})
+                    "  status  say whether it runs, and where", "",
+                    "Example:  lagscaler dev cluster up && kubectl --kubeconfig <printed path> get ns"})
     static final class Cluster implements Callable<Integer> {
         @Parameters(index = "0", description = "up, down or status")
         String action;

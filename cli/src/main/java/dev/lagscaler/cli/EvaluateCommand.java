@@ -20,12 +20,19 @@ import picocli.CommandLine.Spec;
                 "Input (file or stdin): one JSON document or an array of them:",
                 "  {\"triggerMetadata\":{...},\"authParams\":{...},\"triggerIndex\":0,",
                 "   \"offsets\":[{\"topic\":\"t\",\"partition\":0,\"committed\":100,\"latest\":105}]}",
-                "committed null or -1: no committed offset; latest null: missing from the log-end answer."})
+                "committed null or -1: no committed offset; latest null: missing from the log-end answer.", "",
+                "Example:  lagscaler evaluate -f snapshot.json -o yaml"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:evaluated", "2:bad input (the error is printed as a document)"})
 final class EvaluateCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = {"-f", "--file"}, description = "Read the input from this file instead of stdin.")
     Path file;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "json",
+            description = "json (one line, the default, for scripts), yaml or table.")
+    String output;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -33,6 +40,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        if (!Output.valid(output)) {
+            spec.commandLine().getErr().println("lagscaler evaluate: -o takes " + Output.NAMES + ", not " + output);
+            return LagscalerCli.EXIT_BAD_INPUT;
+        }
         JsonNode input;
         try (InputStream in = file == null ? System.in : Files.newInputStream(file)) {
             input = JSON.readTree(in);
@@ -53,14 +64,36 @@ final class EvaluateCommand implements Callable<Integer> {
         return result.has("error") ? LagscalerCli.EXIT_BAD_INPUT : 0;
     }
 
-    private static int fail(PrintWriter out, String message) {
+    private int fail(PrintWriter out, String message) {
         print(out, JSON.createObjectNode().put("error", message));
         return LagscalerCli.EXIT_BAD_INPUT;
     }
 
-    private static void print(PrintWriter out, JsonNode node) {
-        out.println(node.toString());
-        out.flush();
+    /** JSON on one line by default (what scripts read); YAML; or the fields as an indented listing. */
+    private void print(PrintWriter out, JsonNode node) {
+        if (output.equals("json")) {
+            out.println(node.toString());
+            out.flush();
+            return;
+        }
+        Output.print(out, output, node, EvaluateCommand::table);
+    }
+
+    private static void table(PrintWriter out, JsonNode node) {
+        if (node.isArray()) {
+            node.forEach(n -> {
+                table(out, n);
+                out.println();
+            });
+            return;
+        }
+        node.fields().forEachRemaining(f -> {
+            if (f.getValue().isValueNode()) {
+                f.getValue().asText().lines().forEach(l -> out.printf("%-24s %s%n", f.getKey(), l));
+            } else {
+                out.printf("%-24s %s%n", f.getKey(), f.getValue());
+            }
+        });
     }
 
     private static String firstLine(String message) {

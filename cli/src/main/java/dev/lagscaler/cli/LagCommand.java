@@ -22,7 +22,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code lagscaler lag}: a group's per-partition lag and the kafka trigger's metric, live from Kafka. */
 @Command(name = "lag", mixinStandardHelpOptions = true,
-        description = "Shows a consumer group's per-partition lag and the metric a kafka trigger reports for it.")
+        description = {"Shows a consumer group's per-partition lag and the metric a kafka trigger reports for it.", "",
+                "Example:  lagscaler lag --bootstrap-server localhost:9092 --group my-group --topic events -m lagThreshold=50"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:measured", "1:Kafka could not be measured (the error is printed)", "2:bad input"})
 final class LagCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-server", required = true, description = "Kafka bootstrap servers, host:port[,...].")
     String bootstrapServers;
@@ -35,6 +38,9 @@ final class LagCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--metadata"}, description = "Other trigger metadata, e.g. -m lagThreshold=50.")
     Map<String, String> metadata = new HashMap<>();
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table, json or yaml (default ${DEFAULT-VALUE}).")
+    String output;
 
     @Option(names = "--watch", description = "Repeat every --interval until interrupted.")
     boolean watch;
@@ -58,6 +64,9 @@ final class LagCommand implements Callable<Integer> {
         KafkaTriggerSettings settings;
         Duration every;
         try {
+            if (!Output.valid(output)) {
+                throw new TriggerParseException("-o takes " + Output.NAMES + ", not " + output);
+            }
             settings = KafkaTriggerParser.parse(TriggerInput.ofMetadata(trigger));
             every = Durations.parse("--interval", interval);
         } catch (TriggerParseException e) {
@@ -65,7 +74,7 @@ final class LagCommand implements Callable<Integer> {
             return LagscalerCli.EXIT_BAD_INPUT;
         }
         TriggerResult last = poll(settings, new TriggerKey("cli", group, 0), watch ? every : null,
-                result -> print(out, settings, result));
+                result -> Output.print(out, output, document(settings, result), (o, d) -> print(o, settings, result)));
         return last instanceof TriggerResult.Measured ? 0 : 1;
     }
 
@@ -93,6 +102,26 @@ final class LagCommand implements Callable<Integer> {
             } while (every != null);
         }
         return latest.get();
+    }
+
+    /** The result as a document (-o json and yaml). */
+    static com.fasterxml.jackson.databind.node.ObjectNode document(KafkaTriggerSettings settings, TriggerResult result) {
+        var doc = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        doc.put("metric", settings.metricName(0)).put("consumerGroup", settings.consumerGroup()).put("topic", settings.topic());
+        if (result instanceof TriggerResult.Failed failed) {
+            return doc.put("error", failed.error().toString());
+        }
+        LagResult lag = ((TriggerResult.Measured) result).lag();
+        doc.put("totalLag", lag.rawTotalLag()).put("metricValue", lag.metricValue()).put("active", lag.active())
+                .put("lagThreshold", settings.lagThreshold()).put("why", Explanation.of(settings, 0, lag));
+        var partitions = doc.putArray("partitions");
+        for (PartitionLag p : lag.partitions()) {
+            partitions.addObject().put("topic", p.offsets().topic()).put("partition", p.offsets().partition())
+                    .put("committed", p.offsets().hasCommitted() ? p.offsets().committed() : null)
+                    .put("logEnd", p.offsets().hasLatest() ? p.offsets().latest() : null).put("lag", p.lag())
+                    .put("rule", p.rule().name().toLowerCase().replace('_', '-'));
+        }
+        return doc;
     }
 
     static void print(PrintWriter out, KafkaTriggerSettings settings, TriggerResult result) {

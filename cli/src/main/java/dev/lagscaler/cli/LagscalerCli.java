@@ -10,8 +10,11 @@ import picocli.CommandLine.Command;
  * Exit codes: 0 ok, 1 failure, 2 bad input.
  */
 @Command(name = "lagscaler", mixinStandardHelpOptions = true, version = "lagscaler 0.1.0",
-        description = "Kafka consumer-lag autoscaler for Kubernetes, compatible with KEDA's kafka trigger.",
-        subcommands = {OperatorCommand.class, AdapterCommand.class, LagCommand.class, EvaluateCommand.class, DemoCommand.class, DevCommand.class})
+        description = {"Kafka consumer-lag autoscaler for Kubernetes, compatible with KEDA's kafka trigger.", "",
+                "Example:  lagscaler demo        (the whole story on an embedded broker and control plane)"},
+        exitCodeListHeading = "%nExit codes (every command):%n",
+        exitCodeList = {"0:ok", "1:a failed check or operation", "2:bad input (flags, arguments, documents)"},
+        subcommands = {OperatorCommand.class, AdapterCommand.class, LagCommand.class, EvaluateCommand.class, ExplainCommand.class, DemoCommand.class, DevCommand.class})
 public final class LagscalerCli {
     public static final int EXIT_BAD_INPUT = 2;
 

@@ -128,7 +128,7 @@ class LeaderKillUnderHpaFaultTest {
         return ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
                 OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
                 "--namespace", LEASE_NAMESPACE, "--identity", id, "--metrics-feed", "127.0.0.1:" + feed,
-                "--health-address", "off"), logs, logs.resolve(id + "-" + System.nanoTime() + ".log"));
+                "--health-address", "off", "--metrics-address", "off"), logs, logs.resolve(id + "-" + System.nanoTime() + ".log"));
     }
 
     private static boolean metricServed(LocalControlPlane plane, String ns) {

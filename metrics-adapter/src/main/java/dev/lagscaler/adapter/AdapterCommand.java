@@ -26,7 +26,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "adapter", mixinStandardHelpOptions = true,
         description = {"Serves external.metrics.k8s.io/v1beta1 over TLS from the values the operator's feed streams.",
-                "Example: adapter --port 6443 --feed lagscaler-operator:9090 --cert tls.crt --key tls.key"})
+                "",
+                "Example:  adapter --port 6443 --feed lagscaler-operator:9090 --cert tls.crt --key tls.key"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped", "1:failed", "2:bad flags"})
 public final class AdapterCommand implements Callable<Integer> {
     static final int EXIT_BAD_INPUT = 2;
 

@@ -21,7 +21,7 @@ import java.util.function.Function;
  * {@code ...FromEnv} parameters. Secrets are read one at a time by name, never listed; their values never appear
  * in an error message.
  */
-final class AuthResolver {
+public final class AuthResolver {
     private static final List<String> UNSUPPORTED_SOURCES = List.of("hashiCorpVault", "azureKeyVault",
             "gcpSecretManager", "awsSecretManager", "boundServiceAccountToken");
     /** Parameters whose value is binary (a keytab): passed on as the Base64 of the exact bytes. */
@@ -32,7 +32,7 @@ final class AuthResolver {
     private final Function<String, JsonNode> clusterTriggerAuthentications;
     private final String clusterObjectNamespace;
 
-    AuthResolver(CoreV1Api core, Function<String, JsonNode> triggerAuthentications,
+    public AuthResolver(CoreV1Api core, Function<String, JsonNode> triggerAuthentications,
                  Function<String, JsonNode> clusterTriggerAuthentications, String clusterObjectNamespace) {
         this.core = core;
         this.triggerAuthentications = triggerAuthentications;
@@ -41,7 +41,7 @@ final class AuthResolver {
     }
 
     /** The auth params of a trigger (empty without authenticationRef). */
-    Map<String, String> authParams(String namespace, ScaledObjectSpec.TriggerSpec trigger, Map<String, String> env)
+    public Map<String, String> authParams(String namespace, ScaledObjectSpec.TriggerSpec trigger, Map<String, String> env)
             throws TriggerParseException {
         Map<String, String> params = new HashMap<>();
         if (trigger.authName() == null) {
@@ -100,7 +100,7 @@ final class AuthResolver {
      * The environment of the target's container (envSourceContainerName, else the first), as KEDA resolves it,
      * from the target's pod template (null for kinds without one).
      */
-    Map<String, String> containerEnv(String namespace, JsonNode podTemplate, String containerName) throws TriggerParseException {
+    public Map<String, String> containerEnv(String namespace, JsonNode podTemplate, String containerName) throws TriggerParseException {
         Map<String, String> env = new HashMap<>();
         if (podTemplate == null) {
             return env;

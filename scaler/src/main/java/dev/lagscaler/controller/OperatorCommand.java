@@ -24,7 +24,10 @@ import picocli.CommandLine.Spec;
  * the ScaledObject controller, until terminated. Exit codes: 0 stopped, 1 failed, 2 bad flags.
  */
 @Command(name = "operator", mixinStandardHelpOptions = true,
-        description = "Runs the ScaledObject controller (leader-elected) against a cluster.")
+        description = {"Runs the ScaledObject controller (leader-elected) against a cluster.", "",
+                "Example:  operator --kubeconfig ~/.kube/config --namespace lagscaler --metrics-address 0.0.0.0:8080"},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:stopped", "1:failed (or lost the lead: restart to rejoin)", "2:bad flags"})
 public final class OperatorCommand implements Callable<Integer> {
     static final int EXIT_BAD_INPUT = 2;
 

@@ -41,7 +41,7 @@ class LeaderElectionTest {
     private static final String LEASE = System.getProperty("lagscaler.fault.lease", "6s");
 
     /** One operator process and its ports. */
-    private record Op(Process process, int feedPort, int healthPort) {
+    private record Op(Process process, int feedPort, int healthPort, int metricsPort) {
     }
 
     @Test
@@ -65,6 +65,13 @@ class LeaderElectionTest {
                         () -> probe(ops.get(id).healthPort(), "/readyz") == 200);
                 assertEquals(200, probe(ops.get(id).healthPort(), "/healthz"));
             }
+
+            // Each process's own /metrics says who leads, and the leader's carries the trigger it measures.
+            String leaderMetrics = scrape(ops.get(leader).metricsPort());
+            assertTrue(leaderMetrics.contains("lagscaler_leader 1.0"), leaderMetrics);
+            assertTrue(leaderMetrics.contains("lagscaler_trigger_lag_records{consumer_group=\"my-group\",namespace=\"ha\""),
+                    leaderMetrics);
+            assertTrue(scrape(ops.get(standby).metricsPort()).contains("lagscaler_leader 0.0"));
 
             // Only the leader's feed serves values; a standby's ends every subscription without a snapshot.
             try (FeedProbe onLeader = new FeedProbe(ops.get(leader).feedPort());
@@ -145,12 +152,14 @@ class LeaderElectionTest {
     private static Op start(String id, LocalControlPlane plane, Path logs) throws Exception {
         int feed = ChildProcess.freePort();
         int health = ChildProcess.freePort();
+        int metrics = ChildProcess.freePort();
         Process p = ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
                 OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
                 "--namespace", LEASE_NAMESPACE, "--identity", id, "--fast-activation-interval", "500ms",
-                "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "127.0.0.1:" + health, "--lease-duration", LEASE),
+                "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "127.0.0.1:" + health,
+                "--metrics-address", "127.0.0.1:" + metrics, "--lease-duration", LEASE),
                 logs, logs.resolve(id + "-" + System.nanoTime() + ".log"));
-        return new Op(p, feed, health);
+        return new Op(p, feed, health, metrics);
     }
 
     private static String other(String id) {
@@ -166,6 +175,15 @@ class LeaderElectionTest {
                 files.forEach(f -> tails.append("\n--- ").append(f.getFileName()).append('\n').append(ChildProcess.tail(f, 30)));
             }
             throw new AssertionError(e.getMessage() + "; holder " + holder(plane) + tails, e);
+        }
+    }
+
+    private static String scrape(int port) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (Exception e) {
+            return "unreachable: " + e;
         }
     }
 

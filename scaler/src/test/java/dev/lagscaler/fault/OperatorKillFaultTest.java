@@ -217,6 +217,6 @@ class OperatorKillFaultTest {
         return ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
                 OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(),
                 "--namespace", "lagscaler-fault-kill", "--identity", "killed", "--lease-duration", "5s",
-                "--metrics-feed", "off", "--health-address", "off"), logs, logs.resolve("run-" + run + ".log"));
+                "--metrics-feed", "off", "--health-address", "off", "--metrics-address", "off"), logs, logs.resolve("run-" + run + ".log"));
     }
 }

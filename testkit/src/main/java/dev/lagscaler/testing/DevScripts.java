@@ -12,26 +12,38 @@ import java.util.concurrent.TimeUnit;
  * line of their output); their progress goes to a log file in the temp folder.
  */
 public final class DevScripts {
+    private static volatile java.util.function.Consumer<String> progress;
+
     private DevScripts() {
+    }
+
+    /**
+     * Where the scripts' stage lines (their {@code [name] ...} lines on stderr) and a heartbeat every 30 s go while
+     * a build runs, besides the log file: the demo shows them, so a first run is never a silent screen.
+     */
+    public static void onProgress(java.util.function.Consumer<String> listener) {
+        progress = listener;
     }
 
     /** Runs {@code dev/<name>} and returns the last line it printed. */
     public static String run(String name, Duration timeout) throws IOException {
         Path script = find(name);
         Path out = Files.createTempFile("lagscaler-" + name + "-", ".out");
-        Path progress = Path.of(System.getProperty("java.io.tmpdir"), "lagscaler-" + name + ".log");
+        Path log = Path.of(System.getProperty("java.io.tmpdir"), "lagscaler-" + name + ".log");
         try {
-            Process process = new ProcessBuilder("bash", script.toString())
-                    .redirectError(progress.toFile())
-                    .redirectOutput(out.toFile())
-                    .start();
+            java.util.function.Consumer<String> listener = progress;
+            ProcessBuilder builder = new ProcessBuilder("bash", script.toString()).redirectOutput(out.toFile());
+            Process process = (listener == null ? builder.redirectError(log.toFile()) : builder).start();
+            if (listener != null) {
+                forward(process, log, listener);
+            }
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
-                throw new IOException(script + " took over " + timeout.toMinutes() + " minutes (progress: " + progress + ")");
+                throw new IOException(script + " took over " + timeout.toMinutes() + " minutes (progress: " + log + ")");
             }
             if (process.exitValue() != 0) {
                 throw new IOException(script + " failed with exit code " + process.exitValue() + ":\n"
-                        + ChildProcess.tail(progress, 30));
+                        + ChildProcess.tail(log, 30));
             }
             List<String> lines = Files.readAllLines(out);
             if (lines.isEmpty()) {
@@ -44,6 +56,45 @@ public final class DevScripts {
         } finally {
             Files.deleteIfExists(out);
         }
+    }
+
+    /** Copies the script's stderr to {@code log}, passing its stage lines, and a heartbeat, to {@code listener}. */
+    private static void forward(Process process, Path log, java.util.function.Consumer<String> listener) {
+        String[] stage = {"working"};
+        long[] last = {System.nanoTime()};
+        Thread reader = new Thread(() -> {
+            try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(process.getErrorStream()));
+                 var file = Files.newBufferedWriter(log)) {
+                for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                    file.write(line);
+                    file.newLine();
+                    if (line.startsWith("[")) {
+                        stage[0] = line.substring(line.indexOf(']') + 1).trim();
+                        last[0] = System.nanoTime();
+                        listener.accept(line);
+                    }
+                }
+            } catch (IOException e) {
+                // The script ended or its output closed: its exit code tells the rest.
+            }
+        }, "dev-script-progress");
+        reader.setDaemon(true);
+        reader.start();
+        Thread heartbeat = new Thread(() -> {
+            while (process.isAlive()) {
+                try {
+                    Thread.sleep(5000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (process.isAlive() && System.nanoTime() - last[0] > 30_000_000_000L) {
+                    last[0] = System.nanoTime();
+                    listener.accept("... still " + stage[0] + " (full output: " + log + ")");
+                }
+            }
+        }, "dev-script-heartbeat");
+        heartbeat.setDaemon(true);
+        heartbeat.start();
     }
 
     /** The repository's root folder (the one holding {@code dev/}). */

@@ -1,0 +1,155 @@
+package dev.lagscaler.cli.demo;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Stands in for the kubelet in the demo and the tests, and only there: no kubelet runs on the local control plane,
+ * so this keeps as many real Kafka consumers in the group as the Deployment's {@code spec.replicas} asks for, each
+ * processing at most {@code recordsPerSecond} and committing what it processed, starting and stopping them as the
+ * replica count changes (within about a quarter of a second).
+ */
+public final class PodRunner implements AutoCloseable {
+    private final String bootstrap;
+    private final String group;
+    private final String topic;
+    private final int recordsPerSecond;
+    private final IntSupplier replicas;
+    private final Deque<Consumer> running = new ArrayDeque<>();
+    private final AtomicLong consumed = new AtomicLong();
+    private final Thread watcher;
+    private volatile boolean closed;
+    private int nextId;
+
+    public PodRunner(String bootstrap, String group, String topic, int recordsPerSecond, IntSupplier replicas) {
+        this.bootstrap = bootstrap;
+        this.group = group;
+        this.topic = topic;
+        this.recordsPerSecond = recordsPerSecond;
+        this.replicas = replicas;
+        this.watcher = new Thread(this::follow, "pod-runner");
+        this.watcher.setDaemon(true);
+    }
+
+    public PodRunner start() {
+        watcher.start();
+        return this;
+    }
+
+    /** Consumers running now. */
+    public synchronized int running() {
+        return running.size();
+    }
+
+    /** Records processed by every consumer so far (at least once: redelivered records count again). */
+    public long consumed() {
+        return consumed.get();
+    }
+
+    private void follow() {
+        while (!closed) {
+            int wanted;
+            try {
+                wanted = Math.max(0, replicas.getAsInt());
+            } catch (RuntimeException e) {
+                wanted = -1; // the apiserver did not answer: keep what runs
+            }
+            if (wanted >= 0) {
+                resize(wanted);
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private synchronized void resize(int wanted) {
+        while (running.size() < wanted && !closed) {
+            Consumer c = new Consumer(++nextId);
+            running.push(c);
+            c.thread.start();
+        }
+        while (running.size() > wanted) {
+            running.pop().stop();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        watcher.interrupt();
+        synchronized (this) {
+            while (!running.isEmpty()) {
+                running.pop().stop();
+            }
+        }
+    }
+
+    /** One "pod": a consumer in the group, rate-limited, committing after each batch. */
+    private final class Consumer {
+        final Thread thread;
+        final AtomicBoolean stopping = new AtomicBoolean();
+        volatile KafkaConsumer<String, String> client;
+
+        Consumer(int id) {
+            thread = new Thread(this::run, "consumer-" + id);
+            thread.setDaemon(true);
+        }
+
+        void run() {
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+            p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, recordsPerSecond / 5));
+            p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+            p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
+                client = consumer;
+                consumer.subscribe(List.of(topic));
+                while (!stopping.get()) {
+                    ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+                    if (records.isEmpty()) {
+                        continue;
+                    }
+                    // "Processing": the time these records take at this pod's rate (a stop waits for the batch).
+                    Thread.sleep(records.count() * 1000L / recordsPerSecond);
+                    consumed.addAndGet(records.count()); // processed; a batch redelivered after a stop counts twice
+                    consumer.commitSync(Duration.ofSeconds(5));
+                }
+            } catch (WakeupException | InterruptedException e) {
+                // Stopped: the pod goes away, as a terminated container would.
+            } catch (RuntimeException e) {
+                if (!stopping.get()) {
+                    org.slf4j.LoggerFactory.getLogger(PodRunner.class).atWarn().addKeyValue("error", e.toString())
+                            .log("demo consumer failed");
+                }
+            }
+        }
+
+        void stop() {
+            stopping.set(true);
+            KafkaConsumer<String, String> c = client;
+            if (c != null) {
+                c.wakeup(); // ends a waiting poll; the consumer then leaves the group as it closes (no interrupt)
+            }
+        }
+    }
+
+}
