@@ -51,15 +51,17 @@ public final class ScaleFromZeroBenchmark {
              KafkaProducer<String, String> producer = producer(kafka.bootstrapServers())) {
             admin.createTopics(List.of(new NewTopic("events", 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
             drain(admin);
-            List<Long> fast = run(plane, kafka, admin, producer, "fast", Duration.ofSeconds(1), 30, fastRuns);
-            List<Long> slow = run(plane, kafka, admin, producer, "keda-style", Duration.ofSeconds(30), 30, slowRuns);
+            List<Long> wake = run(plane, kafka, admin, producer, "wake-up", Duration.ofSeconds(1), 30, fastRuns, true);
+            List<Long> fast = run(plane, kafka, admin, producer, "fast", Duration.ofSeconds(1), 30, fastRuns, false);
+            List<Long> slow = run(plane, kafka, admin, producer, "keda-style", Duration.ofSeconds(30), 30, slowRuns, false);
             String md = "# Scale-from-zero benchmark\n\nRun " + Instant.now() + " on "
                     + Runtime.getRuntime().availableProcessors() + " cores: seed ScaledObject (pollingInterval 30 s),"
                     + " real KRaft broker, real kube-apiserver; time from the first record produced to the Deployment's"
                     + " spec.replicas >= 1.\n\n| polling while at zero | activations | p50 | p95 | max |\n|---|---|---|---|---|\n"
-                    + row("fast activation, 1 s (lagscaler default)", fast)
+                    + row("wake-up consumer (lagscaler default), polling as the fallback", wake)
+                    + row("fast activation polling only, 1 s", fast)
                     + row("pollingInterval only, 30 s (KEDA default)", slow)
-                    + "\nRaw (ms): fast " + fast + "; 30 s " + slow + ".\n";
+                    + "\nRaw (ms): wake-up " + wake + "; fast " + fast + "; 30 s " + slow + ".\n";
             Files.writeString(results.resolve("scale-from-zero.md"), md);
             System.out.println(md);
         }
@@ -67,7 +69,7 @@ public final class ScaleFromZeroBenchmark {
 
     private static List<Long> run(LocalControlPlane plane, EmbeddedKafka kafka, Admin admin,
                                   KafkaProducer<String, String> producer, String name, Duration fastInterval,
-                                  int pollingInterval, int activations) throws Exception {
+                                  int pollingInterval, int activations, boolean wakeUp) throws Exception {
         String ns = "bench-" + name;
         plane.kubectl("create", "namespace", ns);
         plane.kubectl("-n", ns, "create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=0");
@@ -77,7 +79,7 @@ public final class ScaleFromZeroBenchmark {
         List<Long> millis = new ArrayList<>();
         try (LagEngine engine = new LagEngine(LagEngine.Options.defaults());
              Operator operator = new Operator(client, engine, OperatorConfig.defaults("bench-" + name)
-                     .withNamespace("lagscaler-" + ns).withFastActivationInterval(fastInterval))) {
+                     .withNamespace("lagscaler-" + ns).withFastActivationInterval(fastInterval).withWakeUpConsumer(wakeUp))) {
             operator.start();
             Path so = Files.createTempFile("so-", ".yaml");
             Files.writeString(so, """

@@ -20,7 +20,8 @@ public final class AdapterMetrics {
     public AdapterMetrics(PrometheusRegistry registry) {
         this.registry = registry;
         requests = Counter.builder().name("lagscaler_adapter_requests_total")
-                .help("external.metrics.k8s.io requests by HTTP status code").labelNames("code").register(registry);
+                .help("external.metrics.k8s.io requests by HTTP status code and protocol (HTTP/1.1, HTTP/2)")
+                .labelNames("code", "protocol").register(registry);
         latency = Histogram.builder().name("lagscaler_adapter_request_duration_seconds")
                 .help("From a request's arrival to its response's end (authentication and authorization included)")
                 .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1).classicOnly()
@@ -50,8 +51,9 @@ public final class AdapterMetrics {
                 }).register(registry);
     }
 
-    void request(int code, Duration took) {
-        requests.labelValues(Integer.toString(code)).inc();
+    void request(int code, io.vertx.core.http.HttpVersion version, Duration took) {
+        requests.labelValues(Integer.toString(code), version == io.vertx.core.http.HttpVersion.HTTP_2 ? "HTTP/2"
+                : version == io.vertx.core.http.HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1").inc();
         latency.observe(took.toNanos() / 1e9);
     }
 

@@ -33,7 +33,11 @@ public final class ExternalMetricsApi {
     public record Target(String namespace, String metric) {
     }
 
+    /** Bounds the body cache: requests for names no one serves must not grow it without end. */
+    private static final int MAX_CACHED_BODIES = 100_000;
+
     private final MetricStore store;
+    private final Map<String, CachedBody> bodies = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ExternalMetricsApi(MetricStore store) {
         this.store = store;
@@ -102,16 +106,30 @@ public final class ExternalMetricsApi {
             return status(503, "ServiceUnavailable", "metric " + target.metric() + " of " + scaledObject + " is stale: last value at "
                     + value.timestamp().truncatedTo(ChronoUnit.SECONDS));
         }
-        ObjectNode list = JSON.createObjectNode();
-        list.put("kind", "ExternalMetricValueList");
-        list.put("apiVersion", GROUP + "/" + VERSION);
-        list.putObject("metadata");
-        ObjectNode item = list.putArray("items").addObject();
-        item.put("metricName", target.metric());
-        item.putObject("metricLabels").put(SELECTOR_LABEL, scaledObject);
-        item.put("timestamp", value.timestamp().truncatedTo(ChronoUnit.SECONDS).toString());
-        item.put("value", quantity(value.valueMilli()));
-        return ok(list);
+        // Values change once per poll while the HPA asks every sync: the body is built once per value.
+        String key = target.namespace() + "/" + scaledObject + "/" + target.metric();
+        CachedBody cached = bodies.get(key);
+        if (cached == null || cached.value() != value) {
+            ObjectNode list = JSON.createObjectNode();
+            list.put("kind", "ExternalMetricValueList");
+            list.put("apiVersion", GROUP + "/" + VERSION);
+            list.putObject("metadata");
+            ObjectNode item = list.putArray("items").addObject();
+            item.put("metricName", target.metric());
+            item.putObject("metricLabels").put(SELECTOR_LABEL, scaledObject);
+            item.put("timestamp", value.timestamp().truncatedTo(ChronoUnit.SECONDS).toString());
+            item.put("value", quantity(value.valueMilli()));
+            cached = new CachedBody(value, list.toString());
+            if (bodies.size() > MAX_CACHED_BODIES) {
+                bodies.clear();
+            }
+            bodies.put(key, cached);
+        }
+        return new Response(200, cached.body());
+    }
+
+    /** A response body and the value it was built from (compared by identity: a new report is a new value). */
+    private record CachedBody(MetricStore.Value value, String body) {
     }
 
     /** A Kubernetes quantity: whole units when exact, else milli-units. */

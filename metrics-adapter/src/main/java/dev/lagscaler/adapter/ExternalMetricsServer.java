@@ -40,6 +40,7 @@ public final class ExternalMetricsServer implements AutoCloseable {
     private final List<HttpServer> extraServers = new java.util.ArrayList<>();
 
     private final AdapterMetrics metrics;
+    private static final String PEER_CN = "dev.lagscaler.adapter.peer-cn";
 
     private ExternalMetricsServer(Vertx vertx, MetricStore store, KubernetesAccess access, KubernetesAccess.FrontProxy frontProxy,
                                   AdapterMetrics metrics) {
@@ -86,7 +87,7 @@ public final class ExternalMetricsServer implements AutoCloseable {
 
     private void handle(HttpServerRequest request) {
         long started = System.nanoTime();
-        request.response().endHandler(v -> metrics.request(request.response().getStatusCode(),
+        request.response().endHandler(v -> metrics.request(request.response().getStatusCode(), request.version(),
                 java.time.Duration.ofNanos(System.nanoTime() - started)));
         String path = request.path();
         switch (path) {
@@ -153,17 +154,8 @@ public final class ExternalMetricsServer implements AutoCloseable {
 
     /** The caller the aggregator vouches for, when the client certificate is the front proxy's. */
     private Caller frontProxyCaller(HttpServerRequest request) {
-        List<Certificate> chain;
-        try {
-            chain = request.connection().peerCertificates();
-        } catch (SSLPeerUnverifiedException e) {
-            return null;
-        }
-        if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate cert)) {
-            return null;
-        }
-        String cn = commonName(cert);
-        if (!frontProxy.allowedNames().isEmpty() && !frontProxy.allowedNames().contains(cn)) {
+        String cn = peerCommonName(request);
+        if (cn == null || (!frontProxy.allowedNames().isEmpty() && !frontProxy.allowedNames().contains(cn))) {
             return null;
         }
         String user = request.getHeader("X-Remote-User");
@@ -171,6 +163,33 @@ public final class ExternalMetricsServer implements AutoCloseable {
             return null;
         }
         return new Caller(user, request.headers().getAll("X-Remote-Group"));
+    }
+
+    /**
+     * The verified client certificate's common name, or null without one. Read once per TLS session and kept on it:
+     * asking the engine for the peer certificates of a session without one throws (a stack trace per request), and
+     * the subject is parsed as an LDAP name.
+     */
+    private static String peerCommonName(HttpServerRequest request) {
+        javax.net.ssl.SSLSession session = request.connection().sslSession();
+        if (session == null) {
+            return null;
+        }
+        Object cached = session.getValue(PEER_CN);
+        if (cached == null) {
+            String cn = "";
+            try {
+                List<Certificate> chain = request.connection().peerCertificates();
+                if (chain != null && !chain.isEmpty() && chain.get(0) instanceof X509Certificate cert) {
+                    cn = commonName(cert);
+                }
+            } catch (SSLPeerUnverifiedException e) {
+                cn = "";
+            }
+            session.putValue(PEER_CN, cn);
+            cached = cn;
+        }
+        return ((String) cached).isEmpty() ? null : (String) cached;
     }
 
     private static String commonName(X509Certificate cert) {

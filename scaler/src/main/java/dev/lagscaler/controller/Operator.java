@@ -87,6 +87,7 @@ public final class Operator implements AutoCloseable {
             countRequests(watches);
         }
         engine.addPollListener(observed::poll);
+        observed.watchWakeUp(engine::wakeUpState);
         observed.watchLoop(() -> {
             Running r = running;
             return r == null ? 0 : r.queue().length();

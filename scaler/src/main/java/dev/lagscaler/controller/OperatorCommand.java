@@ -62,6 +62,11 @@ public final class OperatorCommand implements Callable<Integer> {
             description = "host:port of /healthz and /readyz, or 'off' (default ${DEFAULT-VALUE}).")
     String healthAddress;
 
+    @Option(names = "--wake-up-consumer", defaultValue = "true", negatable = true, fallbackValue = "true",
+            description = "Park one consumer per Kafka cluster on the partitions of targets at zero, so the first record"
+                    + " activates them at once (polling stays the fallback; default on).")
+    boolean wakeUpConsumer;
+
     @Option(names = "--metrics-address", defaultValue = "0.0.0.0:8080",
             description = "host:port of the Prometheus /metrics endpoint, or 'off' (default ${DEFAULT-VALUE}).")
     String metricsAddress;
@@ -87,7 +92,8 @@ public final class OperatorCommand implements Callable<Integer> {
                     : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 6);
             config = OperatorConfig.defaults(id).withNamespace(namespace)
                     .withFastActivationInterval(Durations.parse("--fast-activation-interval", fastInterval))
-                    .withLeaseDuration(Durations.parse("--lease-duration", leaseDuration));
+                    .withLeaseDuration(Durations.parse("--lease-duration", leaseDuration))
+                    .withWakeUpConsumer(wakeUpConsumer);
         } catch (TriggerParseException e) {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;

@@ -8,10 +8,15 @@ import java.time.Duration;
  * KEDA_CLUSTER_OBJECT_NAMESPACE); the Lease for leader election lives there too.
  */
 public record OperatorConfig(int workers, Duration fastActivationInterval, String clusterObjectNamespace,
-                             String leaseName, String identity, Duration leaseDuration) {
+                             String leaseName, String identity, Duration leaseDuration, boolean wakeUpConsumer) {
     public static OperatorConfig defaults(String identity) {
         return new OperatorConfig(4, Defaults.FAST_ACTIVATION_INTERVAL, "lagscaler", "lagscaler-operator", identity,
-                Defaults.LEASE_DURATION);
+                Defaults.LEASE_DURATION, true);
+    }
+
+    /** Whether a wake-up consumer per Kafka cluster parks on the partitions of targets at zero (default on). */
+    public OperatorConfig withWakeUpConsumer(boolean on) {
+        return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, leaseDuration, on);
     }
 
     /**
@@ -25,14 +30,15 @@ public record OperatorConfig(int workers, Duration fastActivationInterval, Strin
     }
 
     public OperatorConfig withNamespace(String namespace) {
-        return new OperatorConfig(workers, fastActivationInterval, namespace, leaseName, identity, leaseDuration);
+        return new OperatorConfig(workers, fastActivationInterval, namespace, leaseName, identity, leaseDuration, wakeUpConsumer);
     }
 
     public OperatorConfig withFastActivationInterval(Duration interval) {
-        return new OperatorConfig(workers, interval, clusterObjectNamespace, leaseName, identity, leaseDuration);
+        return new OperatorConfig(workers, interval, clusterObjectNamespace, leaseName, identity, leaseDuration, wakeUpConsumer);
     }
 
     public OperatorConfig withLeaseDuration(Duration duration) {
-        return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, duration);
+        return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, duration,
+                wakeUpConsumer);
     }
 }

@@ -153,6 +153,7 @@ final class ScaledObjectReconciler implements Reconciler {
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
                 hpaDesired, plan, status);
         registry.setInterval(key, plan.pollInterval());
+        registry.setWatching(key, config.wakeUpConsumer() && plan.decision() != null && plan.decision().atZero());
         return result;
     }
 

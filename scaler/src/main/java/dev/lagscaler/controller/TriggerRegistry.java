@@ -95,6 +95,11 @@ final class TriggerRegistry implements AutoCloseable {
         return health;
     }
 
+    /** Whether the first record should wake the object's triggers (its target is at zero). */
+    void setWatching(String objectKey, boolean atZero) {
+        byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> e.registration.watchForRecords(atZero));
+    }
+
     synchronized void remove(String objectKey) {
         Map<Integer, Entry> entries = byObject.remove(objectKey);
         if (entries != null) {

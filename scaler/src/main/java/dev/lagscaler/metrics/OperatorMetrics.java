@@ -174,6 +174,18 @@ public final class OperatorMetrics {
                 .callback(cb -> cb.call(leader.getAsBoolean() ? 1 : 0)).register(registry);
     }
 
+    /** The wake-up consumers' state per Kafka cluster, read at scrape time. */
+    public void watchWakeUp(java.util.function.Supplier<Map<String, dev.lagscaler.lag.kafka.LagEngine.WakeUpState>> state) {
+        GaugeWithCallback.builder().name("lagscaler_kafka_wakeup_consumer_healthy")
+                .help("1 while the cluster's wake-up consumer fetches; 0 means its idle targets are woken by polling only")
+                .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.healthy() ? 1 : 0, cluster)))
+                .register(registry);
+        GaugeWithCallback.builder().name("lagscaler_kafka_wakeup_partitions")
+                .help("Partitions the wake-up consumer parks on (those of targets at zero)")
+                .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.partitions(), cluster)))
+                .register(registry);
+    }
+
     /** One poll result of one trigger. */
     public void triggerResult(String namespace, String scaledObject, int index, KafkaTriggerSettings settings,
                               TriggerResult result) {

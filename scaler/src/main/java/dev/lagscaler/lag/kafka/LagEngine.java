@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,6 +57,15 @@ public final class LagEngine implements AutoCloseable {
     }
 
     private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(50);
+    /**
+     * How often a trigger watched by a healthy wake-up consumer is still polled: the consumer wakes it on the first
+     * record; this poll is the safety net (a partition added since, a consumer that stalls unnoticed).
+     */
+    static final Duration WATCHED_POLL_INTERVAL = Duration.ofSeconds(5);
+
+    /** A cluster's wake-up consumer: whether it fetches, and how many partitions it parks on. */
+    public record WakeUpState(boolean healthy, int partitions, String lastError) {
+    }
 
     private final Options options;
     private final ScheduledExecutorService scheduler;
@@ -92,6 +102,18 @@ public final class LagEngine implements AutoCloseable {
         pollListeners.add(listener);
     }
 
+    /** Each cluster's wake-up consumer (clusters with a watched trigger only), by the cluster's label. */
+    public Map<String, WakeUpState> wakeUpState() {
+        Map<String, WakeUpState> state = new java.util.TreeMap<>();
+        clusters.values().forEach(c -> {
+            RecordWatcher w = c.watcher;
+            if (w != null) {
+                state.put(c.connection.label(), new WakeUpState(w.healthy(), w.watched(), w.lastError()));
+            }
+        });
+        return state;
+    }
+
     /** How many Admin clients (Kafka clusters with registered triggers) the engine holds. */
     public int clusterCount() {
         return clusters.size();
@@ -112,6 +134,7 @@ public final class LagEngine implements AutoCloseable {
         private final KafkaTriggerSettings settings;
         private final Consumer<TriggerResult> listener;
         private volatile Duration interval;
+        private volatile boolean watching;
         private volatile TriggerResult latest;
         private PersistentLagMemory memory = PersistentLagMemory.EMPTY;
         private Instant nextDue = Instant.MIN;
@@ -148,6 +171,17 @@ public final class LagEngine implements AutoCloseable {
             cluster.reschedule(this);
         }
 
+        /**
+         * Whether the first record on this trigger's partitions should wake it (its target is at zero): the cluster's
+         * wake-up consumer parks on them. GSSAPI clusters are polled only.
+         */
+        public void watchForRecords(boolean on) {
+            if (on != watching) {
+                watching = on;
+                cluster.updateWatch();
+            }
+        }
+
         @Override
         public void close() {
             cluster.remove(this);
@@ -165,6 +199,8 @@ public final class LagEngine implements AutoCloseable {
         private final ReentrantLock polling = new ReentrantLock();
         private ScheduledFuture<?> wakeUp;
         private Instant wakeAt = Instant.MAX;
+        private volatile RecordWatcher watcher;
+        private Map<org.apache.kafka.common.TopicPartition, List<Registration>> watchedBy = Map.of();
 
         Cluster(ClusterConnection connection) {
             this.connection = connection;
@@ -192,6 +228,53 @@ public final class LagEngine implements AutoCloseable {
                 }
                 pollThread.shutdown();
                 poller.close();
+                closeWatcher();
+            } else if (r.watching) {
+                updateWatch();
+            }
+        }
+
+        /** Points the wake-up consumer at the measured partitions of every watching trigger. */
+        synchronized void updateWatch() {
+            Map<org.apache.kafka.common.TopicPartition, List<Registration>> by = new HashMap<>();
+            for (Registration r : registrations) {
+                if (r.watching && r.latest instanceof TriggerResult.Measured m) {
+                    for (var p : m.lag().partitions()) {
+                        by.computeIfAbsent(new org.apache.kafka.common.TopicPartition(p.offsets().topic(),
+                                p.offsets().partition()), k -> new ArrayList<>()).add(r);
+                    }
+                }
+            }
+            watchedBy = by;
+            if (by.isEmpty()) {
+                closeWatcher();
+                return;
+            }
+            if (watcher == null && connection.auth().sasl() != dev.lagscaler.trigger.SaslMechanism.GSSAPI && !closed) {
+                watcher = new RecordWatcher(connection, this::recordsArrived);
+            }
+            if (watcher != null) {
+                watcher.watch(by.keySet());
+            }
+        }
+
+        /** The wake-up consumer saw records: the triggers watching that partition are due now. */
+        private void recordsArrived(org.apache.kafka.common.TopicPartition tp) {
+            synchronized (this) {
+                for (Registration r : watchedBy.getOrDefault(tp, List.of())) {
+                    r.nextDue = Instant.MIN;
+                }
+                LOG.atDebug().addKeyValue("cluster", connection.label()).addKeyValue("partition", tp.toString())
+                        .log("records on a watched partition: polling now");
+                scheduleAt(Instant.MIN);
+            }
+        }
+
+        private void closeWatcher() {
+            RecordWatcher w = watcher;
+            watcher = null;
+            if (w != null) {
+                w.close();
             }
         }
 
@@ -245,6 +328,7 @@ public final class LagEngine implements AutoCloseable {
                 LOG.atWarn().addKeyValue("cluster", connection.label()).addKeyValue("error", error).log("poll failed");
             }
             List<Registration> delivered = new ArrayList<>();
+            boolean rewatch = false;
             synchronized (this) {
                 for (int i = 0; i < due.size(); i++) {
                     Registration r = due.get(i);
@@ -255,11 +339,21 @@ public final class LagEngine implements AutoCloseable {
                     if (result instanceof TriggerResult.Measured m) {
                         r.memory = m.lag().next();
                     }
+                    boolean firstMeasure = r.watching && !(r.latest instanceof TriggerResult.Measured);
                     r.latest = result;
                     r.lastPolled = now;
-                    r.nextDue = now.plus(r.interval);
+                    RecordWatcher w = watcher;
+                    boolean watched = r.watching && w != null && w.healthy() && result instanceof TriggerResult.Measured;
+                    r.nextDue = now.plus(watched && r.interval.compareTo(WATCHED_POLL_INTERVAL) < 0
+                            ? WATCHED_POLL_INTERVAL : r.interval);
                     delivered.add(r);
+                    if (firstMeasure) {
+                        rewatch = true;
+                    }
                 }
+            }
+            if (rewatch || delivered.stream().anyMatch(r -> r.watching)) {
+                updateWatch();
             }
             delivered.forEach(r -> deliver(r, r.latest));
             PollStats stats = outcome.stats();
@@ -327,6 +421,7 @@ public final class LagEngine implements AutoCloseable {
             }
             pollThread.shutdownNow();
             poller.close();
+            closeWatcher();
         }
     }
 }

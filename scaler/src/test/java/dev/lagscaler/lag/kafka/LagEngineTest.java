@@ -119,6 +119,29 @@ class LagEngineTest {
     }
 
     @Test
+    void theFirstRecordOnAWatchedPartitionWakesTheTriggerWithoutWaitingForItsPoll() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "sleepy", 3);
+        KafkaTestData.commit(kafka.bootstrapServers(), "sleepy-app", Map.of(new TopicPartition("sleepy", 0), 0L,
+                new TopicPartition("sleepy", 1), 0L, new TopicPartition("sleepy", 2), 0L));
+        var reg = register("sleepy", trigger("consumerGroup", "sleepy-app", "topic", "sleepy"));
+        assertEquals(0, assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg)).lag().rawTotalLag());
+        reg.watchForRecords(true);
+        ChildProcess.await("the wake-up consumer parked on the 3 partitions", Duration.ofSeconds(10), Duration.ofMillis(50),
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.healthy() && s.partitions() == 3));
+        Thread.sleep(600); // one fetch wait: its position is at the log end before the record arrives
+        long produced = System.nanoTime();
+        KafkaTestData.produce(kafka.bootstrapServers(), "sleepy", 2, 1);
+        // The interval is an hour: only the wake-up consumer can bring this result.
+        ChildProcess.await("woken by the record", Duration.ofSeconds(5), Duration.ofMillis(5),
+                () -> results.get(reg.key()) instanceof TriggerResult.Measured m && m.lag().rawTotalLag() == 1);
+        long wokenMs = (System.nanoTime() - produced) / 1_000_000;
+        assertTrue(wokenMs < 2000, "woken " + wokenMs + " ms after the record");
+        reg.watchForRecords(false);
+        ChildProcess.await("the consumer stops watching", Duration.ofSeconds(5), Duration.ofMillis(50),
+                () -> engine.wakeUpState().isEmpty());
+    }
+
+    @Test
     void triggerWithoutTopicFollowsEveryCommittedTopic() throws Exception {
         KafkaTestData.createTopic(kafka.bootstrapServers(), "multi-a", 1);
         KafkaTestData.createTopic(kafka.bootstrapServers(), "multi-b", 2);

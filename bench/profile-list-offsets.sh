@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Profiles Admin.listOffsets over many partitions with JFR (built into the JDK) and prints the hottest frames.
+# Usage: bench/profile-list-offsets.sh [topics=1000] [partitions per topic=10] [calls=30]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+./mvnw -q -B -Pbench -pl bench -am -DskipTests package
+out="$(mktemp -d)"
+java -Xmx2g -XX:StartFlightRecording=filename="$out/list-offsets.jfr",settings=profile -cp "bench/target/classes:bench/target/lib/*" \
+  dev.lagscaler.bench.ListOffsetsProfile "$@" 2>/dev/null | grep listOffsets
+jfr print --events jdk.ExecutionSample "$out/list-offsets.jfr" \
+  | awk '/stackTrace = \[/{getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print}' | sort | uniq -c | sort -rn | head -15
+echo "recording: $out/list-offsets.jfr"

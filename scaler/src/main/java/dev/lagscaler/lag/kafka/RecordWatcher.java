@@ -1,0 +1,176 @@
+package dev.lagscaler.lag.kafka;
+
+import dev.lagscaler.auth.KafkaClientConfig;
+import dev.lagscaler.trigger.ClusterConnection;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One consumer per Kafka cluster that parks on the log end of the partitions whose targets sit at zero, so the first
+ * record wakes the engine instead of the next poll finding it. No group membership and no commits: {@code assign}
+ * and a long-poll fetch ({@code fetch.max.wait.ms}), whatever the number of idle targets. A partition that yielded
+ * records is paused for a second (the engine has been told; the poll that follows measures the lag). When it cannot
+ * fetch (ACLs, a broker refusing it) it reports itself unhealthy and retries; polling stays the fallback.
+ */
+final class RecordWatcher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RecordWatcher.class);
+    private static final AtomicInteger IDS = new AtomicInteger();
+    private static final Duration FETCH_WAIT = Duration.ofMillis(500);
+    private static final Duration PAUSE_AFTER_RECORDS = Duration.ofSeconds(1);
+
+    private final ClusterConnection connection;
+    private final Consumer<TopicPartition> onRecords;
+    private final Thread thread;
+    private volatile Set<TopicPartition> wanted = Set.of();
+    private volatile boolean healthy = true;
+    private volatile String lastError;
+    private volatile boolean closed;
+    private volatile KafkaConsumer<byte[], byte[]> consumer;
+
+    RecordWatcher(ClusterConnection connection, Consumer<TopicPartition> onRecords) {
+        this.connection = connection;
+        this.onRecords = onRecords;
+        this.thread = new Thread(this::run, "lag-wakeup-" + connection.label());
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** The partitions to watch from now on (the consumer picks them up within one fetch wait). */
+    void watch(Set<TopicPartition> partitions) {
+        if (!partitions.equals(wanted)) {
+            wanted = Set.copyOf(partitions);
+            KafkaConsumer<byte[], byte[]> c = consumer;
+            if (c != null) {
+                c.wakeup();
+            }
+        }
+    }
+
+    boolean healthy() {
+        return healthy;
+    }
+
+    String lastError() {
+        return lastError;
+    }
+
+    int watched() {
+        return wanted.size();
+    }
+
+    private void run() {
+        while (!closed) {
+            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config())) {
+                consumer = c;
+                watchLoop(c);
+            } catch (WakeupException e) {
+                // closing
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                healthy = false;
+                lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+                LOG.atWarn().addKeyValue("cluster", connection.label()).addKeyValue("error", lastError)
+                        .log("wake-up consumer failed; polling carries on alone, retrying in 5 s");
+                sleep(Duration.ofSeconds(5));
+            } finally {
+                consumer = null;
+            }
+        }
+    }
+
+    private void watchLoop(KafkaConsumer<byte[], byte[]> c) {
+        Set<TopicPartition> assigned = new HashSet<>();
+        Map<TopicPartition, Long> pausedUntil = new HashMap<>();
+        while (!closed) {
+            Set<TopicPartition> target = wanted;
+            if (!target.equals(assigned)) {
+                Set<TopicPartition> added = new HashSet<>(target);
+                added.removeAll(assigned);
+                c.assign(target);
+                if (!added.isEmpty()) {
+                    c.seekToEnd(added); // only what arrives from now on wakes anyone
+                    added.forEach(c::position); // resolve the end now, before records can arrive
+                }
+                pausedUntil.keySet().retainAll(target);
+                assigned = new HashSet<>(target);
+            }
+            if (assigned.isEmpty()) {
+                sleep(FETCH_WAIT);
+                continue;
+            }
+            long now = System.nanoTime();
+            pausedUntil.entrySet().removeIf(e -> {
+                if (e.getValue() <= now) {
+                    c.resume(Set.of(e.getKey()));
+                    return true;
+                }
+                return false;
+            });
+            ConsumerRecords<byte[], byte[]> records;
+            try {
+                records = c.poll(FETCH_WAIT);
+            } catch (WakeupException e) {
+                if (closed) {
+                    return;
+                }
+                continue; // the watched set changed
+            }
+            healthy = true;
+            for (TopicPartition tp : records.partitions()) {
+                onRecords.accept(tp);
+                c.pause(Set.of(tp));
+                pausedUntil.put(tp, System.nanoTime() + PAUSE_AFTER_RECORDS.toNanos());
+            }
+        }
+    }
+
+    private Map<String, Object> config() {
+        Map<String, Object> config = new HashMap<>(KafkaClientConfig.security(connection.auth()));
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.label());
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "lagscaler-wakeup-" + IDS.incrementAndGet());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) FETCH_WAIT.toMillis());
+        config.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1);
+        // Only that something arrived matters: fetch as little of it as Kafka allows.
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1024);
+        config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024);
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 100);
+        config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        return config;
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        KafkaConsumer<byte[], byte[]> c = consumer;
+        if (c != null) {
+            c.wakeup();
+        }
+        thread.interrupt();
+    }
+}
