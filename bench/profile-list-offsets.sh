@@ -9,5 +9,5 @@ out="$(mktemp -d)"
 java -Xmx2g -XX:StartFlightRecording=filename="$out/list-offsets.jfr",settings=profile -cp "bench/target/classes:bench/target/lib/*" \
   dev.lagscaler.bench.ListOffsetsProfile "$@" 2>/dev/null | grep listOffsets
 jfr print --events jdk.ExecutionSample "$out/list-offsets.jfr" \
-  | awk '/stackTrace = \[/{getline; sub(/^[ \t]+/, ""); sub(/line:.*/, ""); print}' | sort | uniq -c | sort -rn | head -15
+  | awk '/stackTrace = \[/{n=0; s=""; next} n<4 && /line:/{sub(/^[ \t]+/, ""); sub(/line:.*/, ""); s=s (n? " <- " : "") $0; n++; if(n==4) print s}' | sort | uniq -c | sort -rn | head -25
 echo "recording: $out/list-offsets.jfr"

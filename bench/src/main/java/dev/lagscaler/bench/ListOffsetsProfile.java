@@ -59,6 +59,21 @@ public final class ListOffsetsProfile {
                 millis.add((System.nanoTime() - t) / 1_000_000);
             }
             System.out.println("listOffsets over " + wanted.size() + " partitions (" + topics + " topics), ms: " + millis);
+            // The same question through a consumer's endOffsets (HashMap-based grouping by leader).
+            java.util.Properties p = new java.util.Properties();
+            p.put("bootstrap.servers", kafka.bootstrapServers());
+            p.put("key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+            p.put("value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+            try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(p)) {
+                List<Long> endMillis = new ArrayList<>();
+                consumer.endOffsets(wanted.keySet(), java.time.Duration.ofMinutes(2));
+                for (int i = 0; i < calls; i++) {
+                    long t = System.nanoTime();
+                    consumer.endOffsets(wanted.keySet(), java.time.Duration.ofMinutes(2));
+                    endMillis.add((System.nanoTime() - t) / 1_000_000);
+                }
+                System.out.println("listOffsets: consumer endOffsets over " + wanted.size() + " partitions, ms: " + endMillis);
+            }
         }
     }
 }

@@ -84,6 +84,9 @@ public final class KubernetesAccess {
      */
     public Boolean cachedAllowed(Caller caller, String namespace, String metric, String path,
                                  java.util.function.Consumer<Runnable> refresher) {
+        if (metric != null && !ANY.equals(metric) && Boolean.TRUE.equals(cachedAllowed(caller, ANY, ANY, null, refresher))) {
+            return true; // may read every external metric: no review per metric
+        }
         String key = reviewKey(caller, namespace, metric, path);
         Cached<Boolean> hit = reviews.get(key);
         Instant now = Instant.now();
@@ -114,7 +117,9 @@ public final class KubernetesAccess {
         }
     }
 
-    private static final int MAX_CACHED = 10_000;
+    private static final int MAX_CACHED = 100_000;
+    /** Stands for "every namespace" and "every metric" in a review and its cache key. */
+    private static final String ANY = "*";
 
     private static String reviewKey(Caller caller, String namespace, String metric, String path) {
         return caller + "|" + namespace + "|" + metric + "|" + (metric == null ? path : "");
@@ -139,15 +144,26 @@ public final class KubernetesAccess {
         return caller;
     }
 
-    /** Whether the caller may GET the metric (resource) or the path (discovery, OpenAPI). */
+    /**
+     * Whether the caller may GET the metric (resource) or the path (discovery, OpenAPI). A caller that may read every
+     * external metric in every namespace (the HPA controller's bootstrap role does) is answered by one review for
+     * all of them; any other caller is reviewed per metric, so serving 10,000 metrics does not mean 10,000 reviews.
+     */
     public boolean allowed(Caller caller, String namespace, String metric, String path) throws ApiException {
+        if (metric != null && !ANY.equals(metric) && allowed(caller, ANY, ANY, null)) {
+            return true;
+        }
         String key = reviewKey(caller, namespace, metric, path);
         Cached<Boolean> hit = reviews.get(key);
         if (hit != null && hit.until().isAfter(Instant.now())) {
             return hit.value();
         }
         V1SubjectAccessReviewSpec spec = new V1SubjectAccessReviewSpec().user(caller.user()).groups(caller.groups());
-        if (metric != null) {
+        if (ANY.equals(metric)) {
+            // Every metric of the group in every namespace: resource "*", no namespace.
+            spec.resourceAttributes(new V1ResourceAttributes().group("external.metrics.k8s.io").version("v1beta1")
+                    .resource("*").verb("get"));
+        } else if (metric != null) {
             spec.resourceAttributes(new V1ResourceAttributes().group("external.metrics.k8s.io").version("v1beta1")
                     .resource(metric).namespace(namespace).verb("get"));
         } else {

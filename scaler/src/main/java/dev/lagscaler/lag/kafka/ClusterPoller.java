@@ -22,6 +22,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -59,6 +62,7 @@ final class ClusterPoller implements AutoCloseable {
     private final Duration timeout;
     private final Map<String, TopicMeta> topics = new HashMap<>();
     private Admin admin;
+    private KafkaConsumer<byte[], byte[]> offsets;
     private boolean closed;
     private Instant retryClientAt = Instant.MIN;
     private Duration backoff = Duration.ofSeconds(1);
@@ -247,7 +251,10 @@ final class ClusterPoller implements AutoCloseable {
         // KEDA counts a never-committed partition under offsetResetPolicy earliest as its retained records (log end
         // minus log start): the log start is asked for those partitions only, beside the log ends.
         ListOffsetsResult starts = wantedStart.isEmpty() ? null : admin.listOffsets(wantedStart);
-        if (!wanted.isEmpty()) {
+        Map<TopicPartition, Long> ends = wanted.isEmpty() ? null : endOffsets(wanted.keySet());
+        if (ends != null) {
+            snap.latest.putAll(ends);
+        } else if (!wanted.isEmpty()) {
             ListOffsetsResult result = admin.listOffsets(wanted);
             for (TopicPartition tp : wanted.keySet()) {
                 try {
@@ -326,8 +333,17 @@ final class ClusterPoller implements AutoCloseable {
     }
 
     /** The client's own count of requests sent, across all brokers. */
-    static long requestCount(Admin admin) {
-        return (long) clientMetric(admin, "request-total");
+    long requestCount(Admin admin) {
+        long consumerRequests = 0;
+        if (offsets != null) {
+            for (Map.Entry<MetricName, ? extends Metric> e : offsets.metrics().entrySet()) {
+                if (e.getKey().name().equals("request-total") && e.getKey().group().equals("consumer-metrics")
+                        && e.getValue().metricValue() instanceof Number n) {
+                    consumerRequests += n.longValue();
+                }
+            }
+        }
+        return (long) clientMetric(admin, "request-total") + consumerRequests;
     }
 
     /** One of the client's own metrics (group admin-client-metrics: the whole client, not one node). */
@@ -343,11 +359,50 @@ final class ClusterPoller implements AutoCloseable {
         return total;
     }
 
+    /**
+     * The log ends through a consumer's {@code endOffsets}: the same requests as {@code Admin.listOffsets} (metadata,
+     * one ListOffsets per leader), without its cost that grows with the square of the partitions. kafka-clients
+     * builds immutable maps and sets of TopicPartitions per call ({@code ListOffsetsHandler.newFuture},
+     * {@code AdminApiDriver.collectRequests}), whose linear probing degrades on TopicPartition's clustered hash codes
+     * (a JFR profile by bench/profile-list-offsets.sh: 37% of the samples at 10,000 partitions). Null when it cannot
+     * answer for every partition (the Admin path then gives each partition its own error) or for GSSAPI clusters.
+     */
+    private Map<TopicPartition, Long> endOffsets(java.util.Set<TopicPartition> partitions) {
+        if (connection.auth().sasl() == dev.lagscaler.trigger.SaslMechanism.GSSAPI || closed) {
+            return null;
+        }
+        try {
+            if (offsets == null) {
+                Map<String, Object> config = new HashMap<>(dev.lagscaler.auth.KafkaClientConfig.security(connection.auth()));
+                config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.label());
+                config.put(ConsumerConfig.CLIENT_ID_CONFIG, "lagscaler-offsets-" + connection.label().hashCode());
+                config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+                config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+                config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+                offsets = new KafkaConsumer<>(config);
+            }
+            Duration wait = timeout.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : timeout;
+            Map<TopicPartition, Long> ends = offsets.endOffsets(partitions, wait);
+            return ends.keySet().containsAll(partitions) && !ends.containsValue(null) ? ends : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     private void closeAdmin() {
         if (admin != null) {
             Admin closing = admin;
             admin = null;
             closing.close(Duration.ZERO);
+        }
+        if (offsets != null) {
+            KafkaConsumer<byte[], byte[]> closing = offsets;
+            offsets = null;
+            try {
+                closing.close(Duration.ZERO);
+            } catch (java.util.ConcurrentModificationException e) {
+                // A poll is using it on the poll thread: that poll ends with an exception and nothing else uses it.
+            }
         }
     }
 
