@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scale-from-zero benchmark on the real control plane and broker.
-# Usage: bench/scale-from-zero.sh [activations=20] [keda-style activations=5]. Writes bench/results/scale-from-zero.md.
+# Usage: bench/scale-from-zero.sh [activations=20] [keda-style activations=5]. Writes bench/results/wake-up.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

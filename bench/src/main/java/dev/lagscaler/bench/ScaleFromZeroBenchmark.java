@@ -62,7 +62,7 @@ public final class ScaleFromZeroBenchmark {
                     + row("fast activation polling only, 1 s", fast)
                     + row("pollingInterval only, 30 s (KEDA default)", slow)
                     + "\nRaw (ms): wake-up " + wake + "; fast " + fast + "; 30 s " + slow + ".\n";
-            Files.writeString(results.resolve("scale-from-zero.md"), md);
+            Files.writeString(results.resolve("wake-up.md"), md);
             System.out.println(md);
         }
     }

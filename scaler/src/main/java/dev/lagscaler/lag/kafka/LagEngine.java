@@ -246,10 +246,11 @@ public final class LagEngine implements AutoCloseable {
                 }
             }
             watchedBy = by;
-            if (by.isEmpty()) {
-                closeWatcher();
+            if (by.isEmpty() && watcher == null) {
                 return;
             }
+            // Once made, the consumer stays (idle, with nothing assigned) until the cluster goes: targets come
+            // back to zero again and again.
             if (watcher == null && connection.auth().sasl() != dev.lagscaler.trigger.SaslMechanism.GSSAPI && !closed) {
                 watcher = new RecordWatcher(connection, this::recordsArrived);
             }

@@ -110,7 +110,7 @@ final class RecordWatcher implements AutoCloseable {
                 assigned = new HashSet<>(target);
             }
             if (assigned.isEmpty()) {
-                sleep(FETCH_WAIT);
+                sleep(FETCH_WAIT); // nothing at zero on this cluster now
                 continue;
             }
             long now = System.nanoTime();
@@ -169,8 +169,7 @@ final class RecordWatcher implements AutoCloseable {
         closed = true;
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {
-            c.wakeup();
+            c.wakeup(); // ends a waiting fetch; the loop then sees closed and the consumer closes cleanly
         }
-        thread.interrupt();
     }
 }
