@@ -209,6 +209,13 @@ final class ExplainCommand implements Callable<Integer> {
         }
         LagResult lag = ((TriggerResult.Measured) result).lag();
         node.put("totalLag", lag.rawTotalLag()).put("metricValue", lag.metricValue()).put("active", lag.active());
+        // One poll has no log-end history: explain says so instead of inventing a time lag.
+        var timeLag = ((TriggerResult.Measured) result).timeLag();
+        if (timeLag.maxSeconds() != null) {
+            node.put("lagSeconds", timeLag.maxSeconds());
+        } else {
+            node.put("lagSeconds", (String) null).put("lagSecondsUnknown", timeLag.unknownReason());
+        }
         node.put("why", Explanation.of(s, k.index(), lag));
         ArrayNode partitions = node.putArray("topPartitions");
         lag.partitions().stream().sorted(Comparator.comparingLong(PartitionLag::lag).reversed()).limit(Math.max(0, top))

@@ -23,7 +23,7 @@ import java.util.function.Function;
  */
 public final class AuthResolver {
     private static final List<String> UNSUPPORTED_SOURCES = List.of("hashiCorpVault", "azureKeyVault",
-            "gcpSecretManager", "awsSecretManager", "boundServiceAccountToken");
+            "gcpSecretManager", "awsSecretManager", "boundServiceAccountToken", "filePath");
     /** Parameters whose value is binary (a keytab): passed on as the Base64 of the exact bytes. */
     private static final Set<String> BINARY_PARAMETERS = Set.of("keytab");
 

@@ -8,7 +8,11 @@ public sealed interface TriggerResult {
 
     Instant at();
 
-    record Measured(TriggerKey key, Instant at, LagResult lag) implements TriggerResult {
+    /** A measurement, with the time lag estimated from the poller's log-end history (unknown when it has none). */
+    record Measured(TriggerKey key, Instant at, LagResult lag, TimeLag timeLag) implements TriggerResult {
+        public Measured(TriggerKey key, Instant at, LagResult lag) {
+            this(key, at, lag, TimeLag.UNKNOWN);
+        }
     }
 
     record Failed(TriggerKey key, Instant at, TriggerError error) implements TriggerResult {

@@ -40,6 +40,7 @@ public final class OperatorMetrics {
     private final Gauge topicLag;
     private final Gauge partitionLagRecords;
     private final Gauge triggerActive;
+    private final Gauge lagSeconds;
     private final Gauge lagThreshold;
     private final Gauge activationThreshold;
     private final Counter pollErrors;
@@ -84,6 +85,10 @@ public final class OperatorMetrics {
                 .labelNames(append(append(TRIGGER, "topic"), "partition")).register(registry);
         triggerActive = Gauge.builder().name("lagscaler_trigger_active")
                 .help("1 when the trigger's lag is above its activationLagThreshold").labelNames(TRIGGER).register(registry);
+        lagSeconds = Gauge.builder().name("lagscaler_trigger_lag_seconds")
+                .help("How long the oldest waiting record has waited, estimated from the log-end history of past polls;"
+                        + " absent while the history does not reach back to a committed offset")
+                .labelNames(TRIGGER).register(registry);
         lagThreshold = Gauge.builder().name("lagscaler_trigger_lag_threshold_records")
                 .help("The trigger's lagThreshold: the HPA's target per replica").labelNames(TRIGGER).register(registry);
         activationThreshold = Gauge.builder().name("lagscaler_trigger_activation_lag_threshold_records")
@@ -196,6 +201,11 @@ public final class OperatorMetrics {
         activationThreshold.labelValues(labels).set(settings.activationLagThreshold());
         if (result instanceof TriggerResult.Measured m) {
             triggerLag.labelValues(labels).set(m.lag().rawTotalLag());
+            if (m.timeLag().maxSeconds() != null) {
+                lagSeconds.labelValues(labels).set(m.timeLag().maxSeconds());
+            } else {
+                lagSeconds.remove(labels);
+            }
             triggerActive.labelValues(labels).set(m.lag().active() ? 1 : 0);
             kedaActive.labelValues(keda).set(m.lag().active() ? 1 : 0);
             lastSuccess.labelValues(labels).set(m.at().toEpochMilli() / 1000.0);
@@ -263,7 +273,8 @@ public final class OperatorMetrics {
 
     /** The ScaledObject is gone (or no longer measured): its series go with it. */
     public void removeObject(String namespace, String scaledObject) {
-        for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagThreshold, activationThreshold,
+        for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagSeconds, lagThreshold,
+                activationThreshold,
                 lastSuccess, currentReplicas,
                 desiredReplicas, minReplicas, maxReplicas, objectState, lastActive, metricValue)) {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));

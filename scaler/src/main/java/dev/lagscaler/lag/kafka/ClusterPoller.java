@@ -1,6 +1,10 @@
 package dev.lagscaler.lag.kafka;
 
 import dev.lagscaler.lag.LagArithmetic;
+import dev.lagscaler.lag.LagResult;
+import dev.lagscaler.lag.OffsetHistory;
+import dev.lagscaler.lag.TimeLag;
+import dev.lagscaler.lag.TopicPartitionKey;
 import dev.lagscaler.lag.PartitionOffsets;
 import dev.lagscaler.lag.PersistentLagMemory;
 import dev.lagscaler.lag.PollStats;
@@ -63,6 +67,8 @@ final class ClusterPoller implements AutoCloseable {
     private final Map<String, TopicMeta> topics = new HashMap<>();
     private Admin admin;
     private KafkaConsumer<byte[], byte[]> offsets;
+    /** Log ends seen by past polls, for the time lag (poll thread only). */
+    private final OffsetHistory history = new OffsetHistory();
     private boolean closed;
     private Instant retryClientAt = Instant.MIN;
     private Duration backoff = Duration.ofSeconds(1);
@@ -191,7 +197,8 @@ final class ClusterPoller implements AutoCloseable {
                             end == null ? PartitionOffsets.NONE : end, earliest.getOrDefault(tp, PartitionOffsets.NONE)));
                 }
             }
-            return new TriggerResult.Measured(d.key(), now, LagArithmetic.compute(s, offsets, d.memory()));
+            LagResult lag = LagArithmetic.compute(s, offsets, d.memory());
+            return new TriggerResult.Measured(d.key(), now, lag, TimeLag.of(lag, history, now.toEpochMilli()));
         }
     }
 
@@ -254,6 +261,7 @@ final class ClusterPoller implements AutoCloseable {
         Map<TopicPartition, Long> ends = wanted.isEmpty() ? null : endOffsets(wanted.keySet());
         if (ends != null) {
             snap.latest.putAll(ends);
+            recordHistory(ends, now);
         } else if (!wanted.isEmpty()) {
             ListOffsetsResult result = admin.listOffsets(wanted);
             for (TopicPartition tp : wanted.keySet()) {
@@ -267,6 +275,9 @@ final class ClusterPoller implements AutoCloseable {
                     }
                 }
             }
+        }
+        if (ends == null) {
+            recordHistory(snap.latest, now);
         }
         if (starts != null) {
             for (TopicPartition tp : wantedStart.keySet()) {
@@ -387,6 +398,11 @@ final class ClusterPoller implements AutoCloseable {
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    /** The log ends just read, into the history the time lag is estimated from. */
+    private void recordHistory(Map<TopicPartition, Long> ends, Instant now) {
+        ends.forEach((tp, end) -> history.record(new TopicPartitionKey(tp.topic(), tp.partition()), end, now.toEpochMilli()));
     }
 
     private void closeAdmin() {

@@ -142,6 +142,36 @@ class LagEngineTest {
     }
 
     @Test
+    void timeLagFollowsAConsumerThatFallsBehindAtAKnownRate() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "timed", 1);
+        KafkaTestData.commit(kafka.bootstrapServers(), "timed-app", Map.of(new TopicPartition("timed", 0), 0L));
+        var reg = register("timed", trigger("consumerGroup", "timed-app", "topic", "timed"));
+        TriggerResult.Measured first = assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg));
+        assertEquals(0.0, first.timeLag().maxSeconds(), "nothing waits yet");
+        // 10 records a second for 8 s, polled each second; the consumer stops after the first 20 records.
+        long[] producedAt = new long[8];
+        for (int i = 0; i < 8; i++) {
+            producedAt[i] = System.currentTimeMillis();
+            KafkaTestData.produce(kafka.bootstrapServers(), "timed", 0, 10);
+            pollFresh(reg);
+            Thread.sleep(1000);
+        }
+        KafkaTestData.commit(kafka.bootstrapServers(), "timed-app", Map.of(new TopicPartition("timed", 0), 20L));
+        TriggerResult.Measured behind = assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg));
+        double expected = (System.currentTimeMillis() - producedAt[2]) / 1000.0;
+        assertEquals(60, behind.lag().rawTotalLag());
+        assertEquals(expected, behind.timeLag().maxSeconds(), 1.5,
+                "record 20 was produced about " + expected + " s ago (tolerance: one poll interval and a half)");
+        // A group that committed before the history began: no made-up figure.
+        KafkaTestData.commit(kafka.bootstrapServers(), "timed-app", Map.of(new TopicPartition("timed", 0), 0L));
+        var late = register("timed-late", trigger("consumerGroup", "timed-app", "topic", "timed"));
+        TriggerResult.Measured unknown = assertInstanceOf(TriggerResult.Measured.class, pollFresh(late));
+        assertEquals(80, unknown.lag().rawTotalLag());
+        assertTrue(unknown.timeLag().maxSeconds() == null || unknown.timeLag().maxSeconds() >= expected,
+                "either unknown or at least as old: " + unknown.timeLag());
+    }
+
+    @Test
     void triggerWithoutTopicFollowsEveryCommittedTopic() throws Exception {
         KafkaTestData.createTopic(kafka.bootstrapServers(), "multi-a", 1);
         KafkaTestData.createTopic(kafka.bootstrapServers(), "multi-b", 2);
