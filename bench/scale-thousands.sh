@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Many Kafka ScaledObjects on one operator process: RSS, heap, threads, connections, Kafka and apiserver requests,
 # reconcile latency, time to all Ready. Usage: bench/scale-thousands.sh [objects=3000] [topics=1000]
-# [partitions per topic=3] [heap=384m] [settle seconds=60]. Writes bench/results/scale-3000.md.
+# [partitions per topic=3] ['operator JVM options'] [settle seconds=60]. Writes bench/results/scale-3000.md.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
