@@ -70,6 +70,9 @@ final class DemoCommand implements Callable<Integer> {
         // Before the first logger exists: every log line goes to the file, the terminal shows the story.
         System.setProperty("lagscaler.demo.log", log.toString());
         System.setProperty("log4j2.configurationFile", "lagscaler-demo-log4j2.xml");
+        // Log4j's own status lines (one appears when Ctrl-C stops the JVM mid-start of a logger) stay off the story.
+        System.setProperty("log4j2.StatusLogger.level", "OFF");
+        System.setProperty("log4j2.statusLoggerLevel", "OFF");
         DemoRun.Profile base = quick ? DemoRun.Profile.quick() : DemoRun.Profile.standard();
         DemoRun.Profile profile = new DemoRun.Profile(or(idleSeconds, base.idleSeconds()), or(burstRate, base.burstRate()),
                 or(burstSeconds, base.burstSeconds()), or(steadyRate, base.steadyRate()),
