@@ -47,6 +47,8 @@ public final class ScaleThousandsBenchmark {
         // The operator's JVM options, as the chart's operator.javaOptions would give them (space-separated).
         String jvm = args.length > 3 ? args[3] : "-Xmx384m -XX:+UseSerialGC";
         int settle = args.length > 4 ? Integer.parseInt(args[4]) : 60;
+        // More operator flags, e.g. --no-wake-up-consumer to measure 1 s polling alone.
+        List<String> operatorArgs = args.length > 5 ? List.of(args[5].trim().split("\\s+")) : List.of();
         Path results = Path.of(System.getProperty("bench.results", "bench/results"));
         Files.createDirectories(results);
         Path work = Files.createTempDirectory("scale-bench-");
@@ -63,6 +65,7 @@ public final class ScaleThousandsBenchmark {
                     OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(), "--namespace",
                     "lagscaler-scale", "--identity", "scale", "--metrics-feed", "off", "--health-address", "off",
                     "--metrics-address", "127.0.0.1:" + metricsPort));
+            command.addAll(operatorArgs);
             Process operator = ChildProcess.start(command, work, work.resolve("operator.log"));
             try {
                 ChildProcess.await("the operator leads", Duration.ofSeconds(60), Duration.ofMillis(200),
@@ -92,6 +95,9 @@ public final class ScaleThousandsBenchmark {
                         * 60.0 / settle;
                 double kafkaPerMin = (sum(after, "lagscaler_kafka_requests_total") - sum(before, "lagscaler_kafka_requests_total"))
                         * 60.0 / settle;
+                double wakeUpPerMin = (sum(after, "lagscaler_kafka_wakeup_requests_total") - sum(before, "lagscaler_kafka_wakeup_requests_total"))
+                        * 60.0 / settle;
+                double cpuSeconds = (sum(after, "process_cpu_seconds_total") - sum(before, "process_cpu_seconds_total"));
                 String md = "# " + objects + " Kafka ScaledObjects on one operator\n\nRun " + Instant.now() + " on "
                         + Runtime.getRuntime().availableProcessors() + " cores (shared with 3 brokers, etcd, kube-apiserver,"
                         + " kube-controller-manager): `bench/scale-thousands.sh " + objects + " " + topics + " " + perTopic + " '"
@@ -104,12 +110,16 @@ public final class ScaleThousandsBenchmark {
                         + "| threads | " + threads + " |\n"
                         + String.format("| broker connections | %.0f |%n", sum(after, "lagscaler_kafka_connections{"))
                         + String.format("| Kafka requests per poll (largest in the window) | %.0f |%n", maxPerPoll(after))
-                        + String.format("| Kafka requests per minute | %.0f |%n", kafkaPerMin)
+                        + String.format("| Kafka requests per minute: polls | %.0f |%n", kafkaPerMin)
+                        + String.format("| Kafka requests per minute: wake-up consumer | %.0f |%n", wakeUpPerMin)
+                        + String.format("| operator CPU seconds per minute | %.1f |%n", cpuSeconds * 60.0 / settle)
                         + String.format("| apiserver requests per minute (the operator's own) | %.0f |%n", apiPerMin)
                         + String.format("| reconcile p50 / p99 | %s / %s |%n", quantile(after, 0.5), quantile(after, 0.99))
                         + "| from creating all objects to all Ready | " + readySeconds + " s |\n"
                         + "\nGoal: RSS <= 512 MiB with the chart's heap settings, reconcile p99 < 1 s.\n";
-                String file = objects == 3000 ? "scale-3000.md" : "scale-" + objects + ".md";
+                boolean polling = operatorArgs.contains("--no-wake-up-consumer");
+                String file = objects == 3000 && operatorArgs.isEmpty() ? "scale-3000.md"
+                        : "idle-cost-" + objects + (polling ? "-polling" : "-wakeup") + ".md";
                 Files.writeString(results.resolve(file), md);
                 System.out.println(md);
             } finally {

@@ -203,6 +203,10 @@ final class ExplainCommand implements Callable<Integer> {
         var s = k.settings();
         node.put("metric", s.metricName(k.index())).put("consumerGroup", s.consumerGroup()).put("topic", s.topic());
         node.put("lagThreshold", s.lagThreshold()).put("activationLagThreshold", s.activationLagThreshold());
+        if (s.lagSecondsThreshold() != null) {
+            node.put("lagSecondsThreshold", s.lagSecondsThreshold())
+                    .put("activationLagSecondsThreshold", s.activationLagSecondsThreshold());
+        }
         if (result instanceof TriggerResult.Failed f) {
             node.put("error", f.error().toString());
             return;

@@ -185,6 +185,10 @@ public final class OperatorMetrics {
                 .help("1 while the cluster's wake-up consumer fetches; 0 means its idle targets are woken by polling only")
                 .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.healthy() ? 1 : 0, cluster)))
                 .register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("lagscaler_kafka_wakeup_requests_total")
+                .help("Kafka requests the wake-up consumer sent (mostly fetches: two a second per broker while it parks)")
+                .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.requests(), cluster)))
+                .register(registry);
         GaugeWithCallback.builder().name("lagscaler_kafka_wakeup_partitions")
                 .help("Partitions the wake-up consumer parks on (those of targets at zero)")
                 .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.partitions(), cluster)))

@@ -34,6 +34,9 @@ public final class ReconcilePlanner {
             outcomes.add(outcome(t, in.health().getOrDefault(t.index(), TriggerHealth.PENDING)));
             if (t instanceof ResolvedTrigger.Kafka k) {
                 hpaMetrics.add(k.metric());
+                if (k.lagSecondsMetric() != null) {
+                    hpaMetrics.add(k.lagSecondsMetric());
+                }
             } else if (t instanceof ResolvedTrigger.Resource r) {
                 hpaMetrics.add(r.metric());
             }
@@ -92,12 +95,12 @@ public final class ReconcilePlanner {
 
     static TriggerOutcome outcome(ResolvedTrigger trigger, TriggerHealth health) {
         int i = trigger.index();
-        if (trigger instanceof ResolvedTrigger.Kafka) {
+        if (trigger instanceof ResolvedTrigger.Kafka k) {
             if (health.latest() == null) {
                 return new TriggerOutcome(i, "kafka", TriggerOutcome.State.PENDING, false, 0, 0, null);
             }
             if (health.latest() instanceof TriggerResult.Measured m) {
-                return TriggerOutcome.measured(i, m.lag().metricValue(), m.lag().active());
+                return TriggerOutcome.measured(i, m.lag().metricValue(), k.active(m));
             }
             return TriggerOutcome.failed(i, health.consecutiveFailures(), ((TriggerResult.Failed) health.latest()).error().toString());
         }
@@ -134,11 +137,11 @@ public final class ReconcilePlanner {
      * 3 x pollingInterval is stale.
      */
     private static List<Plan.MetricValue> metricValues(PlanInput in, Duration interval) {
-        Map<Integer, Plan.MetricValue> values = new LinkedHashMap<>();
+        Map<String, Plan.MetricValue> values = new LinkedHashMap<>();
         Duration staleAfter = interval.multipliedBy(3);
         for (ResolvedTrigger t : in.triggers()) {
             if (t instanceof ResolvedTrigger.Invalid invalid && invalid.metricName() != null) {
-                values.put(t.index(), new Plan.MetricValue(invalid.metricName(), null, false,
+                values.put(invalid.metricName(), new Plan.MetricValue(invalid.metricName(), null, false,
                         "trigger " + t.index() + " is invalid: " + invalid.message(), in.now(), staleAfter));
                 continue;
             }
@@ -147,16 +150,27 @@ public final class ReconcilePlanner {
                 continue;
             }
             String name = k.settings().metricName(t.index());
+            String secondsName = k.settings().lagSecondsMetricName(t.index());
             TriggerResult latest = health.latest();
             if (latest instanceof TriggerResult.Measured m) {
-                values.put(t.index(), new Plan.MetricValue(name, m.lag().metricValue() * 1000, false, null, latest.at(), staleAfter));
+                values.put(name, new Plan.MetricValue(name, m.lag().metricValue() * 1000, false, null, latest.at(), staleAfter));
+                if (secondsName != null) {
+                    Double seconds = m.timeLag().maxSeconds();
+                    values.put(secondsName, new Plan.MetricValue(secondsName, seconds == null ? null : Math.round(seconds * 1000),
+                            false, seconds == null ? "time lag not known yet: " + m.timeLag().unknownReason() : null,
+                            latest.at(), staleAfter));
+                }
             } else if (ScalingPolicy.fallbackEngaged(in.spec().fallback(), health.consecutiveFailures())) {
-                values.put(t.index(), new Plan.MetricValue(name, ScalingPolicy.fallbackMetricMilli(in.spec().fallback(),
+                values.put(name, new Plan.MetricValue(name, ScalingPolicy.fallbackMetricMilli(in.spec().fallback(),
                         k.settings().metricType(), k.settings().lagThreshold(), in.currentReplicas()), true, null, in.now(),
                         staleAfter));
             } else {
-                values.put(t.index(), new Plan.MetricValue(name, null, false,
+                values.put(name, new Plan.MetricValue(name, null, false,
                         ((TriggerResult.Failed) latest).error().toString(), latest.at(), staleAfter));
+            }
+            if (secondsName != null && !(latest instanceof TriggerResult.Measured)) {
+                values.put(secondsName, new Plan.MetricValue(secondsName, null, false,
+                        "trigger " + t.index() + " failed: no time lag", latest.at(), staleAfter));
             }
         }
         return List.copyOf(values.values());

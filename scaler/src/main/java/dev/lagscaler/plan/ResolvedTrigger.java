@@ -19,6 +19,22 @@ public sealed interface ResolvedTrigger {
             return HpaBuilder.Metric.external(settings.metricName(index), settings.metricType().kubernetesName(),
                     settings.lagThreshold());
         }
+
+        /**
+         * The time-lag metric when {@code lagSecondsThreshold} is set: a Value target, so the HPA scales the current
+         * replicas by (oldest record's age / threshold); it takes the larger of this and the records metric.
+         */
+        public HpaBuilder.Metric lagSecondsMetric() {
+            return settings.lagSecondsThreshold() == null ? null : HpaBuilder.Metric.external(
+                    settings.lagSecondsMetricName(index), "Value", settings.lagSecondsThreshold());
+        }
+
+        /** Active by records (KEDA's rule), or by the oldest record's age past activationLagSecondsThreshold. */
+        public boolean active(dev.lagscaler.lag.TriggerResult.Measured m) {
+            Double seconds = m.timeLag().maxSeconds();
+            return m.lag().active() || (settings.lagSecondsThreshold() != null && seconds != null
+                    && seconds > settings.activationLagSecondsThreshold());
+        }
     }
 
     /** cpu or memory: the HPA reads it from the resource metrics API; it never activates from zero. */

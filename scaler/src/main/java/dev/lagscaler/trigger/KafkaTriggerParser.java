@@ -83,6 +83,22 @@ public final class KafkaTriggerParser {
         if (!fullMetadata && topic.isEmpty()) {
             throw new TriggerParseException("topic must be specified when fullMetadata is false");
         }
+        // lagscaler's extension (not in KEDA): scale on how long the oldest record has waited, beside the records.
+        Long lagSecondsThreshold = null;
+        if (p.optional("lagSecondsThreshold", METADATA) != null) {
+            lagSecondsThreshold = p.longValue("lagSecondsThreshold", 0);
+            if (lagSecondsThreshold <= 0) {
+                throw new TriggerParseException("lagSecondsThreshold must be a positive number of seconds, got " + lagSecondsThreshold);
+            }
+        }
+        long activationLagSecondsThreshold = p.longValue("activationLagSecondsThreshold", 0);
+        if (activationLagSecondsThreshold < 0) {
+            throw new TriggerParseException("activationLagSecondsThreshold must be zero or a positive number of seconds, got "
+                    + activationLagSecondsThreshold);
+        }
+        if (lagSecondsThreshold == null && p.optional("activationLagSecondsThreshold", METADATA) != null) {
+            throw new TriggerParseException("activationLagSecondsThreshold needs lagSecondsThreshold");
+        }
         MetricTargetType metricType = MetricTargetType.parse(input.metricType());
         if (metricType == MetricTargetType.UTILIZATION) {
             throw new TriggerParseException("metricType Utilization is only for cpu and memory triggers, not kafka");
@@ -91,7 +107,8 @@ public final class KafkaTriggerParser {
         return new KafkaTriggerSettings(bootstrapServers, consumerGroup, topic,
                 topic.isEmpty() ? Set.of() : partitionLimitation, lagThreshold, activationLagThreshold,
                 offsetResetPolicy, allowIdleConsumers, excludePersistentLag, scaleToZeroOnInvalidOffset,
-                limitToPartitionsWithLag, ensureEvenDistribution, version, fullMetadata, metricType, parseAuth(p));
+                limitToPartitionsWithLag, ensureEvenDistribution, version, fullMetadata, lagSecondsThreshold,
+                activationLagSecondsThreshold, metricType, parseAuth(p));
     }
 
     private static KafkaAuth parseAuth(ParameterReader p) throws TriggerParseException {

@@ -22,6 +22,8 @@ public record KafkaTriggerSettings(
         boolean ensureEvenDistributionOfPartitions,
         String version,
         boolean fullMetadata,
+        Long lagSecondsThreshold,
+        long activationLagSecondsThreshold,
         MetricTargetType metricType,
         KafkaAuth auth) {
 
@@ -48,6 +50,14 @@ public record KafkaTriggerSettings(
     public static String metricName(int triggerIndex, String topic, String consumerGroup) {
         String base = !topic.isEmpty() ? "kafka-" + topic : "kafka-" + consumerGroup + "-topics";
         return MetricNames.withIndex(triggerIndex, base);
+    }
+
+    /**
+     * The metric of lagscaler's time-lag extension ({@code lagSecondsThreshold}): the oldest waiting record's age in
+     * seconds, e.g. {@code s0-kafka-events-lag-seconds}; null without the option.
+     */
+    public String lagSecondsMetricName(int triggerIndex) {
+        return lagSecondsThreshold == null ? null : metricName(triggerIndex) + "-lag-seconds";
     }
 
     /** The settings that decide which Kafka cluster and credentials to use: triggers equal here share a client. */

@@ -74,6 +74,39 @@ class ReconcilePlannerTest {
                 health == null ? Map.of() : Map.of(0, health), FAST, NOW));
     }
 
+    /** A measured poll with no record behind but the oldest waiting {@code seconds} old by the log-end history. */
+    static TriggerHealth waited(ScaledObjectSpec spec, long lag, Double seconds) {
+        TriggerResult.Measured m = (TriggerResult.Measured) measured(spec, lag).latest();
+        return new TriggerHealth(new TriggerResult.Measured(m.key(), m.at(), m.lag(), new dev.lagscaler.lag.TimeLag(seconds,
+                Map.of(), seconds == null ? "the log-end history (3 s) does not reach back" : null)), 0);
+    }
+
+    @Test
+    void lagSecondsThresholdAddsAValueMetricActivatesOnAgeAndSaysWhenItDoesNotKnow() throws Exception {
+        ScaledObjectSpec spec = spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events, lagThreshold: "100",
+                             activationLagThreshold: "50", lagSecondsThreshold: "30", activationLagSecondsThreshold: "10"}
+                """, "");
+        // 20 records (below activationLagThreshold 50) that have waited 45 s (above 10 s): active, from zero.
+        Plan plan = plan(spec, NO_STATUS, 0, null, waited(spec, 20, 45.0));
+        assertEquals(1, plan.replicaWrite(), "activated by the records' age");
+        JsonNode metrics = assertInstanceOf(Plan.HpaChange.Create.class, plan.hpa()).desired().path("spec").path("metrics");
+        assertEquals(2, metrics.size(), metrics.toString());
+        assertEquals("s0-kafka-events-lag-seconds", metrics.get(1).path("external").path("metric").path("name").asText());
+        assertEquals("Value", metrics.get(1).path("external").path("target").path("type").asText());
+        assertEquals("30", metrics.get(1).path("external").path("target").path("value").asText());
+        Plan.MetricValue seconds = plan.metrics().stream().filter(v -> v.metricName().endsWith("-lag-seconds")).findFirst().orElseThrow();
+        assertEquals(45_000L, seconds.valueMilli());
+        // Without a history that reaches back, the seconds metric is an error (the HPA holds it), never a guess.
+        Plan unknown = plan(spec, NO_STATUS, 1, null, waited(spec, 20, null));
+        Plan.MetricValue none = unknown.metrics().stream().filter(v -> v.metricName().endsWith("-lag-seconds")).findFirst().orElseThrow();
+        assertNull(none.valueMilli());
+        assertTrue(none.error().contains("not known yet"), none.error());
+        // Young records below both activation thresholds: not active.
+        assertNull(plan(spec, NO_STATUS, 0, null, waited(spec, 20, 5.0)).replicaWrite());
+    }
+
     @Test
     void anIdleObjectAtZeroWritesNothingOnceItsStatusIsWritten() throws Exception {
         ScaledObjectSpec spec = kafkaSpec("");

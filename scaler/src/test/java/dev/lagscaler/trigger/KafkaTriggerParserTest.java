@@ -176,6 +176,11 @@ class KafkaTriggerParserTest {
                 Arguments.of(seedWith("partitionLimitation", "1,x"), NO_AUTH, "partitionLimitation"),
                 Arguments.of(seedWith("partitionLimitation", "5-2"), NO_AUTH, "partitionLimitation"),
                 Arguments.of(seedWith("fullMetadata", "maybe"), NO_AUTH, "fullMetadata"),
+                Arguments.of(seedWith("lagSecondsThreshold", "0"), NO_AUTH, "lagSecondsThreshold"),
+                Arguments.of(seedWith("lagSecondsThreshold", "ten"), NO_AUTH, "lagSecondsThreshold"),
+                Arguments.of(seedWith("lagSecondsThreshold", "30", "activationLagSecondsThreshold", "-1"), NO_AUTH,
+                        "activationLagSecondsThreshold"),
+                Arguments.of(seedWith("activationLagSecondsThreshold", "5"), NO_AUTH, "needs lagSecondsThreshold"),
                 Arguments.of(seedWith("fullMetadata", "false", "topic", null), NO_AUTH, "fullMetadata"),
                 Arguments.of(seedWith("sasl", "kerberos"), NO_AUTH, "sasl"),
                 Arguments.of(seedWith("sasl", "plaintext"), NO_AUTH, "username"),
@@ -234,6 +239,15 @@ class KafkaTriggerParserTest {
     void kafkaVersionsKedaRefuses(String version) {
         TriggerParseException e = assertThrows(TriggerParseException.class, () -> parse(seedWith("version", version)));
         assertTrue(e.getMessage().startsWith("version:"), e.getMessage());
+    }
+
+    @Test
+    void lagSecondsThresholdIsOurExtensionWithItsOwnMetric() throws Exception {
+        KafkaTriggerSettings s = parse(seedWith("lagSecondsThreshold", "30", "activationLagSecondsThreshold", "5"));
+        assertEquals(30L, s.lagSecondsThreshold());
+        assertEquals(5L, s.activationLagSecondsThreshold());
+        assertEquals("s1-kafka-events-lag-seconds", s.lagSecondsMetricName(1));
+        assertEquals(null, parse(SEED).lagSecondsMetricName(0), "KEDA's triggers get no extra metric");
     }
 
     @Test

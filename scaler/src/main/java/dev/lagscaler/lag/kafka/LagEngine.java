@@ -64,7 +64,7 @@ public final class LagEngine implements AutoCloseable {
     static final Duration WATCHED_POLL_INTERVAL = Duration.ofSeconds(5);
 
     /** A cluster's wake-up consumer: whether it fetches, and how many partitions it parks on. */
-    public record WakeUpState(boolean healthy, int partitions, String lastError) {
+    public record WakeUpState(boolean healthy, int partitions, String lastError, long requests) {
     }
 
     private final Options options;
@@ -108,7 +108,7 @@ public final class LagEngine implements AutoCloseable {
         clusters.values().forEach(c -> {
             RecordWatcher w = c.watcher;
             if (w != null) {
-                state.put(c.connection.label(), new WakeUpState(w.healthy(), w.watched(), w.lastError()));
+                state.put(c.connection.label(), new WakeUpState(w.healthy(), w.watched(), w.lastError(), w.requests()));
             }
         });
         return state;

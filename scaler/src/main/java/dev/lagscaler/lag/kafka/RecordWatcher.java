@@ -39,6 +39,9 @@ final class RecordWatcher implements AutoCloseable {
     private volatile String lastError;
     private volatile boolean closed;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
+    /** Requests sent by the consumers this watcher made, read on its own thread after each fetch. */
+    private volatile long requests;
+    private long requestsOfClosedConsumers;
 
     RecordWatcher(ClusterConnection connection, Consumer<TopicPartition> onRecords) {
         this.connection = connection;
@@ -71,6 +74,11 @@ final class RecordWatcher implements AutoCloseable {
         return wanted.size();
     }
 
+    /** Kafka requests this watcher has sent (fetches, metadata, list-offsets), all its consumers together. */
+    long requests() {
+        return requests;
+    }
+
     private void run() {
         while (!closed) {
             try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config())) {
@@ -89,6 +97,7 @@ final class RecordWatcher implements AutoCloseable {
                 sleep(Duration.ofSeconds(5));
             } finally {
                 consumer = null;
+                requestsOfClosedConsumers = requests;
             }
         }
     }
@@ -131,6 +140,9 @@ final class RecordWatcher implements AutoCloseable {
                 continue; // the watched set changed
             }
             healthy = true;
+            requests = requestsOfClosedConsumers + (long) c.metrics().entrySet().stream()
+                    .filter(e -> e.getKey().name().equals("request-total") && e.getKey().group().equals("consumer-metrics"))
+                    .mapToDouble(e -> e.getValue().metricValue() instanceof Number n ? n.doubleValue() : 0).sum();
             for (TopicPartition tp : records.partitions()) {
                 onRecords.accept(tp);
                 c.pause(Set.of(tp));
