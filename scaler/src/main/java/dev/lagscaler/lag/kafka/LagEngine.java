@@ -306,10 +306,16 @@ public final class LagEngine implements AutoCloseable {
             List<ClusterPoller.Due> batch = new ArrayList<>();
             synchronized (this) {
                 for (Registration r : registrations) {
-                    // Coalescing: a trigger due within a tenth of its interval (at most 1 s) joins this poll.
+                    // Coalescing: a trigger due within a tenth of its interval (at most 1 s) joins this poll. A trigger
+                    // the wake-up consumer watches is polled only as a safety net: it joins any poll within half of
+                    // that interval, so all of a cluster's idle triggers share one poll instead of drifting apart.
                     Duration slack = r.interval.dividedBy(10);
                     if (slack.compareTo(Duration.ofSeconds(1)) > 0) {
                         slack = Duration.ofSeconds(1);
+                    }
+                    RecordWatcher w = watcher;
+                    if (r.watching && w != null && w.healthy()) {
+                        slack = WATCHED_POLL_INTERVAL.dividedBy(2);
                     }
                     if (everything || !r.nextDue.isAfter(now.plus(slack))) {
                         due.add(r);
