@@ -199,6 +199,8 @@ public final class LagEngine implements AutoCloseable {
         private final ReentrantLock polling = new ReentrantLock();
         private ScheduledFuture<?> wakeUp;
         private Instant wakeAt = Instant.MAX;
+        /** A tick is polling (guarded by this): it schedules the next tick when it ends. */
+        private boolean ticking;
         private volatile RecordWatcher watcher;
         private Map<org.apache.kafka.common.TopicPartition, List<Registration>> watchedBy = Map.of();
 
@@ -381,7 +383,10 @@ public final class LagEngine implements AutoCloseable {
         }
 
         private void scheduleAt(Instant at) {
-            if (closed || (wakeUp != null && !wakeUp.isDone() && !at.isBefore(wakeAt))) {
+            // While a tick polls, its end schedules the next one from every trigger's due time (which a reschedule,
+            // a record or a new trigger has already moved): scheduling another now would queue a second tick behind
+            // it, and with a thousand reconciles in a poll, hundreds of empty polls in a row.
+            if (closed || ticking || (wakeUp != null && !wakeUp.isDone() && !at.isBefore(wakeAt))) {
                 return;
             }
             if (wakeUp != null) {
@@ -407,8 +412,15 @@ public final class LagEngine implements AutoCloseable {
                 if (registrations.isEmpty() || closed) {
                     return;
                 }
+                ticking = true;
             }
-            poll(false);
+            try {
+                poll(false);
+            } finally {
+                synchronized (this) {
+                    ticking = false;
+                }
+            }
             synchronized (this) {
                 Instant next = Instant.MAX;
                 for (Registration r : registrations) {
