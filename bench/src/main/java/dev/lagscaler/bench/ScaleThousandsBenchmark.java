@@ -125,8 +125,10 @@ public final class ScaleThousandsBenchmark {
             } finally {
                 ChildProcess.stop(operator, Duration.ofSeconds(10));
                 // The operator's own log outlives the run (JSON lines; LAGSCALER_LOG_LEVEL=debug adds every poll).
-                Files.copy(work.resolve("operator.log"), Path.of(System.getProperty("java.io.tmpdir"),
-                        "lagscaler-scale-operator.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                if (Files.exists(work.resolve("operator.log"))) {
+                    Files.copy(work.resolve("operator.log"), Path.of(System.getProperty("java.io.tmpdir"),
+                            "lagscaler-scale-operator.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         } finally {
             ChildProcess.deleteRecursively(work);
