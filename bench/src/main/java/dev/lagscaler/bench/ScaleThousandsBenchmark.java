@@ -101,7 +101,7 @@ public final class ScaleThousandsBenchmark {
                 String md = "# " + objects + " Kafka ScaledObjects on one operator\n\nRun " + Instant.now() + " on "
                         + Runtime.getRuntime().availableProcessors() + " cores (shared with 3 brokers, etcd, kube-apiserver,"
                         + " kube-controller-manager): `bench/scale-thousands.sh " + objects + " " + topics + " " + perTopic + " '"
-                        + jvm + "' " + settle + "`. " + topics + " topics x " + perTopic + " partitions, " + objects
+                        + jvm + "' " + settle + (operatorArgs.isEmpty() ? "" : " " + String.join(" ", operatorArgs)) + "`. " + topics + " topics x " + perTopic + " partitions, " + objects
                         + " consumer groups (one per ScaledObject), lag 0 (targets at zero), one 3-broker cluster; the operator"
                         + " as its own JVM with `" + jvm + "`; figures from its /metrics and /proc after "
                         + settle + " s settled and a GC.\n\n| figure | value |\n|---|---|\n"
