@@ -343,26 +343,22 @@ final class ClusterPoller implements AutoCloseable {
         return names;
     }
 
-    /** The client's own count of requests sent, across all brokers. */
+    /** The clients' own count of requests sent, across all brokers: the Admin's and the offsets consumer's. */
     long requestCount(Admin admin) {
-        long consumerRequests = 0;
-        if (offsets != null) {
-            for (Map.Entry<MetricName, ? extends Metric> e : offsets.metrics().entrySet()) {
-                if (e.getKey().name().equals("request-total") && e.getKey().group().equals("consumer-metrics")
-                        && e.getValue().metricValue() instanceof Number n) {
-                    consumerRequests += n.longValue();
-                }
-            }
-        }
-        return (long) clientMetric(admin, "request-total") + consumerRequests;
+        double consumerRequests = offsets == null ? 0 : clientMetric(offsets.metrics(), "consumer-metrics", "request-total");
+        return (long) (clientMetric(admin, "request-total") + consumerRequests);
     }
 
-    /** One of the client's own metrics (group admin-client-metrics: the whole client, not one node). */
+    /** One of the Admin client's own metrics (group admin-client-metrics: the whole client, not one node). */
     private static double clientMetric(Admin admin, String metric) {
+        return clientMetric(admin.metrics(), "admin-client-metrics", metric);
+    }
+
+    /** The sum of a Kafka client's metric {@code name} in {@code group} (the whole client's, not a node's). */
+    static double clientMetric(Map<MetricName, ? extends Metric> metrics, String group, String name) {
         double total = 0;
-        for (Map.Entry<MetricName, ? extends Metric> e : admin.metrics().entrySet()) {
-            MetricName name = e.getKey();
-            if (name.name().equals(metric) && name.group().equals("admin-client-metrics")
+        for (Map.Entry<MetricName, ? extends Metric> e : metrics.entrySet()) {
+            if (e.getKey().name().equals(name) && e.getKey().group().equals(group)
                     && e.getValue().metricValue() instanceof Number n) {
                 total += n.doubleValue();
             }

@@ -140,9 +140,8 @@ final class RecordWatcher implements AutoCloseable {
                 continue; // the watched set changed
             }
             healthy = true;
-            requests = requestsOfClosedConsumers + (long) c.metrics().entrySet().stream()
-                    .filter(e -> e.getKey().name().equals("request-total") && e.getKey().group().equals("consumer-metrics"))
-                    .mapToDouble(e -> e.getValue().metricValue() instanceof Number n ? n.doubleValue() : 0).sum();
+            requests = requestsOfClosedConsumers
+                    + (long) ClusterPoller.clientMetric(c.metrics(), "consumer-metrics", "request-total");
             for (TopicPartition tp : records.partitions()) {
                 onRecords.accept(tp);
                 c.pause(Set.of(tp));
