@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
@@ -35,6 +36,8 @@ public final class OperatorMetrics {
 
     private final PrometheusRegistry registry;
     private final boolean partitionLag;
+    /** The topics each trigger (by its labels) last reported, so a topic it stops reporting loses its series. */
+    private final Map<List<String>, Set<String>> topicsReported = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Gauge triggerLag;
     private final Gauge topicLag;
@@ -221,7 +224,12 @@ public final class OperatorMetrics {
                             Integer.toString(p.offsets().partition()))).set(p.lag());
                 }
             }
-            topicLag.removeIf(l -> l.subList(0, 4).equals(List.of(labels)) && !byTopic.containsKey(l.get(4)));
+            // Only this trigger's own series of topics it no longer reports go: an exact removal each, not a scan of
+            // every trigger's series on every poll.
+            Set<String> before = topicsReported.put(List.of(labels), byTopic.keySet());
+            if (before != null) {
+                before.stream().filter(t -> !byTopic.containsKey(t)).forEach(t -> topicLag.remove(append(labels, t)));
+            }
             byTopic.forEach((topic, lag) -> topicLag.labelValues(append(labels, topic)).set(lag));
             kedaDetailErrors.initLabelValues(keda);
             kedaErrors.initLabelValues(keda);
@@ -266,8 +274,7 @@ public final class OperatorMetrics {
                 continue;
             }
             double value = v.valueMilli() / 1000.0;
-            metricValue.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject)
-                    && l.get(2).equals(v.metricName()) && !l.get(3).equals(Boolean.toString(v.fallback())));
+            metricValue.remove(namespace, scaledObject, v.metricName(), Boolean.toString(!v.fallback()));
             metricValue.labelValues(namespace, scaledObject, v.metricName(), Boolean.toString(v.fallback())).set(value);
             String index = v.metricName().startsWith("s") && v.metricName().indexOf('-') > 1
                     ? v.metricName().substring(1, v.metricName().indexOf('-')) : "0";
@@ -277,21 +284,17 @@ public final class OperatorMetrics {
 
     /** The ScaledObject is gone (or no longer measured): its series go with it. */
     public void removeObject(String namespace, String scaledObject) {
+        // Ours and KEDA's per-object families carry the namespace first and the object second ...
         for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagSeconds, lagThreshold,
-                activationThreshold,
-                lastSuccess, currentReplicas,
-                desiredReplicas, minReplicas, maxReplicas, objectState, lastActive, metricValue)) {
+                activationThreshold, lastSuccess, currentReplicas, desiredReplicas, minReplicas, maxReplicas, objectState,
+                lastActive, metricValue, pollErrors, kedaObjectErrors, kedaPaused)) {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
         }
-        pollErrors.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
-        for (var metric : List.of(kedaMetricValue, kedaActive)) {
+        // ... KEDA's per-scaler families carry it third (namespace, metric, scaledObject, ...).
+        for (var metric : List.of(kedaMetricValue, kedaActive, kedaDetailErrors, kedaErrors)) {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject));
         }
-        for (var metric : List.of(kedaDetailErrors, kedaErrors)) {
-            metric.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject));
-        }
-        kedaObjectErrors.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
-        kedaPaused.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
+        topicsReported.keySet().removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
     }
 
     /** One batched poll of one Kafka cluster. */
