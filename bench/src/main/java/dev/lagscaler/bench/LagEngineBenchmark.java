@@ -28,11 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -64,44 +62,18 @@ public final class LagEngineBenchmark {
             Instant setup = Instant.now();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                     AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "600000", AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "300000"))) {
-                for (int from = 0; from < groups; from += 50) {
-                    List<NewTopic> batch = new ArrayList<>();
-                    for (int i = from; i < Math.min(groups, from + 50); i++) {
-                        batch.add(new NewTopic(topic(i), perTopic, (short) 1));
-                    }
-                    admin.createTopics(batch).all().get(10, TimeUnit.MINUTES);
-                    log("created %d topics", Math.min(groups, from + 50));
-                }
-                // Topics exist in the controller's metadata before every broker hosts them: retry until all commits land.
-                List<Integer> pending = new ArrayList<>();
+                List<String> names = new ArrayList<>();
+                Map<String, Map<TopicPartition, OffsetAndMetadata>> offsets = new HashMap<>();
                 for (int i = 0; i < groups; i++) {
-                    pending.add(i);
+                    names.add(topic(i));
+                    Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+                    for (int p = 0; p < perTopic; p++) {
+                        start.put(new TopicPartition(topic(i), p), new OffsetAndMetadata(0));
+                    }
+                    offsets.put(group(i), start);
                 }
-                for (int attempt = 0; !pending.isEmpty(); attempt++) {
-                    if (attempt > 60) {
-                        throw new IllegalStateException(pending.size() + " groups could not commit");
-                    }
-                    Map<Integer, KafkaFuture<Void>> commits = new HashMap<>();
-                    for (int i : pending) {
-                        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-                        for (int p = 0; p < perTopic; p++) {
-                            offsets.put(new TopicPartition(topic(i), p), new OffsetAndMetadata(0));
-                        }
-                        commits.put(i, admin.alterConsumerGroupOffsets(group(i), offsets).all());
-                    }
-                    pending.clear();
-                    for (Map.Entry<Integer, KafkaFuture<Void>> e : commits.entrySet()) {
-                        try {
-                            e.getValue().get(10, TimeUnit.MINUTES);
-                        } catch (Exception failed) {
-                            pending.add(e.getKey());
-                        }
-                    }
-                    if (!pending.isEmpty()) {
-                        log("%d groups not committed yet; retrying", pending.size());
-                        Thread.sleep(5000);
-                    }
-                }
+                BenchKafka.createTopics(admin, names, perTopic, 50);
+                BenchKafka.commitUntilAccepted(admin, offsets, Duration.ofSeconds(5));
             }
             log("set up %d groups over %d topics x %d partitions in %ds", groups, groups, perTopic,
                     Duration.between(setup, Instant.now()).toSeconds());
@@ -275,6 +247,6 @@ public final class LagEngineBenchmark {
     }
 
     private static void log(String format, Object... args) {
-        System.err.printf("[bench %s] %s%n", Instant.now(), String.format(format, args));
+        BenchKafka.log(format, args);
     }
 }

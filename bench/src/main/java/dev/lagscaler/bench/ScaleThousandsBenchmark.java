@@ -21,9 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -139,41 +137,20 @@ public final class ScaleThousandsBenchmark {
     private static void prepareKafka(String bootstrap, int objects, int topics, int perTopic) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "600000", AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "300000"))) {
-            for (int from = 0; from < topics; from += 100) {
-                List<NewTopic> batch = new ArrayList<>();
-                for (int i = from; i < Math.min(topics, from + 100); i++) {
-                    batch.add(new NewTopic("topic-" + i, perTopic, (short) 1));
-                }
-                admin.createTopics(batch).all().get(10, TimeUnit.MINUTES);
+            List<String> names = new ArrayList<>();
+            for (int t = 0; t < topics; t++) {
+                names.add("topic-" + t);
             }
-            List<Integer> pending = new ArrayList<>();
+            BenchKafka.createTopics(admin, names, perTopic, 100);
+            Map<String, Map<TopicPartition, OffsetAndMetadata>> offsets = new HashMap<>();
             for (int i = 0; i < objects; i++) {
-                pending.add(i);
+                Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+                for (int p = 0; p < perTopic; p++) {
+                    start.put(new TopicPartition("topic-" + (i % topics), p), new OffsetAndMetadata(0));
+                }
+                offsets.put("group-" + i, start);
             }
-            for (int attempt = 0; !pending.isEmpty(); attempt++) {
-                if (attempt > 60) {
-                    throw new IllegalStateException(pending.size() + " groups could not commit");
-                }
-                Map<Integer, KafkaFuture<Void>> commits = new HashMap<>();
-                for (int i : pending) {
-                    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-                    for (int p = 0; p < perTopic; p++) {
-                        offsets.put(new TopicPartition("topic-" + (i % topics), p), new OffsetAndMetadata(0));
-                    }
-                    commits.put(i, admin.alterConsumerGroupOffsets("group-" + i, offsets).all());
-                }
-                pending.clear();
-                for (Map.Entry<Integer, KafkaFuture<Void>> e : commits.entrySet()) {
-                    try {
-                        e.getValue().get(10, TimeUnit.MINUTES);
-                    } catch (Exception failed) {
-                        pending.add(e.getKey());
-                    }
-                }
-                if (!pending.isEmpty()) {
-                    Thread.sleep(3000);
-                }
-            }
+            BenchKafka.commitUntilAccepted(admin, offsets, Duration.ofSeconds(3));
         }
     }
 
@@ -278,6 +255,6 @@ public final class ScaleThousandsBenchmark {
     }
 
     private static void log(String format, Object... args) {
-        System.err.printf("[bench %s] %s%n", Instant.now(), String.format(format, args));
+        BenchKafka.log(format, args);
     }
 }
