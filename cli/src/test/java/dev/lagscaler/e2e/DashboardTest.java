@@ -72,8 +72,6 @@ class DashboardTest {
         client.setReadTimeout(0);
         PrometheusRegistry operatorRegistry = new PrometheusRegistry();
         PrometheusRegistry adapterRegistry = new PrometheusRegistry();
-        int operatorPort = ChildProcess.freePort();
-        int adapterPort = ChildProcess.freePort();
         try (MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
              LagEngine engine = new LagEngine(LagEngine.Options.defaults());
              Operator operator = new Operator(client, client, engine, OperatorConfig.defaults("dashboard-operator")
@@ -82,11 +80,12 @@ class DashboardTest {
                      List.of(SocketAddress.inetSocketAddress(feed.port(), "127.0.0.1")),
                      new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()),
                      new AdapterMetrics(adapterRegistry));
-             HTTPServer operatorMetrics = HTTPServer.builder().hostname("127.0.0.1").port(operatorPort)
+             HTTPServer operatorMetrics = HTTPServer.builder().hostname("127.0.0.1").port(0)
                      .registry(operatorRegistry).buildAndStart();
-             HTTPServer adapterMetrics = HTTPServer.builder().hostname("127.0.0.1").port(adapterPort)
+             HTTPServer adapterMetrics = HTTPServer.builder().hostname("127.0.0.1").port(0)
                      .registry(adapterRegistry).buildAndStart();
-             Prometheus prometheus = Prometheus.start(List.of("127.0.0.1:" + operatorPort, "127.0.0.1:" + adapterPort),
+             Prometheus prometheus = Prometheus.start(
+                     List.of("127.0.0.1:" + operatorMetrics.getPort(), "127.0.0.1:" + adapterMetrics.getPort()),
                      List.of(alerts))) {
             operator.start();
             plane.registerExternalMetrics(adapter.port(), ca.certificatePem());

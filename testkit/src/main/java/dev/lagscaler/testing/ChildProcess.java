@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -76,10 +79,40 @@ public final class ChildProcess {
         }
     }
 
-    public static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    private static final Set<Integer> HANDED_OUT = new HashSet<>();
+
+    /**
+     * A port free now for a server started later (a child process, or a server that takes its port as a flag). It
+     * is drawn below the kernel's ephemeral range: a port from that range (what binding port 0 gives) can be taken
+     * as the local port of any outgoing connection before the server binds it, which made a test fail with "Address
+     * already in use" on a busy run. Each port is handed out at most once per JVM.
+     */
+    public static synchronized int freePort() throws IOException {
+        int below = ephemeralRangeStart();
+        int from = Math.min(20000, below / 2);
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = from + ThreadLocalRandom.current().nextInt(below - from);
+            if (HANDED_OUT.contains(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new InetSocketAddress(port));
+            } catch (IOException inUse) {
+                continue;
+            }
+            HANDED_OUT.add(port);
+            return port;
+        }
+        throw new IOException("no free port between " + from + " and " + below + " after 200 tries");
+    }
+
+    private static int ephemeralRangeStart() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            int start = Integer.parseInt(range.split("\\s+")[0]);
+            return start > 2048 ? start : 32768;
+        } catch (IOException | RuntimeException notLinux) {
+            return 32768;
         }
     }
 
