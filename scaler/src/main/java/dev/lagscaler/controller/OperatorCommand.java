@@ -1,6 +1,7 @@
 package dev.lagscaler.controller;
 
 import dev.lagscaler.Durations;
+import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.metrics.MetricsFeedServer;
 import dev.lagscaler.metrics.MetricsSink;
@@ -75,6 +76,19 @@ public final class OperatorCommand implements Callable<Integer> {
             description = "Also export lag per partition: one series per partition of every trigger (off by default).")
     boolean partitionLag;
 
+    @Option(names = "--consumer-health-window", defaultValue = "10",
+            description = "Polls a consumer group's lag must grow at, in a row, to be WARN (default ${DEFAULT-VALUE}).")
+    int healthWindow;
+
+    @Option(names = "--consumer-stall-after", defaultValue = "60s",
+            description = "How long a committed offset may stand while records wait before the group is STALL; a"
+                    + " stalled group's replicas are held, not raised (default ${DEFAULT-VALUE}).")
+    String stallAfter;
+
+    @Option(names = "--consumer-stop-after", defaultValue = "5m",
+            description = "How long before a standing committed offset is STOP (default ${DEFAULT-VALUE}).")
+    String stopAfter;
+
     @Option(names = "--request-timeout", defaultValue = "30s",
             description = "Read timeout of every apiserver call except watches (default ${DEFAULT-VALUE}).")
     String requestTimeout;
@@ -86,8 +100,10 @@ public final class OperatorCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         OperatorConfig config;
         java.time.Duration timeout;
+        ConsumerHealth.Settings consumerHealth;
         try {
             timeout = Durations.parse("--request-timeout", requestTimeout);
+            consumerHealth = consumerHealth();
             String id = identity != null ? identity
                     : InetAddress.getLocalHost().getHostName() + "-" + UUID.randomUUID().toString().substring(0, 6);
             config = OperatorConfig.defaults(id).withNamespace(namespace)
@@ -123,7 +139,7 @@ public final class OperatorCommand implements Callable<Integer> {
                 return EXIT_BAD_INPUT;
             }
         }
-        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults())) {
+        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withConsumerHealth(consumerHealth))) {
             try {
                 feed = metricsFeed.equals("off") ? null : MetricsFeedServer.start(host(metricsFeed), port(metricsFeed));
             } catch (RuntimeException e) {
@@ -170,4 +186,14 @@ public final class OperatorCommand implements Callable<Integer> {
     private static int port(String address) {
         return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
     }
+
+    private ConsumerHealth.Settings consumerHealth() throws TriggerParseException {
+        try {
+            return new ConsumerHealth.Settings(healthWindow, Durations.parse("--consumer-stall-after", stallAfter),
+                    Durations.parse("--consumer-stop-after", stopAfter));
+        } catch (IllegalArgumentException e) {
+            throw new TriggerParseException("consumer health: " + e.getMessage());
+        }
+    }
+
 }

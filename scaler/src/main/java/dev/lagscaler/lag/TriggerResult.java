@@ -8,10 +8,18 @@ public sealed interface TriggerResult {
 
     Instant at();
 
-    /** A measurement, with the time lag estimated from the poller's log-end history (unknown when it has none). */
-    record Measured(TriggerKey key, Instant at, LagResult lag, TimeLag timeLag) implements TriggerResult {
+    /**
+     * A measurement, with the time lag estimated from the poller's log-end history and the group's health judged
+     * over its window of polls (each unknown until the poller has seen enough).
+     */
+    record Measured(TriggerKey key, Instant at, LagResult lag, TimeLag timeLag, ConsumerHealth health)
+            implements TriggerResult {
         public Measured(TriggerKey key, Instant at, LagResult lag) {
-            this(key, at, lag, TimeLag.UNKNOWN);
+            this(key, at, lag, TimeLag.UNKNOWN, ConsumerHealth.UNKNOWN);
+        }
+
+        public Measured(TriggerKey key, Instant at, LagResult lag, TimeLag timeLag) {
+            this(key, at, lag, timeLag, ConsumerHealth.UNKNOWN);
         }
     }
 

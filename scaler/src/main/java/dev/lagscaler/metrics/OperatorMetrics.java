@@ -44,6 +44,7 @@ public final class OperatorMetrics {
     private final Gauge partitionLagRecords;
     private final Gauge triggerActive;
     private final Gauge lagSeconds;
+    private final Gauge consumerStatus;
     private final Gauge lagThreshold;
     private final Gauge activationThreshold;
     private final Counter pollErrors;
@@ -91,6 +92,11 @@ public final class OperatorMetrics {
         lagSeconds = Gauge.builder().name("lagscaler_trigger_lag_seconds")
                 .help("How long the oldest waiting record has waited, estimated from the log-end history of past polls;"
                         + " absent while the history does not reach back to a committed offset")
+                .labelNames(TRIGGER).register(registry);
+        consumerStatus = Gauge.builder().name("lagscaler_consumer_status")
+                .help("The consumer group's health on the trigger's partitions, Burrow's states: 0 OK, 1 WARN (lag"
+                        + " growing), 2 STALL (committed offset not moving while records wait), 3 STOP (not moving for"
+                        + " long), 4 REWIND (committed offset moved back); absent until judged")
                 .labelNames(TRIGGER).register(registry);
         lagThreshold = Gauge.builder().name("lagscaler_trigger_lag_threshold_records")
                 .help("The trigger's lagThreshold: the HPA's target per replica").labelNames(TRIGGER).register(registry);
@@ -213,6 +219,11 @@ public final class OperatorMetrics {
             } else {
                 lagSeconds.remove(labels);
             }
+            if (m.health().judged()) {
+                consumerStatus.labelValues(labels).set(m.health().status().ordinal());
+            } else {
+                consumerStatus.remove(labels);
+            }
             triggerActive.labelValues(labels).set(m.lag().active() ? 1 : 0);
             kedaActive.labelValues(keda).set(m.lag().active() ? 1 : 0);
             lastSuccess.labelValues(labels).set(m.at().toEpochMilli() / 1000.0);
@@ -285,7 +296,7 @@ public final class OperatorMetrics {
     /** The ScaledObject is gone (or no longer measured): its series go with it. */
     public void removeObject(String namespace, String scaledObject) {
         // Ours and KEDA's per-object families carry the namespace first and the object second ...
-        for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagSeconds, lagThreshold,
+        for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagSeconds, consumerStatus, lagThreshold,
                 activationThreshold, lastSuccess, currentReplicas, desiredReplicas, minReplicas, maxReplicas, objectState,
                 lastActive, metricValue, pollErrors, kedaObjectErrors, kedaPaused)) {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));

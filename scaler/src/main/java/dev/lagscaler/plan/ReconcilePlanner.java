@@ -2,6 +2,7 @@ package dev.lagscaler.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.Decision;
@@ -23,6 +24,9 @@ import java.util.Map;
  * the Events, and the values the adapter serves. The operator, {@code lagscaler evaluate} and {@code explain} call it.
  */
 public final class ReconcilePlanner {
+    /** lagscaler's condition beside KEDA's: the consumer groups' health (see {@link ConsumerHealth}). */
+    public static final String CONSUMER_HEALTHY = "ConsumerHealthy";
+
     private ReconcilePlanner() {
     }
 
@@ -52,8 +56,15 @@ public final class ReconcilePlanner {
         }
         Duration normal = Duration.ofSeconds(spec.pollingIntervalSeconds());
         Duration fast = fastInterval(spec, in.fastInterval());
-        ObjectNode status = StatusDocument.forDecision(spec, in, decision);
+        Condition consumers = consumerHealth(in);
+        ObjectNode status = StatusDocument.forDecision(spec, in, decision, consumers);
         boolean statusChanged = !status.equals(in.status());
+        String wasReason = StatusDocument.conditionReason(in.status(), CONSUMER_HEALTHY);
+        if (consumers != null && !consumers.status().equals("Unknown") && !consumers.reason().equals(wasReason)
+                && (consumers.status().equals("False") || wasReason != null)) {
+            events.add(new Plan.Event(consumers.status().equals("True") ? "Normal" : "Warning",
+                    "Consumer" + consumers.reason(), consumers.message()));
+        }
         Condition ready = decision.conditions().get(ScalingPolicy.READY);
         if (statusChanged && ready != null && ready.status().equals("False")
                 && !ready.reason().equals(StatusDocument.conditionReason(in.status(), ScalingPolicy.READY))) {
@@ -113,6 +124,51 @@ public final class ReconcilePlanner {
         return new TriggerOutcome(i, trigger.type(), TriggerOutcome.State.UNSUPPORTED, false, 0, 0, null);
     }
 
+    private static boolean holds(TriggerResult.Measured m, int currentReplicas) {
+        return currentReplicas > 0 && m.health().status().holdsReplicas();
+    }
+
+    /**
+     * The ConsumerHealthy condition over the kafka triggers: True while every judged group is OK, else False with
+     * the most severe state as reason, its finding, and whether the replicas are held; Unknown before any
+     * judgement; null without kafka triggers.
+     */
+    static Condition consumerHealth(PlanInput in) {
+        ConsumerHealth.Status worst = null;
+        String message = null;
+        boolean anyKafka = false;
+        List<String> healthy = new ArrayList<>();
+        for (ResolvedTrigger t : in.triggers()) {
+            if (!(t instanceof ResolvedTrigger.Kafka k)) {
+                continue;
+            }
+            anyKafka = true;
+            TriggerHealth h = in.health().getOrDefault(t.index(), TriggerHealth.PENDING);
+            if (!(h.latest() instanceof TriggerResult.Measured m) || !m.health().judged()) {
+                continue;
+            }
+            ConsumerHealth.Status status = m.health().status();
+            String about = "trigger " + t.index() + " (group " + k.settings().consumerGroup() + "): ";
+            if (status == ConsumerHealth.Status.OK) {
+                healthy.add(about + m.health().summary());
+            }
+            if (worst == null || status.compareTo(worst) > 0) {
+                worst = status;
+                message = about + m.health().summary() + (holds(m, in.currentReplicas())
+                        ? "; replicas held at " + in.currentReplicas() + ": more consumers would not move a stalled group"
+                        : "");
+            }
+        }
+        if (!anyKafka) {
+            return null;
+        }
+        if (worst == null) {
+            return Condition.unknown("NotJudged", "no poll has judged the consumer groups yet");
+        }
+        return worst == ConsumerHealth.Status.OK ? Condition.yes(worst.reason(), String.join("; ", healthy))
+                : Condition.no(worst.reason(), message);
+    }
+
     private static Plan.HpaChange hpaChange(PlanInput in, List<HpaBuilder.Metric> metrics, boolean wanted) {
         PlanInput.ExistingHpa existing = in.hpa();
         if (!wanted || metrics.isEmpty()) {
@@ -153,10 +209,22 @@ public final class ReconcilePlanner {
             String secondsName = k.settings().lagSecondsMetricName(t.index());
             TriggerResult latest = health.latest();
             if (latest instanceof TriggerResult.Measured m) {
-                values.put(name, new Plan.MetricValue(name, m.lag().metricValue() * 1000, false, null, latest.at(), staleAfter));
+                // A stalled or stopped group is not helped by more replicas: the value is capped where the HPA
+                // keeps the replicas it has (it may still go down).
+                boolean hold = holds(m, in.currentReplicas());
+                long value = m.lag().metricValue() * 1000;
+                if (hold) {
+                    value = Math.min(value, ScalingPolicy.metricMilliFor(in.currentReplicas(), k.settings().metricType(),
+                            k.settings().lagThreshold(), in.currentReplicas()));
+                }
+                values.put(name, new Plan.MetricValue(name, value, false, null, latest.at(), staleAfter));
                 if (secondsName != null) {
                     Double seconds = m.timeLag().maxSeconds();
-                    values.put(secondsName, new Plan.MetricValue(secondsName, seconds == null ? null : Math.round(seconds * 1000),
+                    Long secondsMilli = seconds == null ? null : Math.round(seconds * 1000);
+                    if (hold && secondsMilli != null) {
+                        secondsMilli = Math.min(secondsMilli, k.settings().lagSecondsThreshold() * 1000);
+                    }
+                    values.put(secondsName, new Plan.MetricValue(secondsName, secondsMilli,
                             false, seconds == null ? "time lag not known yet: " + m.timeLag().unknownReason() : null,
                             latest.at(), staleAfter));
                 }

@@ -21,12 +21,14 @@ import java.util.Map;
 final class StatusDocument {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> CONDITION_ORDER =
-            List.of(ScalingPolicy.READY, ScalingPolicy.ACTIVE, ScalingPolicy.FALLBACK, ScalingPolicy.PAUSED);
+            List.of(ScalingPolicy.READY, ScalingPolicy.ACTIVE, ScalingPolicy.FALLBACK, ScalingPolicy.PAUSED,
+                    ReconcilePlanner.CONSUMER_HEALTHY);
 
     private StatusDocument() {
     }
 
-    static ObjectNode forDecision(ScaledObjectSpec spec, PlanInput in, Decision decision) {
+    /** The status for a decision, with lagscaler's ConsumerHealthy condition after KEDA's (when not null). */
+    static ObjectNode forDecision(ScaledObjectSpec spec, PlanInput in, Decision decision, Condition consumerHealth) {
         JsonNode old = in.status();
         ObjectNode status = JSON.createObjectNode();
         status.put("scaleTargetKind", spec.target().apiVersion() + "." + spec.target().kind());
@@ -60,7 +62,11 @@ final class StatusDocument {
         if (paused != null && paused.trim().matches("\\d{1,9}")) {
             status.put("pausedReplicaCount", Integer.parseInt(paused.trim()));
         }
-        status.set("conditions", conditions(old, decision.conditions(), in.now()));
+        Map<String, Condition> conditions = new LinkedHashMap<>(decision.conditions());
+        if (consumerHealth != null) {
+            conditions.put(ReconcilePlanner.CONSUMER_HEALTHY, consumerHealth);
+        }
+        status.set("conditions", conditions(old, conditions, in.now()));
         return status;
     }
 

@@ -179,7 +179,14 @@ public final class ScalingPolicy {
      */
     public static long fallbackMetricMilli(ScaledObjectSpec.Fallback fallback, dev.lagscaler.trigger.MetricTargetType type,
                                            long target, int current) {
-        long replicas = fallbackReplicas(fallback, current);
+        return metricMilliFor(fallbackReplicas(fallback, current), type, target, current);
+    }
+
+    /**
+     * The metric value (milli-units) at which the HPA wants {@code replicas} while it runs {@code current}:
+     * replicas x target for an AverageValue target, target x replicas / current for a Value target.
+     */
+    public static long metricMilliFor(long replicas, dev.lagscaler.trigger.MetricTargetType type, long target, int current) {
         if (type == dev.lagscaler.trigger.MetricTargetType.VALUE) {
             return replicas * target * 1000 / Math.max(1, current);
         }

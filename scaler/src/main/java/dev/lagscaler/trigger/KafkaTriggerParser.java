@@ -25,6 +25,7 @@ public final class KafkaTriggerParser {
     }
 
     public static KafkaTriggerSettings parse(TriggerInput input) throws TriggerParseException {
+        KafkaParameterNames.rejectTypos(input.metadata().keySet());
         ParameterReader p = new ParameterReader(input);
 
         List<String> bootstrapServers = new ArrayList<>();

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.LagArithmetic;
 import dev.lagscaler.lag.PartitionOffsets;
 import dev.lagscaler.lag.PersistentLagMemory;
@@ -79,6 +80,62 @@ class ReconcilePlannerTest {
         TriggerResult.Measured m = (TriggerResult.Measured) measured(spec, lag).latest();
         return new TriggerHealth(new TriggerResult.Measured(m.key(), m.at(), m.lag(), new dev.lagscaler.lag.TimeLag(seconds,
                 Map.of(), seconds == null ? "the log-end history (3 s) does not reach back" : null)), 0);
+    }
+
+    /** A measured poll of {@code lag} records whose group was judged {@code status}. */
+    static TriggerHealth judged(ScaledObjectSpec spec, long lag, ConsumerHealth.Status status) {
+        TriggerResult.Measured m = (TriggerResult.Measured) measured(spec, lag).latest();
+        var key = new dev.lagscaler.lag.TopicPartitionKey("events", 0);
+        return new TriggerHealth(new TriggerResult.Measured(m.key(), m.at(), m.lag(), dev.lagscaler.lag.TimeLag.UNKNOWN,
+                new ConsumerHealth(status, Map.of(key, status), status + ": events-0 says so")), 0);
+    }
+
+    @Test
+    void aStalledGroupHoldsTheReplicasItHasAndSaysWhy() throws Exception {
+        // allowIdleConsumers: the one partition does not cap the value at 1 x lagThreshold.
+        ScaledObjectSpec spec = spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events, lagThreshold: "10",
+                             allowIdleConsumers: "true"}
+                """, "");
+        JsonNode running = plan(spec, NO_STATUS, 3, null, judged(spec, 0, ConsumerHealth.Status.OK)).status();
+        // 400 records behind at lagThreshold 10 would ask the HPA for 40 replicas; stalled, it serves 3 x 10.
+        Plan stalled = plan(spec, running, 3, null, judged(spec, 400, ConsumerHealth.Status.STALL));
+        assertEquals(30_000L, stalled.metrics().get(0).valueMilli(), "the value at which the HPA keeps 3");
+        JsonNode condition = StatusDocument.condition(stalled.status(), ReconcilePlanner.CONSUMER_HEALTHY);
+        assertEquals("False", condition.path("status").asText());
+        assertEquals("Stalled", condition.path("reason").asText());
+        assertTrue(condition.path("message").asText().contains("replicas held at 3"), condition.toString());
+        assertEquals(List.of("ConsumerStalled"), stalled.events().stream().map(Plan.Event::reason).toList());
+        assertEquals("Warning", stalled.events().get(0).type());
+        // The same state again: no second Event. Healthy again: one Normal Event, and the full value served.
+        assertEquals(List.of(), plan(spec, stalled.status(), 3, null, judged(spec, 400, ConsumerHealth.Status.STALL)).events());
+        Plan recovered = plan(spec, stalled.status(), 3, null, judged(spec, 400, ConsumerHealth.Status.OK));
+        assertEquals(400_000L, recovered.metrics().get(0).valueMilli());
+        assertEquals(List.of(new Plan.Event("Normal", "ConsumerHealthy", recovered.events().get(0).message())),
+                recovered.events());
+        // Below the held value the HPA may still go down; a growing lag (WARN) is not held; at zero, a stopped
+        // group (no consumers run) still activates.
+        assertEquals(20_000L, plan(spec, running, 3, null, judged(spec, 20, ConsumerHealth.Status.STOP)).metrics().get(0).valueMilli());
+        assertEquals(400_000L, plan(spec, running, 3, null, judged(spec, 400, ConsumerHealth.Status.WARN)).metrics().get(0).valueMilli());
+        Plan fromZero = plan(spec, NO_STATUS, 0, null, judged(spec, 400, ConsumerHealth.Status.STOP));
+        assertEquals(1, fromZero.replicaWrite());
+        assertEquals(400_000L, fromZero.metrics().get(0).valueMilli());
+    }
+
+    @Test
+    void consumerHealthIsUnknownUntilJudgedAndAbsentWithoutKafkaTriggers() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("");
+        JsonNode pending = StatusDocument.condition(plan(spec, NO_STATUS, 1, null, measured(spec, 5)).status(),
+                ReconcilePlanner.CONSUMER_HEALTHY);
+        assertEquals("Unknown", pending.path("status").asText());
+        assertEquals(List.of(), plan(spec, NO_STATUS, 1, null, measured(spec, 5)).events());
+        ScaledObjectSpec cpu = spec("""
+                - type: cpu
+                  metricType: Utilization
+                  metadata: {value: "50"}
+                """, "");
+        assertNull(StatusDocument.condition(plan(cpu, NO_STATUS, 1, null, null).status(), ReconcilePlanner.CONSUMER_HEALTHY));
     }
 
     @Test

@@ -58,6 +58,26 @@ class KafkaTriggerParserTest {
     }
 
     @Test
+    void aMisspeltParameterIsAnErrorThatNamesTheOneMeant() throws Exception {
+        for (String[] row : new String[][]{
+                {"lagTreshold", "lagThreshold"},
+                {"lagSecondThreshold", "lagSecondsThreshold"},
+                {"activationlagthreshold", "activationLagThreshold"},
+                {"consumergroupFromEnv", "consumerGroupFromEnv"},
+                {"ofsetResetPolicy", "offsetResetPolicy"}}) {
+            TriggerParseException e = assertThrows(TriggerParseException.class, () -> parse(seedWith(row[0], "5")), row[0]);
+            assertEquals("unknown parameter \"" + row[0] + "\": did you mean \"" + row[1]
+                    + "\"? (as written it would be ignored)", e.getMessage());
+        }
+        // Keys far from every known name are ignored, as KEDA ignores them (annotations of other tools, old keys).
+        assertEquals(50, parse(seedWith("teamOwner", "payments", "saslType", "plain")).lagThreshold());
+        // Every known key, and its FromEnv form, passes the check.
+        for (String known : KafkaParameterNames.KNOWN) {
+            KafkaParameterNames.rejectTypos(List.of(known, known + "FromEnv"));
+        }
+    }
+
+    @Test
     void lagThresholdDefaultsToTen() throws Exception {
         assertEquals(10, parse(seedWith("lagThreshold", null)).lagThreshold());
     }

@@ -3,6 +3,8 @@ package dev.lagscaler.lag.kafka;
 import dev.lagscaler.lag.LagArithmetic;
 import dev.lagscaler.lag.LagResult;
 import dev.lagscaler.lag.OffsetHistory;
+import dev.lagscaler.lag.CommitWindow;
+import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.TimeLag;
 import dev.lagscaler.lag.TopicPartitionKey;
 import dev.lagscaler.lag.PartitionOffsets;
@@ -69,18 +71,21 @@ final class ClusterPoller implements AutoCloseable {
     private KafkaConsumer<byte[], byte[]> offsets;
     /** Log ends seen by past polls, for the time lag (poll thread only). */
     private final OffsetHistory history = new OffsetHistory();
+    /** Committed offsets seen by past polls, per group, for its health (poll thread only). */
+    private final CommitWindow commits;
     private boolean closed;
     private Instant retryClientAt = Instant.MIN;
     private Duration backoff = Duration.ofSeconds(1);
     private TriggerError clientError;
 
     ClusterPoller(ClusterConnection connection, Function<ClusterConnection, Admin> adminFactory, int groupBatchSize,
-                  Duration topicMetadataTtl, Duration timeout) {
+                  Duration topicMetadataTtl, Duration timeout, ConsumerHealth.Settings health) {
         this.connection = connection;
         this.adminFactory = adminFactory;
         this.groupBatchSize = groupBatchSize;
         this.topicMetadataTtl = topicMetadataTtl;
         this.timeout = timeout;
+        this.commits = new CommitWindow(health);
     }
 
     Outcome poll(List<Due> due, Instant now) {
@@ -198,7 +203,14 @@ final class ClusterPoller implements AutoCloseable {
                 }
             }
             LagResult lag = LagArithmetic.compute(s, offsets, d.memory());
-            return new TriggerResult.Measured(d.key(), now, lag, TimeLag.of(lag, history, now.toEpochMilli()));
+            long millis = now.toEpochMilli();
+            for (PartitionOffsets o : offsets) {
+                if (o.hasCommitted() && o.hasLatest()) {
+                    commits.record(s.consumerGroup(), o.key(), o.committed(), Math.max(0, o.latest() - o.committed()), millis);
+                }
+            }
+            return new TriggerResult.Measured(d.key(), now, lag, TimeLag.of(lag, history, millis),
+                    commits.judge(s.consumerGroup(), lag.partitions(), millis));
         }
     }
 

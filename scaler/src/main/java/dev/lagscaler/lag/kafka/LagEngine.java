@@ -1,5 +1,6 @@
 package dev.lagscaler.lag.kafka;
 
+import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.PersistentLagMemory;
 import dev.lagscaler.lag.PollStats;
 import dev.lagscaler.lag.TriggerError;
@@ -42,9 +43,18 @@ import org.slf4j.LoggerFactory;
 public final class LagEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LagEngine.class);
 
-    /** Engine settings. {@code groupBatchSize} bounds the groups of one listConsumerGroupOffsets call. */
+    /**
+     * Engine settings. {@code groupBatchSize} bounds the groups of one listConsumerGroupOffsets call;
+     * {@code consumerHealth} is the window each group's health is judged over.
+     */
     public record Options(Function<ClusterConnection, Admin> adminFactory, int groupBatchSize,
-                          Duration topicMetadataTtl, Duration kafkaTimeout, int threads, Clock clock) {
+                          Duration topicMetadataTtl, Duration kafkaTimeout, int threads, Clock clock,
+                          ConsumerHealth.Settings consumerHealth) {
+        public Options(Function<ClusterConnection, Admin> adminFactory, int groupBatchSize, Duration topicMetadataTtl,
+                       Duration kafkaTimeout, int threads, Clock clock) {
+            this(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, clock, ConsumerHealth.Settings.DEFAULTS);
+        }
+
         public static Options defaults() {
             AtomicInteger ids = new AtomicInteger();
             return new Options(c -> KafkaClientConfig.openAdmin(c, "lagscaler-" + ids.incrementAndGet()),
@@ -52,7 +62,11 @@ public final class LagEngine implements AutoCloseable {
         }
 
         public Options withKafkaTimeout(Duration t) {
-            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, t, threads, clock);
+            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, t, threads, clock, consumerHealth);
+        }
+
+        public Options withConsumerHealth(ConsumerHealth.Settings health) {
+            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, clock, health);
         }
     }
 
@@ -207,7 +221,7 @@ public final class LagEngine implements AutoCloseable {
         Cluster(ClusterConnection connection) {
             this.connection = connection;
             this.poller = new ClusterPoller(connection, options.adminFactory(), options.groupBatchSize(),
-                    options.topicMetadataTtl(), options.kafkaTimeout());
+                    options.topicMetadataTtl(), options.kafkaTimeout(), options.consumerHealth());
             this.pollThread = Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "lag-poll-" + connection.label());
                 t.setDaemon(true);
