@@ -168,6 +168,13 @@ final class ExplainCommand implements Callable<Integer> {
                 }
             }
         }
+        // What only the operator's window knows (one poll measures no rate): its drain sizing, from the status.
+        for (JsonNode node : triggerNodes) {
+            JsonNode sizing = status.path("health").path(node.path("metric").asText()).path("drainSizing");
+            if (sizing.isTextual()) {
+                ((ObjectNode) node).put("drainSizing", sizing.asText());
+            }
+        }
         Plan plan = ReconcilePlanner.plan(new PlanInput(spec, so.path("metadata").path("uid").asText(), status, current,
                 null, triggers, health, Duration.ofSeconds(1), now));
         ObjectNode decision = doc.putObject("decision");
@@ -203,6 +210,9 @@ final class ExplainCommand implements Callable<Integer> {
         var s = k.settings();
         node.put("metric", s.metricName(k.index())).put("consumerGroup", s.consumerGroup()).put("topic", s.topic());
         node.put("lagThreshold", s.lagThreshold()).put("activationLagThreshold", s.activationLagThreshold());
+        if (s.drainWithinSeconds() != null) {
+            node.put("drainWithinSeconds", s.drainWithinSeconds());
+        }
         if (s.lagSecondsThreshold() != null) {
             node.put("lagSecondsThreshold", s.lagSecondsThreshold())
                     .put("activationLagSecondsThreshold", s.activationLagSecondsThreshold());
@@ -301,6 +311,9 @@ final class ExplainCommand implements Callable<Integer> {
             }
             if (tr.has("why")) {
                 tr.path("why").asText().lines().forEach(l -> out.println("  " + l));
+            }
+            if (tr.has("drainSizing")) {
+                out.println("  drainWithinSeconds (the operator's last sizing): " + tr.path("drainSizing").asText());
             }
         }
         JsonNode hpa = d.path("hpa");

@@ -90,18 +90,36 @@ public final class CommitWindow {
         }
     }
 
-    /** The group's health on the measured partitions (those it has committed on), as of {@code nowMillis}. */
+    /**
+     * The group's health on the measured partitions (those it has committed on), as of {@code nowMillis}, with the
+     * records produced and committed per second over the window.
+     */
     public ConsumerHealth judge(String group, List<PartitionLag> partitions, long nowMillis) {
         Map<TopicPartitionKey, ConsumerHealth.Status> per = new HashMap<>();
         List<String> findings = new ArrayList<>();
         ConsumerHealth.Status worst = ConsumerHealth.Status.OK;
         String worstFinding = null;
         long waiting = 0;
+        double produced = 0;
+        double consumed = 0;
+        double span = 0;
+        boolean saturated = true;
         for (PartitionLag p : partitions) {
             TopicPartitionKey key = p.offsets().key();
             Ring ring = rings.get(new Key(group, key));
             if (ring == null || ring.size == 0) {
                 continue;
+            }
+            int first = ring.at(0);
+            int newest = ring.at(ring.size - 1);
+            double seconds = (ring.millis[newest] - ring.millis[first]) / 1000.0;
+            if (seconds >= 1) {
+                produced += (ring.committed[newest] + ring.lag[newest] - ring.committed[first] - ring.lag[first]) / seconds;
+                consumed += Math.max(0, ring.committed[newest] - ring.committed[first]) / seconds;
+                span = Math.max(span, seconds);
+            }
+            for (int i = 0; i < ring.size && saturated; i++) {
+                saturated = ring.lag[ring.at(i)] > 0;
             }
             Verdict verdict = judge(ring, key, nowMillis);
             ConsumerHealth.Status status = verdict.status();
@@ -127,7 +145,9 @@ public final class CommitWindow {
             summary = worst + ": " + worstFinding + (findings.size() > 1 ? " (and " + (findings.size() - 1)
                     + " more partition(s) " + worst + ")" : "");
         }
-        return new ConsumerHealth(worst, per, summary);
+        ConsumerHealth.Throughput throughput = span == 0 ? ConsumerHealth.Throughput.UNKNOWN
+                : new ConsumerHealth.Throughput(Math.max(0, produced), consumed, span, saturated);
+        return new ConsumerHealth(worst, per, summary, throughput);
     }
 
     private Verdict judge(Ring r, TopicPartitionKey key, long now) {

@@ -8,11 +8,29 @@ import java.util.Map;
  * window of polls, the group takes its worst partition. Built by {@link CommitWindow}; null fields mean "not judged
  * yet". The summary names the worst partition and why, for the status condition, Events and {@code explain}.
  */
-public record ConsumerHealth(Status status, Map<TopicPartitionKey, Status> perPartition, String summary) {
-    public static final ConsumerHealth UNKNOWN = new ConsumerHealth(Status.OK, Map.of(), "not judged yet");
+public record ConsumerHealth(Status status, Map<TopicPartitionKey, Status> perPartition, String summary,
+                             Throughput throughput) {
+    public static final ConsumerHealth UNKNOWN = new ConsumerHealth(Status.OK, Map.of(), "not judged yet", Throughput.UNKNOWN);
 
     public ConsumerHealth {
         perPartition = Map.copyOf(perPartition);
+    }
+
+    public ConsumerHealth(Status status, Map<TopicPartitionKey, Status> perPartition, String summary) {
+        this(status, perPartition, summary, Throughput.UNKNOWN);
+    }
+
+    /**
+     * Records written to and committed on the trigger's partitions per second over the window (null until two polls
+     * a second apart). {@code saturated}: records waited on every partition at every poll of the window, so the
+     * consumers were busy and {@code consumedPerSecond} is what they can do, not merely what arrived.
+     */
+    public record Throughput(Double producedPerSecond, Double consumedPerSecond, double windowSeconds, boolean saturated) {
+        public static final Throughput UNKNOWN = new Throughput(null, null, 0, false);
+
+        public boolean known() {
+            return producedPerSecond != null && consumedPerSecond != null;
+        }
     }
 
     /** Burrow's partition states, in rising severity (the group shows the most severe). */

@@ -6,6 +6,7 @@ import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.Decision;
+import dev.lagscaler.scaling.DrainTime;
 import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.scaling.ScalingInput;
 import dev.lagscaler.scaling.ScalingPolicy;
@@ -26,6 +27,8 @@ import java.util.Map;
 public final class ReconcilePlanner {
     /** lagscaler's condition beside KEDA's: the consumer groups' health (see {@link ConsumerHealth}). */
     public static final String CONSUMER_HEALTHY = "ConsumerHealthy";
+    /** Where the status remembers a drainWithinSeconds trigger's records per second per replica. */
+    static final String DRAIN_RATE = "drainRatePerReplica";
 
     private ReconcilePlanner() {
     }
@@ -57,7 +60,8 @@ public final class ReconcilePlanner {
         Duration normal = Duration.ofSeconds(spec.pollingIntervalSeconds());
         Duration fast = fastInterval(spec, in.fastInterval());
         Condition consumers = consumerHealth(in);
-        ObjectNode status = StatusDocument.forDecision(spec, in, decision, consumers);
+        Map<Integer, DrainTime.Sizing> drains = drainSizings(in);
+        ObjectNode status = StatusDocument.forDecision(spec, in, decision, consumers, drains);
         boolean statusChanged = !status.equals(in.status());
         String wasReason = StatusDocument.conditionReason(in.status(), CONSUMER_HEALTHY);
         if (consumers != null && !consumers.status().equals("Unknown") && !consumers.reason().equals(wasReason)
@@ -75,7 +79,7 @@ public final class ReconcilePlanner {
         // A trigger that does not parse keeps the last good HPA (and its stabilization history) as it is.
         Plan.HpaChange hpa = triggerError ? new Plan.HpaChange.None() : hpaChange(in, hpaMetrics, decision.hpaWanted());
         return new Plan(decision, hpa, decision.scaleWrite() ? decision.replicas() : null,
-                statusChanged ? status : null, events, metricValues(in, normal), decision.atZero() ? fast : normal,
+                statusChanged ? status : null, events, metricValues(in, normal, drains), decision.atZero() ? fast : normal,
                 normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
                 decision.reason());
     }
@@ -122,6 +126,32 @@ public final class ReconcilePlanner {
             return new TriggerOutcome(i, trigger.type(), TriggerOutcome.State.INVALID, false, 0, 0, invalid.message());
         }
         return new TriggerOutcome(i, trigger.type(), TriggerOutcome.State.UNSUPPORTED, false, 0, 0, null);
+    }
+
+    /**
+     * Each measured kafka trigger with {@code drainWithinSeconds} whose rates are known: the replicas that drain it in
+     * time (see {@link DrainTime}). The per-replica rate is measured while the consumers are busy and remembered in
+     * the status ({@code health.<metric>.drainRatePerReplica}) for when they are not.
+     */
+    static Map<Integer, DrainTime.Sizing> drainSizings(PlanInput in) {
+        Map<Integer, DrainTime.Sizing> sizings = new java.util.HashMap<>();
+        for (ResolvedTrigger t : in.triggers()) {
+            if (!(t instanceof ResolvedTrigger.Kafka k) || k.settings().drainWithinSeconds() == null
+                    || !(in.health().getOrDefault(t.index(), TriggerHealth.PENDING).latest() instanceof TriggerResult.Measured m)) {
+                continue;
+            }
+            JsonNode remembered = in.status().path("health").path(k.settings().metricName(t.index())).path(DRAIN_RATE);
+            ConsumerHealth.Throughput rates = m.health().throughput();
+            Double perReplica = DrainTime.perReplica(rates.saturated(), rates.consumedPerSecond(), in.currentReplicas(),
+                    remembered.isNumber() ? remembered.asDouble() : null);
+            DrainTime.Sizing sizing = DrainTime.size(m.lag().rawTotalLag(), rates.producedPerSecond(), perReplica,
+                    k.settings().drainWithinSeconds(), in.spec().minReplicaCount(), in.spec().maxReplicaCount(),
+                    k.settings().allowIdleConsumers() ? 0 : m.lag().partitionCount());
+            if (sizing != null) {
+                sizings.put(t.index(), sizing);
+            }
+        }
+        return sizings;
     }
 
     private static boolean holds(TriggerResult.Measured m, int currentReplicas) {
@@ -192,7 +222,7 @@ public final class ReconcilePlanner {
      * value (so the HPA lands on fallback.replicas), or the error; an invalid trigger's error. A value older than
      * 3 x pollingInterval is stale.
      */
-    private static List<Plan.MetricValue> metricValues(PlanInput in, Duration interval) {
+    private static List<Plan.MetricValue> metricValues(PlanInput in, Duration interval, Map<Integer, DrainTime.Sizing> drains) {
         Map<String, Plan.MetricValue> values = new LinkedHashMap<>();
         Duration staleAfter = interval.multipliedBy(3);
         for (ResolvedTrigger t : in.triggers()) {
@@ -212,7 +242,9 @@ public final class ReconcilePlanner {
                 // A stalled or stopped group is not helped by more replicas: the value is capped where the HPA
                 // keeps the replicas it has (it may still go down).
                 boolean hold = holds(m, in.currentReplicas());
-                long value = m.lag().metricValue() * 1000;
+                DrainTime.Sizing drain = drains.get(t.index());
+                long value = drain == null ? m.lag().metricValue() * 1000 : ScalingPolicy.metricMilliFor(drain.replicas(),
+                        k.settings().metricType(), k.settings().lagThreshold(), in.currentReplicas());
                 if (hold) {
                     value = Math.min(value, ScalingPolicy.metricMilliFor(in.currentReplicas(), k.settings().metricType(),
                             k.settings().lagThreshold(), in.currentReplicas()));

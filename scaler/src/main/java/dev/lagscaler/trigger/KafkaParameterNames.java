@@ -19,7 +19,7 @@ public final class KafkaParameterNames {
             "kerberosServiceName", "kerberosDisableFAST", "awsRegion", "awsRoleArn", "awsAccessKeyID", "awsAccessKeyId",
             "awsSecretAccessKey", "awsSessionToken", "identityOwner",
             // lagscaler's extensions (README: "Beyond KEDA")
-            "lagSecondsThreshold", "activationLagSecondsThreshold");
+            "lagSecondsThreshold", "activationLagSecondsThreshold", "drainWithinSeconds");
     private static final int MAX_EDITS = 2;
     private static final int MIN_LENGTH_FOR_TYPOS = 5;
 

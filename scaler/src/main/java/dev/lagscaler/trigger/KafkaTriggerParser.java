@@ -100,6 +100,15 @@ public final class KafkaTriggerParser {
         if (lagSecondsThreshold == null && p.optional("activationLagSecondsThreshold", METADATA) != null) {
             throw new TriggerParseException("activationLagSecondsThreshold needs lagSecondsThreshold");
         }
+        // lagscaler's extension: size the replicas so the backlog is gone within this many seconds, from the
+        // measured produce and consume rates (the lag threshold while they are not known).
+        Long drainWithinSeconds = null;
+        if (p.optional("drainWithinSeconds", METADATA) != null) {
+            drainWithinSeconds = p.longValue("drainWithinSeconds", 0);
+            if (drainWithinSeconds <= 0) {
+                throw new TriggerParseException("drainWithinSeconds must be a positive number of seconds, got " + drainWithinSeconds);
+            }
+        }
         MetricTargetType metricType = MetricTargetType.parse(input.metricType());
         if (metricType == MetricTargetType.UTILIZATION) {
             throw new TriggerParseException("metricType Utilization is only for cpu and memory triggers, not kafka");
@@ -109,7 +118,7 @@ public final class KafkaTriggerParser {
                 topic.isEmpty() ? Set.of() : partitionLimitation, lagThreshold, activationLagThreshold,
                 offsetResetPolicy, allowIdleConsumers, excludePersistentLag, scaleToZeroOnInvalidOffset,
                 limitToPartitionsWithLag, ensureEvenDistribution, version, fullMetadata, lagSecondsThreshold,
-                activationLagSecondsThreshold, metricType, parseAuth(p));
+                activationLagSecondsThreshold, drainWithinSeconds, metricType, parseAuth(p));
     }
 
     private static KafkaAuth parseAuth(ParameterReader p) throws TriggerParseException {

@@ -5,7 +5,8 @@ import java.util.Set;
 
 /**
  * A {@code kafka} trigger as KEDA reads it: validated, immutable, with defaults applied.
- * An empty {@code topic} means every topic the group has committed offsets for.
+ * An empty {@code topic} means every topic the group has committed offsets for. {@code lagSecondsThreshold},
+ * {@code activationLagSecondsThreshold} and {@code drainWithinSeconds} are lagscaler's extensions (null: unset).
  */
 public record KafkaTriggerSettings(
         List<String> bootstrapServers,
@@ -24,6 +25,7 @@ public record KafkaTriggerSettings(
         boolean fullMetadata,
         Long lagSecondsThreshold,
         long activationLagSecondsThreshold,
+        Long drainWithinSeconds,
         MetricTargetType metricType,
         KafkaAuth auth) {
 

@@ -113,6 +113,25 @@ class CommitWindowTest {
     }
 
     @Test
+    void measuresWhatArrivesAndWhatIsCommittedPerSecondAndWhetherTheConsumersWereBusy() {
+        // 20 records/s arrive and 12/s are committed, on each of two partitions, for 20 s.
+        CommitWindow window = new CommitWindow(SETTINGS);
+        for (long t = 0; t <= 20_000; t += 5_000) {
+            long seconds = t / 1000;
+            window.record("g", P0, 12 * seconds, 100 + 8 * seconds, t);
+            window.record("g", P1, 12 * seconds, 100 + 8 * seconds, t);
+        }
+        ConsumerHealth.Throughput rates = window.judge("g", List.of(partition(P0, 240, 500), partition(P1, 240, 500)),
+                20_000).throughput();
+        assertEquals(40.0, rates.producedPerSecond(), 1e-9);
+        assertEquals(24.0, rates.consumedPerSecond(), 1e-9);
+        assertEquals(20.0, rates.windowSeconds(), 1e-9);
+        assertTrue(rates.saturated(), "records waited at every poll");
+        assertFalse(judge(new long[][]{{0, 10}, {10, 20}, {20, 20}}).throughput().saturated(), "drained once: not busy");
+        assertFalse(new CommitWindow(SETTINGS).judge("g", List.of(partition(P0, 0, 0)), 0).throughput().known());
+    }
+
+    @Test
     void aPartitionNeverCommittedIsNotJudged() {
         CommitWindow window = new CommitWindow(SETTINGS);
         ConsumerHealth health = window.judge("g", List.of(partition(P0, 0, 10)), 0);

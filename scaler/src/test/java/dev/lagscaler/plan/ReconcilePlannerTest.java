@@ -123,6 +123,38 @@ class ReconcilePlannerTest {
         assertEquals(400_000L, fromZero.metrics().get(0).valueMilli());
     }
 
+    /** A measured poll of {@code lag} records with the window's rates. */
+    static TriggerHealth withRates(ScaledObjectSpec spec, long lag, Double produced, Double consumed, boolean saturated) {
+        TriggerResult.Measured m = (TriggerResult.Measured) measured(spec, lag).latest();
+        return new TriggerHealth(new TriggerResult.Measured(m.key(), m.at(), m.lag(), dev.lagscaler.lag.TimeLag.UNKNOWN,
+                new ConsumerHealth(ConsumerHealth.Status.OK, Map.of(), "ok",
+                        new ConsumerHealth.Throughput(produced, consumed, 30, saturated))), 0);
+    }
+
+    @Test
+    void drainWithinSecondsServesTheValueThatLandsTheHpaOnTheDrainSizeAndRemembersTheRate() throws Exception {
+        ScaledObjectSpec spec = spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events, lagThreshold: "10",
+                             allowIdleConsumers: "true", drainWithinSeconds: "60"}
+                """, "maxReplicaCount: 50");
+        // Busy consumers: 4 replicas commit 400/s, so 100/s each; 6,000 waiting / 60 s + 250/s arriving -> 4.
+        Plan busy = plan(spec, NO_STATUS, 4, null, withRates(spec, 6_000, 250.0, 400.0, true));
+        assertEquals(40_000L, busy.metrics().get(0).valueMilli(), "4 replicas x lagThreshold 10");
+        JsonNode health = busy.status().path("health").path("s0-kafka-events");
+        assertEquals(100.0, health.path("drainRatePerReplica").asDouble());
+        assertTrue(health.path("drainSizing").asText().endsWith("-> 4 replicas"), health.toString());
+        // Idle consumers (nothing waits): the remembered 100/s sizes for 900/s arriving -> 9.
+        Plan idle = plan(spec, busy.status(), 4, null, withRates(spec, 0, 900.0, 900.0, false));
+        assertEquals(90_000L, idle.metrics().get(0).valueMilli());
+        assertEquals(100.0, idle.status().path("health").path("s0-kafka-events").path("drainRatePerReplica").asDouble());
+        // Never measured busy: lagThreshold decides (the lag itself is served), and the status says so.
+        Plan unknown = plan(spec, NO_STATUS, 4, null, withRates(spec, 300, 900.0, 900.0, false));
+        assertEquals(300_000L, unknown.metrics().get(0).valueMilli());
+        assertTrue(unknown.status().path("health").path("s0-kafka-events").path("drainSizing").asText()
+                .contains("lagThreshold decides"));
+    }
+
     @Test
     void consumerHealthIsUnknownUntilJudgedAndAbsentWithoutKafkaTriggers() throws Exception {
         ScaledObjectSpec spec = kafkaSpec("");
