@@ -27,8 +27,6 @@ import java.util.Map;
 public final class ReconcilePlanner {
     /** lagscaler's condition beside KEDA's: the consumer groups' health (see {@link ConsumerHealth}). */
     public static final String CONSUMER_HEALTHY = "ConsumerHealthy";
-    /** Where the status remembers a drainWithinSeconds trigger's records per second per replica. */
-    static final String DRAIN_RATE = "drainRatePerReplica";
 
     private ReconcilePlanner() {
     }
@@ -60,7 +58,7 @@ public final class ReconcilePlanner {
         Duration normal = Duration.ofSeconds(spec.pollingIntervalSeconds());
         Duration fast = fastInterval(spec, in.fastInterval());
         Condition consumers = consumerHealth(in);
-        Map<Integer, DrainTime.Sizing> drains = drainSizings(in);
+        Map<Integer, DrainState> drains = drainStates(in);
         ObjectNode status = StatusDocument.forDecision(spec, in, decision, consumers, drains);
         boolean statusChanged = !status.equals(in.status());
         String wasReason = StatusDocument.conditionReason(in.status(), CONSUMER_HEALTHY);
@@ -128,30 +126,15 @@ public final class ReconcilePlanner {
         return new TriggerOutcome(i, trigger.type(), TriggerOutcome.State.UNSUPPORTED, false, 0, 0, null);
     }
 
-    /**
-     * Each measured kafka trigger with {@code drainWithinSeconds} whose rates are known: the replicas that drain it in
-     * time (see {@link DrainTime}). The per-replica rate is measured while the consumers are busy and remembered in
-     * the status ({@code health.<metric>.drainRatePerReplica}) for when they are not.
-     */
-    static Map<Integer, DrainTime.Sizing> drainSizings(PlanInput in) {
-        Map<Integer, DrainTime.Sizing> sizings = new java.util.HashMap<>();
+    /** Each kafka trigger with {@code drainWithinSeconds}: its rates, memory and sizing (see {@link DrainState}). */
+    static Map<Integer, DrainState> drainStates(PlanInput in) {
+        Map<Integer, DrainState> states = new java.util.HashMap<>();
         for (ResolvedTrigger t : in.triggers()) {
-            if (!(t instanceof ResolvedTrigger.Kafka k) || k.settings().drainWithinSeconds() == null
-                    || !(in.health().getOrDefault(t.index(), TriggerHealth.PENDING).latest() instanceof TriggerResult.Measured m)) {
-                continue;
-            }
-            JsonNode remembered = in.status().path("health").path(k.settings().metricName(t.index())).path(DRAIN_RATE);
-            ConsumerHealth.Throughput rates = m.health().throughput();
-            Double perReplica = DrainTime.perReplica(rates.saturated(), rates.consumedPerSecond(), in.currentReplicas(),
-                    remembered.isNumber() ? remembered.asDouble() : null);
-            DrainTime.Sizing sizing = DrainTime.size(m.lag().rawTotalLag(), rates.producedPerSecond(), perReplica,
-                    k.settings().drainWithinSeconds(), in.spec().minReplicaCount(), in.spec().maxReplicaCount(),
-                    k.settings().allowIdleConsumers() ? 0 : m.lag().partitionCount());
-            if (sizing != null) {
-                sizings.put(t.index(), sizing);
+            if (t instanceof ResolvedTrigger.Kafka k && k.settings().drainWithinSeconds() != null) {
+                states.put(t.index(), DrainState.of(k, in.health().getOrDefault(t.index(), TriggerHealth.PENDING), in));
             }
         }
-        return sizings;
+        return states;
     }
 
     private static boolean holds(TriggerResult.Measured m, int currentReplicas) {
@@ -222,7 +205,7 @@ public final class ReconcilePlanner {
      * value (so the HPA lands on fallback.replicas), or the error; an invalid trigger's error. A value older than
      * 3 x pollingInterval is stale.
      */
-    private static List<Plan.MetricValue> metricValues(PlanInput in, Duration interval, Map<Integer, DrainTime.Sizing> drains) {
+    private static List<Plan.MetricValue> metricValues(PlanInput in, Duration interval, Map<Integer, DrainState> drains) {
         Map<String, Plan.MetricValue> values = new LinkedHashMap<>();
         Duration staleAfter = interval.multipliedBy(3);
         for (ResolvedTrigger t : in.triggers()) {
@@ -242,7 +225,7 @@ public final class ReconcilePlanner {
                 // A stalled or stopped group is not helped by more replicas: the value is capped where the HPA
                 // keeps the replicas it has (it may still go down).
                 boolean hold = holds(m, in.currentReplicas());
-                DrainTime.Sizing drain = drains.get(t.index());
+                DrainTime.Sizing drain = drains.containsKey(t.index()) ? drains.get(t.index()).sizing() : null;
                 long value = drain == null ? m.lag().metricValue() * 1000 : ScalingPolicy.metricMilliFor(drain.replicas(),
                         k.settings().metricType(), k.settings().lagThreshold(), in.currentReplicas());
                 if (hold) {

@@ -8,7 +8,6 @@ import dev.lagscaler.KedaKeys;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.Decision;
-import dev.lagscaler.scaling.DrainTime;
 import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.scaling.ScalingPolicy;
 import java.time.Instant;
@@ -30,7 +29,7 @@ final class StatusDocument {
 
     /** The status for a decision, with lagscaler's ConsumerHealthy condition after KEDA's (when not null). */
     static ObjectNode forDecision(ScaledObjectSpec spec, PlanInput in, Decision decision, Condition consumerHealth,
-                                  Map<Integer, DrainTime.Sizing> drains) {
+                                  Map<Integer, DrainState> drains) {
         JsonNode old = in.status();
         ObjectNode status = JSON.createObjectNode();
         status.put("scaleTargetKind", spec.target().apiVersion() + "." + spec.target().kind());
@@ -57,16 +56,9 @@ final class StatusDocument {
             } else if (h.latest() instanceof TriggerResult.Measured m) {
                 node.put("lastValue", String.valueOf(m.lag().metricValue()));
             }
-            DrainTime.Sizing drain = drains.get(t.index());
-            JsonNode rememberedRate = old.path("health").path(metric).path(ReconcilePlanner.DRAIN_RATE);
+            DrainState drain = drains.get(t.index());
             if (drain != null) {
-                node.put(ReconcilePlanner.DRAIN_RATE, Math.round(drain.perReplicaPerSecond() * 10) / 10.0);
-                node.put("drainSizing", drain.explanation());
-            } else if (k.settings().drainWithinSeconds() != null) {
-                if (rememberedRate.isNumber()) {
-                    node.put(ReconcilePlanner.DRAIN_RATE, rememberedRate.asDouble());
-                }
-                node.put("drainSizing", "the produce rate or a busy replica's rate is not measured yet: lagThreshold decides");
+                drain.writeTo(node);
             }
         }
         ArrayNode resources = status.putArray("resourceMetricNames");

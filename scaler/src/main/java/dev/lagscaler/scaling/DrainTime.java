@@ -14,14 +14,26 @@ public final class DrainTime {
     }
 
     /**
-     * What one replica commits per second: measured when the consumers were busy for the whole window (records
-     * waited on every partition, so they consumed all they could), else the last such measurement (null if none).
+     * What one replica commits per second. Whatever the consumers did, {@code consumed / replicas} is a floor (some
+     * may have been starting, or idle for want of records). It is the rate itself only when they were busy the
+     * whole window ({@code saturated}) with this count standing throughout ({@code settled}); then it replaces the
+     * remembered rate, even downwards. Otherwise the remembered rate stands unless the floor is above it. Without a
+     * memory, a floor from busy consumers is the first estimate (it errs towards more replicas); from idle ones,
+     * which only shows what arrived, nothing is known (null).
      */
-    public static Double perReplica(boolean saturated, Double consumedPerSecond, int currentReplicas, Double remembered) {
-        if (saturated && currentReplicas > 0 && consumedPerSecond != null && consumedPerSecond > 0) {
-            return consumedPerSecond / currentReplicas;
+    public static Double perReplica(boolean saturated, boolean settled, Double consumedPerSecond, int currentReplicas,
+                                    Double remembered) {
+        if (currentReplicas <= 0 || consumedPerSecond == null || consumedPerSecond <= 0) {
+            return remembered;
         }
-        return remembered;
+        double floor = consumedPerSecond / currentReplicas;
+        if (saturated && settled) {
+            return floor;
+        }
+        if (remembered == null) {
+            return saturated ? floor : null;
+        }
+        return Math.max(remembered, floor);
     }
 
     /**

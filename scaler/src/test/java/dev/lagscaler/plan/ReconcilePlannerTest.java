@@ -138,16 +138,23 @@ class ReconcilePlannerTest {
                   metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events, lagThreshold: "10",
                              allowIdleConsumers: "true", drainWithinSeconds: "60"}
                 """, "maxReplicaCount: 50");
-        // Busy consumers: 4 replicas commit 400/s, so 100/s each; 6,000 waiting / 60 s + 250/s arriving -> 4.
-        Plan busy = plan(spec, NO_STATUS, 4, null, withRates(spec, 6_000, 250.0, 400.0, true));
+        // Busy consumers, 4 replicas for the last 5 minutes: they commit 400/s, so 100/s each; 6,000 waiting / 60 s
+        // + 250/s arriving -> 4.
+        JsonNode settled = new ObjectMapper().readTree("""
+                {"health": {"s0-kafka-events": {"drainReplicas": 4, "drainReplicasSince": "2026-01-01T00:55:00Z"}}}""");
+        Plan busy = plan(spec, settled, 4, null, withRates(spec, 6_000, 250.0, 400.0, true));
         assertEquals(40_000L, busy.metrics().get(0).valueMilli(), "4 replicas x lagThreshold 10");
         JsonNode health = busy.status().path("health").path("s0-kafka-events");
         assertEquals(100.0, health.path("drainRatePerReplica").asDouble());
         assertTrue(health.path("drainSizing").asText().endsWith("-> 4 replicas"), health.toString());
-        // Idle consumers (nothing waits): the remembered 100/s sizes for 900/s arriving -> 9.
-        Plan idle = plan(spec, busy.status(), 4, null, withRates(spec, 0, 900.0, 900.0, false));
-        assertEquals(90_000L, idle.metrics().get(0).valueMilli());
+        // Idle consumers (nothing waits, 300/s arrive and are committed): the remembered 100/s sizes it -> 3.
+        Plan idle = plan(spec, busy.status(), 4, null, withRates(spec, 0, 300.0, 300.0, false));
+        assertEquals(30_000L, idle.metrics().get(0).valueMilli());
         assertEquals(100.0, idle.status().path("health").path("s0-kafka-events").path("drainRatePerReplica").asDouble());
+        // Just scaled to 8 (the new replicas may still be starting): 400/s is not taken as 50/s each.
+        JsonNode justScaled = plan(spec, busy.status(), 8, null, withRates(spec, 6_000, 250.0, 400.0, true)).status();
+        assertEquals(100.0, justScaled.path("health").path("s0-kafka-events").path("drainRatePerReplica").asDouble());
+        assertEquals(8, justScaled.path("health").path("s0-kafka-events").path("drainReplicas").asInt());
         // Never measured busy: lagThreshold decides (the lag itself is served), and the status says so.
         Plan unknown = plan(spec, NO_STATUS, 4, null, withRates(spec, 300, 900.0, 900.0, false));
         assertEquals(300_000L, unknown.metrics().get(0).valueMilli());

@@ -40,11 +40,15 @@ class DrainTimeTest {
     }
 
     @Test
-    void aReplicasRateIsMeasuredOnlyWhileTheConsumersAreBusy() {
-        assertEquals(50.0, DrainTime.perReplica(true, 200.0, 4, 80.0), "busy: 200/s over 4 replicas");
-        assertEquals(80.0, DrainTime.perReplica(false, 30.0, 4, 80.0), "idle consumers show the arrival rate: remembered");
-        assertEquals(80.0, DrainTime.perReplica(true, 200.0, 0, 80.0), "at zero nothing is measured");
-        assertNull(DrainTime.perReplica(false, 30.0, 4, null));
+    void aReplicasRateIsMeasuredWhileBusyWithASettledCountAndOtherwiseOnlyRaised() {
+        assertEquals(50.0, DrainTime.perReplica(true, true, 200.0, 4, 80.0), "busy, 4 replicas all window: 200/s / 4");
+        assertEquals(80.0, DrainTime.perReplica(true, false, 200.0, 4, 80.0),
+                "just scaled to 4 (some starting): 50/s each is only a floor, below the 80 remembered");
+        assertEquals(120.0, DrainTime.perReplica(true, false, 480.0, 4, 80.0), "a floor above the memory raises it");
+        assertEquals(80.0, DrainTime.perReplica(false, true, 30.0, 4, 80.0), "idle consumers show what arrived");
+        assertEquals(50.0, DrainTime.perReplica(true, false, 200.0, 4, null), "a first estimate from busy consumers");
+        assertNull(DrainTime.perReplica(false, true, 30.0, 4, null), "idle, never measured: unknown");
+        assertEquals(80.0, DrainTime.perReplica(true, true, 200.0, 0, 80.0), "at zero nothing is measured");
     }
 
     @Test
