@@ -53,6 +53,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--cooldown", description = "The ScaledObject's cooldownPeriod, seconds.")
     Integer cooldown;
 
+    @Option(names = "--drain-within", paramLabel = "SECONDS",
+            description = "Put lagscaler's drain-time sizing on the trigger (drainWithinSeconds): replicas sized to clear"
+                    + " the backlog within SECONDS from the measured rates, instead of by lagThreshold alone.")
+    Integer drainWithin;
+
     @Option(names = "--output-dir", defaultValue = ".", description = "Where the report goes (default: the current folder).")
     Path outputDir;
 
@@ -77,7 +82,12 @@ final class DemoCommand implements Callable<Integer> {
         DemoRun.Profile profile = new DemoRun.Profile(or(idleSeconds, base.idleSeconds()), or(burstRate, base.burstRate()),
                 or(burstSeconds, base.burstSeconds()), or(steadyRate, base.steadyRate()),
                 or(steadySeconds, base.steadySeconds()), or(consumerRate, base.consumerRate()), base.lagThreshold(),
-                or(cooldown, base.cooldownSeconds()), base.maxSeconds() + or(steadySeconds, 0) + or(burstSeconds, 0));
+                or(cooldown, base.cooldownSeconds()), base.maxSeconds() + or(steadySeconds, 0) + or(burstSeconds, 0),
+                drainWithin);
+        if (drainWithin != null && drainWithin <= 0) {
+            spec.commandLine().getErr().println("lagscaler demo: --drain-within takes a number of seconds above zero");
+            return LagscalerCli.EXIT_BAD_INPUT;
+        }
         if (profile.consumerRate() <= 0 || profile.burstRate() < 0 || profile.steadyRate() < 0 || profile.cooldownSeconds() < 0) {
             spec.commandLine().getErr().println("lagscaler demo: rates and durations are zero or more, --consumer-rate above zero");
             return LagscalerCli.EXIT_BAD_INPUT;

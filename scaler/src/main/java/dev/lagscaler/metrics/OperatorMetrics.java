@@ -45,6 +45,8 @@ public final class OperatorMetrics {
     private final Gauge triggerActive;
     private final Gauge lagSeconds;
     private final Gauge consumerStatus;
+    private final Gauge producedRate;
+    private final Gauge consumedRate;
     private final Gauge lagThreshold;
     private final Gauge activationThreshold;
     private final Counter pollErrors;
@@ -97,6 +99,12 @@ public final class OperatorMetrics {
                 .help("The consumer group's health on the trigger's partitions, Burrow's states: 0 OK, 1 WARN (lag"
                         + " growing), 2 STALL (committed offset not moving while records wait), 3 STOP (not moving for"
                         + " long), 4 REWIND (committed offset moved back); absent until judged")
+                .labelNames(TRIGGER).register(registry);
+        producedRate = Gauge.builder().name("lagscaler_trigger_produced_records_per_second")
+                .help("Records written to the trigger's partitions per second, over the consumer-health window")
+                .labelNames(TRIGGER).register(registry);
+        consumedRate = Gauge.builder().name("lagscaler_trigger_consumed_records_per_second")
+                .help("Records the group committed on the trigger's partitions per second, over the consumer-health window")
                 .labelNames(TRIGGER).register(registry);
         lagThreshold = Gauge.builder().name("lagscaler_trigger_lag_threshold_records")
                 .help("The trigger's lagThreshold: the HPA's target per replica").labelNames(TRIGGER).register(registry);
@@ -224,6 +232,13 @@ public final class OperatorMetrics {
             } else {
                 consumerStatus.remove(labels);
             }
+            if (m.health().throughput().known()) {
+                producedRate.labelValues(labels).set(m.health().throughput().producedPerSecond());
+                consumedRate.labelValues(labels).set(m.health().throughput().consumedPerSecond());
+            } else {
+                producedRate.remove(labels);
+                consumedRate.remove(labels);
+            }
             triggerActive.labelValues(labels).set(m.lag().active() ? 1 : 0);
             kedaActive.labelValues(keda).set(m.lag().active() ? 1 : 0);
             lastSuccess.labelValues(labels).set(m.at().toEpochMilli() / 1000.0);
@@ -296,7 +311,7 @@ public final class OperatorMetrics {
     /** The ScaledObject is gone (or no longer measured): its series go with it. */
     public void removeObject(String namespace, String scaledObject) {
         // Ours and KEDA's per-object families carry the namespace first and the object second ...
-        for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagSeconds, consumerStatus, lagThreshold,
+        for (var metric : List.of(triggerLag, topicLag, partitionLagRecords, triggerActive, lagSeconds, consumerStatus, producedRate, consumedRate, lagThreshold,
                 activationThreshold, lastSuccess, currentReplicas, desiredReplicas, minReplicas, maxReplicas, objectState,
                 lastActive, metricValue, pollErrors, kedaObjectErrors, kedaPaused)) {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));

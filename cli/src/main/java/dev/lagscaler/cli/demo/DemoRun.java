@@ -7,6 +7,7 @@ import dev.lagscaler.adapter.MetricStore;
 import dev.lagscaler.adapter.MetricsAdapter;
 import dev.lagscaler.controller.Operator;
 import dev.lagscaler.controller.OperatorConfig;
+import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.metrics.MetricsFeedServer;
 import dev.lagscaler.testing.EmbeddedKafka;
@@ -57,16 +58,19 @@ public final class DemoRun implements AutoCloseable {
     public static final int PARTITIONS = 12;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The traffic and the consumers' speed; rates in records per second, durations in seconds. */
+    /**
+     * The traffic and the consumers' speed; rates in records per second, durations in seconds.
+     * {@code drainWithinSeconds} (null: off) puts lagscaler's drain-time sizing on the trigger.
+     */
     public record Profile(int idleSeconds, int burstRate, int burstSeconds, int steadyRate, int steadySeconds,
-                          int consumerRate, int lagThreshold, int cooldownSeconds, int maxSeconds) {
+                          int consumerRate, int lagThreshold, int cooldownSeconds, int maxSeconds, Integer drainWithinSeconds) {
         public static Profile standard() {
-            return new Profile(8, 1500, 10, 250, 25, 150, 100, 15, 300);
+            return new Profile(8, 1500, 10, 250, 25, 150, 100, 15, 300, null);
         }
 
         /** About a minute of traffic and draining: the automated test's profile. */
         public static Profile quick() {
-            return new Profile(3, 1200, 5, 150, 8, 200, 100, 5, 110);
+            return new Profile(3, 1200, 5, 150, 8, 200, 100, 5, 110, null);
         }
 
         Map<String, Object> describe() {
@@ -79,6 +83,9 @@ public final class DemoRun implements AutoCloseable {
             m.put("consumerRecordsPerSecond", consumerRate);
             m.put("lagThreshold", lagThreshold);
             m.put("cooldownSeconds", cooldownSeconds);
+            if (drainWithinSeconds != null) {
+                m.put("drainWithinSeconds", drainWithinSeconds);
+            }
             m.put("partitions", PARTITIONS);
             return m;
         }
@@ -123,7 +130,10 @@ public final class DemoRun implements AutoCloseable {
         Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc",
                 "localhost"), List.of("127.0.0.1"));
         MetricsFeedServer feed = own(MetricsFeedServer.start("127.0.0.1", 0));
-        LagEngine engine = own(new LagEngine(LagEngine.Options.defaults()));
+        // A short health window (5 polls of 2 s): the demo's phases last seconds, and drain-time sizing measures a
+        // replica's rate from it.
+        LagEngine engine = own(new LagEngine(LagEngine.Options.defaults()
+                .withConsumerHealth(new ConsumerHealth.Settings(5, Duration.ofSeconds(60), Duration.ofMinutes(5)))));
         ApiClient watches = plane.apiClient();
         watches.setReadTimeout(0);
         Operator operator = own(new Operator(watches, engine, OperatorConfig.defaults("demo"), feed));
@@ -212,7 +222,9 @@ public final class DemoRun implements AutoCloseable {
                       consumerGroup: %s
                       topic: %s
                       lagThreshold: "%d"
-                """.formatted(profile.cooldownSeconds(), bootstrap, GROUP, TOPIC, profile.lagThreshold());
+                %s""".formatted(profile.cooldownSeconds(), bootstrap, GROUP, TOPIC, profile.lagThreshold(),
+                profile.drainWithinSeconds() == null ? ""
+                        : "      drainWithinSeconds: \"" + profile.drainWithinSeconds() + "\"\n");
     }
 
     private static int replicas(AppsV1Api apps) {
