@@ -134,7 +134,7 @@ public final class ScaleThousandsBenchmark {
         System.exit(0);
     }
 
-    private static void prepareKafka(String bootstrap, int objects, int topics, int perTopic) throws Exception {
+    static void prepareKafka(String bootstrap, int objects, int topics, int perTopic) throws Exception {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "600000", AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "300000"))) {
             List<String> names = new ArrayList<>();
@@ -155,7 +155,7 @@ public final class ScaleThousandsBenchmark {
     }
 
     /** Deployments and ScaledObjects in files of 500 documents, applied server-side. */
-    private static void createObjects(LocalControlPlane plane, Path work, String bootstrap, int objects, int topics)
+    static void createObjects(LocalControlPlane plane, Path work, String bootstrap, int objects, int topics)
             throws Exception {
         for (int from = 0; from < objects; from += 500) {
             StringBuilder yaml = new StringBuilder();

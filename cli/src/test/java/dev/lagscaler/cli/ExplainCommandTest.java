@@ -64,7 +64,8 @@ class ExplainCommandTest {
                   maxReplicaCount: 5
                   triggers:
                   - type: kafka
-                    metadata: {bootstrapServers: "%s", consumerGroup: explained-group, topic: explained, lagThreshold: "10"}
+                    metadata: {bootstrapServers: "%s", consumerGroup: explained-group, topic: explained, lagThreshold: "10",
+                               drainWithinSeconds: "60"}
                 """.formatted(kafka.bootstrapServers()));
         plane.kubectl("-n", ns, "apply", "-f", so.toString());
         var client = plane.apiClient();
@@ -94,11 +95,18 @@ class ExplainCommandTest {
             assertEquals("keda-hpa-orders", doc.path("hpa").path("name").asText());
             assertTrue(doc.path("events").toString().contains("KEDAScaleTargetActivated"), doc.path("events").toString());
             assertEquals("True", doc.path("state").path("Ready").path("status").asText(), json[1]);
+            // lagscaler's own: the consumer group's health as the operator judged it, and the drain-time sizing.
+            assertEquals("Healthy", doc.path("state").path("ConsumerHealthy").path("reason").asText(), json[1]);
+            assertEquals(60, trigger.path("drainWithinSeconds").asInt());
+            assertTrue(trigger.path("drainSizing").asText().contains("lagThreshold decides")
+                    || trigger.path("drainSizing").asText().contains("records/s per replica"), json[1]);
 
             String[] table = run("explain", ns + "/orders", "--kubeconfig", plane.kubeconfig().toString());
             assertEquals("0", table[0], table[2]);
             assertTrue(table[1].contains("explain/orders -> Deployment consumer-deployment: 1 replicas"), table[1]);
             assertTrue(table[1].contains("KEDAScaleTargetActivated"), table[1]);
+            assertTrue(table[1].contains("ConsumerHealthy=True Healthy"), table[1]);
+            assertTrue(table[1].contains("drainWithinSeconds (the operator's last sizing): "), table[1]);
             String[] yaml = run("explain", ns + "/orders", "--kubeconfig", plane.kubeconfig().toString(), "-o", "yaml");
             assertTrue(yaml[1].contains("totalLag: 75"), yaml[1]);
 

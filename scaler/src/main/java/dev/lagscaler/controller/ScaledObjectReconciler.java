@@ -146,14 +146,14 @@ final class ScaledObjectReconciler implements Reconciler {
 
         Plan plan = ReconcilePlanner.plan(new PlanInput(spec, uid, status, target.replicas(),
                 existingHpa(namespace, spec.hpaName(), uid), triggers, registry.snapshot(key),
-                config.fastActivationInterval(), clock.instant()));
+                config.fastActivationInterval(), clock.instant(), registry.wakeUp(config.wakeUpConsumer())));
         Result result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan);
         V2HorizontalPodAutoscaler hpa = hpas.apply(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
                 hpaDesired, plan, status);
         registry.setInterval(key, plan.pollInterval());
-        registry.setWatching(key, config.wakeUpConsumer() && plan.decision() != null && plan.decision().atZero());
+        registry.setAtZero(key, plan.decision() != null && plan.decision().atZero(), config.wakeUpConsumer());
         return result;
     }
 

@@ -4,6 +4,7 @@ import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.metrics.OperatorMetrics;
+import dev.lagscaler.plan.PlanInput;
 import dev.lagscaler.plan.TriggerHealth;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
 import java.time.Duration;
@@ -23,6 +24,9 @@ final class TriggerRegistry implements AutoCloseable {
         final LagEngine.Registration registration;
         volatile TriggerResult latest;
         volatile int consecutiveFailures;
+        /** The target is at zero: an unchanged result wakes no reconcile (see onResult). */
+        volatile boolean atZero;
+        volatile java.time.Instant lastWake;
 
         Entry(KafkaTriggerSettings settings, LagEngine.Registration registration) {
             this.settings = settings;
@@ -75,13 +79,37 @@ final class TriggerRegistry implements AutoCloseable {
         if (entry == null) {
             return;
         }
+        boolean changed;
         synchronized (entry) {
+            changed = !sameMeasurement(entry.latest, result);
             entry.consecutiveFailures = result instanceof TriggerResult.Failed ? entry.consecutiveFailures + 1 : 0;
             entry.latest = result;
         }
         String[] parts = objectKey.split("/", 2);
         observed.triggerResult(parts[0], parts[1], index, entry.settings, result);
-        wake.accept(objectKey);
+        // A target at zero with nothing new to say needs no reconcile per safety-net poll (at 1,000 idle objects
+        // that was 200 passes a second): one per QUIET_WAKE keeps its status and served values fresh. Anything new,
+        // and every result of an active target, wakes it at once.
+        if (wakes(changed, entry.atZero, entry.lastWake, result.at())) {
+            entry.lastWake = result.at();
+            wake.accept(objectKey);
+        }
+    }
+
+    /** Whether a result wakes its object's reconcile: anything new, any result of an active target, else every QUIET_WAKE. */
+    static boolean wakes(boolean changed, boolean atZero, java.time.Instant lastWake, java.time.Instant at) {
+        return changed || !atZero || lastWake == null || !at.isBefore(lastWake.plus(QUIET_WAKE));
+    }
+
+    /** How often an unchanged result of a target at zero still wakes its reconcile. */
+    static final Duration QUIET_WAKE = Duration.ofSeconds(30);
+
+    /** Whether two results say the same for a decision: both measured, same value, activity, lag and health. */
+    static boolean sameMeasurement(TriggerResult before, TriggerResult now) {
+        return before instanceof TriggerResult.Measured b && now instanceof TriggerResult.Measured n
+                && b.lag().metricValue() == n.lag().metricValue() && b.lag().active() == n.lag().active()
+                && b.lag().rawTotalLag() == n.lag().rawTotalLag() && b.health().status() == n.health().status()
+                && java.util.Objects.equals(b.timeLag().maxSeconds(), n.timeLag().maxSeconds());
     }
 
     /** The latest result and failure count of each of the object's triggers, copied once for one reconcile pass. */
@@ -95,9 +123,23 @@ final class TriggerRegistry implements AutoCloseable {
         return health;
     }
 
-    /** Whether the first record should wake the object's triggers (its target is at zero). */
-    void setWatching(String objectKey, boolean atZero) {
-        byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> e.registration.watchForRecords(atZero));
+    /** The wake-up consumers' state for the planner: per cluster, null when it fetches, else why not. */
+    PlanInput.WakeUp wakeUp(boolean enabled) {
+        Map<String, String> errors = new HashMap<>();
+        engine.wakeUpState().forEach((cluster, state) -> errors.put(cluster, state.healthy() ? null
+                : state.lastError() != null ? state.lastError() : "it has not fetched yet"));
+        return new PlanInput.WakeUp(enabled, errors);
+    }
+
+    /**
+     * Whether the object's target is at zero (unchanged results then wake it only every {@link #QUIET_WAKE}), and
+     * whether its first record should wake its triggers through the wake-up consumer.
+     */
+    void setAtZero(String objectKey, boolean atZero, boolean watchForRecords) {
+        byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> {
+            e.atZero = atZero;
+            e.registration.watchForRecords(atZero && watchForRecords);
+        });
     }
 
     synchronized void remove(String objectKey) {

@@ -14,10 +14,27 @@ import java.util.Map;
  */
 public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int currentReplicas, ExistingHpa hpa,
                         List<ResolvedTrigger> triggers, Map<Integer, TriggerHealth> health, Duration fastInterval,
-                        Instant now) {
+                        Instant now, WakeUp wakeUp) {
     public PlanInput {
         triggers = List.copyOf(triggers);
         health = Map.copyOf(health);
+    }
+
+    public PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int currentReplicas, ExistingHpa hpa,
+                     List<ResolvedTrigger> triggers, Map<Integer, TriggerHealth> health, Duration fastInterval, Instant now) {
+        this(spec, uid, status, currentReplicas, hpa, triggers, health, fastInterval, now, null);
+    }
+
+    /**
+     * How a target at zero learns of its first record: whether the operator runs wake-up consumers, and per Kafka
+     * cluster (by {@code ClusterConnection.label()}) whether its consumer fetches (null error) or why not. A cluster
+     * without an entry has no wake-up consumer (GSSAPI clusters are polled only). Null: not known (evaluate,
+     * explain, tests).
+     */
+    public record WakeUp(boolean enabled, Map<String, String> errorByCluster) {
+        public WakeUp {
+            errorByCluster = java.util.Collections.unmodifiableMap(new java.util.HashMap<>(errorByCluster));
+        }
     }
 
     /** What the planner needs of an existing HPA: whether this object owns it, its spec hash, its version. */

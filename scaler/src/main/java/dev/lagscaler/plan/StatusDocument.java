@@ -61,6 +61,9 @@ final class StatusDocument {
                 drain.writeTo(node);
             }
         }
+        if (decision.atZero() && in.wakeUp() != null) {
+            status.put("activation", activation(in));
+        }
         ArrayNode resources = status.putArray("resourceMetricNames");
         spec.triggers().stream().filter(ScaledObjectSpec.TriggerSpec::isResource).forEach(t -> resources.add(t.type()));
         String paused = spec.annotations().get(KedaKeys.PAUSED_REPLICAS);
@@ -73,6 +76,31 @@ final class StatusDocument {
         }
         status.set("conditions", conditions(old, conditions, in.now()));
         return status;
+    }
+
+    /**
+     * How a target at zero will learn of its first record (lagscaler's status field): the wake-up consumer, or the
+     * fast polling interval and why the consumer does not serve it.
+     */
+    static String activation(PlanInput in) {
+        String polled = "polled every " + ReconcilePlanner.fastInterval(in.spec(), in.fastInterval()).toMillis() + " ms";
+        if (!in.wakeUp().enabled()) {
+            return polled + " (the wake-up consumer is off: --no-wake-up-consumer)";
+        }
+        List<String> problems = new java.util.ArrayList<>();
+        for (ResolvedTrigger t : in.triggers()) {
+            if (!(t instanceof ResolvedTrigger.Kafka k)) {
+                continue;
+            }
+            String cluster = k.settings().connection().label();
+            if (!in.wakeUp().errorByCluster().containsKey(cluster)) {
+                problems.add("trigger " + t.index() + ": no wake-up consumer for " + cluster + " (GSSAPI clusters are polled only)");
+            } else if (in.wakeUp().errorByCluster().get(cluster) != null) {
+                problems.add("trigger " + t.index() + ": the wake-up consumer cannot fetch: " + in.wakeUp().errorByCluster().get(cluster));
+            }
+        }
+        return problems.isEmpty() ? "the first record wakes it (wake-up consumer)"
+                : polled + ": " + String.join("; ", problems);
     }
 
     static ObjectNode notReady(JsonNode old, String reason, String message, Instant now) {

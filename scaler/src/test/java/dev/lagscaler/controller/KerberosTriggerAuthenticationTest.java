@@ -1,6 +1,7 @@
 package dev.lagscaler.controller;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.testing.ChildProcess;
@@ -110,6 +111,10 @@ class KerberosTriggerAuthenticationTest {
             operator.start();
             ChildProcess.await("measured through Kerberos: Ready, still at zero", Duration.ofSeconds(60),
                     Duration.ofMillis(200), () -> k.condition(ns, "Ready", "status").equals("True") && k.replicas(ns) == 0);
+            // No wake-up consumer serves a GSSAPI cluster: the status says the target is polled, and why.
+            String activation = k.get(ns, "scaledobject", "kafka-scaledobject").path("status").path("activation").asText();
+            assertTrue(activation.startsWith("polled every 500 ms: trigger 0: no wake-up consumer for ")
+                    && activation.endsWith("(GSSAPI clusters are polled only)"), activation);
             KafkaTestData.produce(kafka.bootstrapServers(), "kerberized-events", 1, 4);
             ChildProcess.await("activated through Kerberos", Duration.ofSeconds(60), Duration.ofMillis(200),
                     () -> k.replicas(ns) == 1);

@@ -163,6 +163,23 @@ class ReconcilePlannerTest {
     }
 
     @Test
+    void aTargetAtZeroSaysWhetherTheWakeUpConsumerOrPollingWillSeeItsFirstRecord() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("");
+        String cluster = ((ResolvedTrigger.Kafka) resolve(spec).get(0)).settings().connection().label();
+        java.util.function.Function<PlanInput.WakeUp, String> activation = wakeUp -> ReconcilePlanner.plan(new PlanInput(spec,
+                UID, NO_STATUS, 0, null, resolve(spec), Map.of(0, measured(spec, 0)), FAST, NOW, wakeUp))
+                .status().path("activation").asText();
+        java.util.Map<String, String> fetching = new java.util.HashMap<>();
+        fetching.put(cluster, null);
+        assertEquals("the first record wakes it (wake-up consumer)", activation.apply(new PlanInput.WakeUp(true, fetching)));
+        assertEquals("polled every 1000 ms: trigger 0: the wake-up consumer cannot fetch: TopicAuthorizationException",
+                activation.apply(new PlanInput.WakeUp(true, Map.of(cluster, "TopicAuthorizationException"))));
+        assertEquals("polled every 1000 ms (the wake-up consumer is off: --no-wake-up-consumer)",
+                activation.apply(new PlanInput.WakeUp(false, Map.of())));
+        assertFalse(plan(spec, NO_STATUS, 3, null, measured(spec, 50)).status().has("activation"), "only at zero");
+    }
+
+    @Test
     void consumerHealthIsUnknownUntilJudgedAndAbsentWithoutKafkaTriggers() throws Exception {
         ScaledObjectSpec spec = kafkaSpec("");
         JsonNode pending = StatusDocument.condition(plan(spec, NO_STATUS, 1, null, measured(spec, 5)).status(),

@@ -368,6 +368,15 @@ public final class LocalControlPlane implements AutoCloseable {
         return dir.resolve(component + ".log");
     }
 
+    /** The process id of a running component ({@code kube-apiserver}, {@code etcd}, ...), e.g. to read its CPU time. */
+    public long pid(String component) {
+        Process process = processes.get(component);
+        if (process == null) {
+            throw new IllegalArgumentException("no running component " + component + "; running: " + processes.keySet());
+        }
+        return process.pid();
+    }
+
     private void stopAll() {
         List<Process> inStartOrder = new ArrayList<>(processes.values());
         for (int i = inStartOrder.size() - 1; i >= 0; i--) {

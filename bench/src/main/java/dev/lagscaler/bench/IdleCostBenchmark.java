@@ -1,0 +1,183 @@
+package dev.lagscaler.bench;
+
+import dev.lagscaler.controller.OperatorCommand;
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.KafkaTestData;
+import dev.lagscaler.testing.LocalControlPlane;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What idle Kafka ScaledObjects cost, lagscaler against KEDA built from source, on one machine: the same broker,
+ * topics and groups, the same objects, each operator on its own fresh control plane (KEDA's CRDs for KEDA, ours for
+ * lagscaler). Measured over a window once all are Ready with their targets at zero: the operator's and
+ * kube-apiserver's CPU seconds (from /proc), then the time from one record to a target's spec.replicas >= 1.
+ * Writes {@code bench/results/idle-cost-keda.md}.
+ */
+public final class IdleCostBenchmark {
+    /** The chart's operator JVM options (deploy/helm/lagscaler/values.yaml). */
+    static final String CHART_JVM = "-Xmx288m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=48m"
+            + " -Xss512k -XX:TieredStopAtLevel=1";
+
+    record Row(String operator, int objects, double operatorCpuPerMin, double apiserverCpuPerMin, List<Long> wakeMillis) {
+    }
+
+    private IdleCostBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int objects = args.length > 0 ? Integer.parseInt(args[0]) : 500;
+        int window = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+        Path kedaHome = Path.of(args.length > 2 ? args[2]
+                : System.getProperty("user.home") + "/.cache/lagscaler/keda-src");
+        Path kedaBinary = kedaHome.resolve("keda-operator");
+        Path kedaCrds = kedaHome.resolve("keda/config/crd/bases");
+        int topics = (objects + 2) / 3;
+        Path results = Path.of(System.getProperty("bench.results", "bench/results"));
+        Files.createDirectories(results);
+        List<Row> rows = new ArrayList<>();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(3).withHeap("1g")
+                .withOffsetsTopicPartitions(50))) {
+            ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), objects, topics, 3);
+            rows.add(measure("lagscaler", kafka, objects, topics, window, null, (plane, work) -> {
+                List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
+                command.addAll(List.of(CHART_JVM.split(" ")));
+                command.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), OperatorCommand.class.getName(),
+                        "--kubeconfig", plane.kubeconfig().toString(), "--namespace", "lagscaler-idle", "--identity", "idle",
+                        "--metrics-feed", "off", "--health-address", "off", "--metrics-address", "off"));
+                return ChildProcess.start(command, work, work.resolve("operator.log"));
+            }));
+            if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
+                rows.add(measure("KEDA 2.21.0 (built from source)", kafka, objects, topics, window, kedaCrds, (plane, work) -> {
+                    plane.kubectl("create", "namespace", "keda");
+                    ProcessBuilder builder = new ProcessBuilder(kedaBinary.toString(), "--zap-log-level=info",
+                            "--metrics-bind-address=127.0.0.1:" + ChildProcess.freePort(),
+                            "--health-probe-bind-address=127.0.0.1:" + ChildProcess.freePort(),
+                            "--metrics-service-bind-address=127.0.0.1:" + ChildProcess.freePort(),
+                            "--enable-cert-rotation=false", "--leader-elect=false")
+                            .directory(work.toFile()).redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("keda.log").toFile()));
+                    builder.environment().putAll(Map.of("KUBECONFIG", plane.kubeconfig().toString(),
+                            "WATCH_NAMESPACE", "", "POD_NAMESPACE", "keda", "KEDA_CLUSTER_OBJECT_NAMESPACE", "keda",
+                            "OPERATOR_NAME", "keda-operator"));
+                    return builder.start();
+                }));
+            } else {
+                BenchKafka.log("no KEDA binary at %s (build it with bench/keda-binary.sh): lagscaler only", kedaBinary);
+            }
+        }
+        StringBuilder md = new StringBuilder("# What idle ScaledObjects cost: lagscaler and KEDA on one machine\n\n")
+                .append("`bench/idle-cost-keda.sh ").append(objects).append(' ').append(window).append("` on ")
+                .append(Runtime.getRuntime().availableProcessors()).append(" cores, run ").append(Instant.now())
+                .append(". ").append(objects).append(" Kafka ScaledObjects (pollingInterval 30 s, KEDA's default), ")
+                .append(topics).append(" topics x 3 partitions on one 3-broker cluster, one consumer group each, lag 0,")
+                .append(" targets at zero. Each operator on its own fresh control plane (etcd, kube-apiserver,")
+                .append(" kube-controller-manager) with the same broker; CPU from /proc over ").append(window)
+                .append(" s once every object is Ready and at zero; then a record to three objects' topics, one at a")
+                .append(" time, and the time to their target's spec.replicas >= 1. lagscaler runs with the chart's JVM")
+                .append(" options (`").append(CHART_JVM).append("`).\n\n")
+                .append("| operator | idle ScaledObjects | operator CPU s/min | kube-apiserver CPU s/min | record → replicas >= 1 |\n")
+                .append("|---|---|---|---|---|\n");
+        for (Row r : rows) {
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %s |%n", r.operator(), r.objects(),
+                    r.operatorCpuPerMin(), r.apiserverCpuPerMin(),
+                    String.join(" / ", r.wakeMillis().stream().map(ms -> ms >= 1000 ? String.format(Locale.ROOT, "%.1f s", ms / 1000.0)
+                            : ms + " ms").toList())));
+        }
+        Files.writeString(results.resolve("idle-cost-keda.md"), md.toString());
+        System.out.println(md);
+        System.exit(0);
+    }
+
+    interface Starter {
+        Process start(LocalControlPlane plane, Path work) throws Exception;
+    }
+
+    static Row measure(String name, EmbeddedKafka kafka, int objects, int topics, int window, Path crdDir, Starter starter)
+            throws Exception {
+        Path work = Files.createTempDirectory("idle-cost-");
+        LocalControlPlane.Options options = crdDir == null ? LocalControlPlane.Options.temporary()
+                : new LocalControlPlane.Options(null, true, crdDir);
+        try (LocalControlPlane plane = LocalControlPlane.start(options)) {
+            plane.kubectl("create", "namespace", "scale");
+            Process operator = starter.start(plane, work);
+            try {
+                ScaleThousandsBenchmark.createObjects(plane, work, kafka.bootstrapServers(), objects, topics);
+                ChildProcess.await(name + ": every ScaledObject Ready", Duration.ofMinutes(15), Duration.ofSeconds(2), () -> {
+                    if (!operator.isAlive()) {
+                        throw new IllegalStateException(name + " exited; its log: " + work);
+                    }
+                    String ready = plane.kubectl("-n", "scale", "get", "scaledobjects",
+                            "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}");
+                    long n = ready.lines().filter("True"::equals).count();
+                    BenchKafka.log("%s: %d of %d Ready", name, n, objects);
+                    return n == objects;
+                });
+                Thread.sleep(20_000); // past the first passes of every object
+                long apiserver = plane.pid("kube-apiserver");
+                long operatorBefore = cpuTicks(operator.pid());
+                long apiserverBefore = cpuTicks(apiserver);
+                Thread.sleep(window * 1000L);
+                double operatorCpu = (cpuTicks(operator.pid()) - operatorBefore) / 100.0 * 60 / window;
+                double apiserverCpu = (cpuTicks(apiserver) - apiserverBefore) / 100.0 * 60 / window;
+                List<Long> wakes = new ArrayList<>();
+                for (int i : new int[] {0, 1, 2}) {
+                    long started = System.nanoTime();
+                    KafkaTestData.produce(kafka.bootstrapServers(), "topic-" + (i % topics), 0, 1);
+                    ChildProcess.await(name + ": consumer-" + i + " activated", Duration.ofSeconds(120), Duration.ofMillis(20),
+                            () -> !plane.kubectl("-n", "scale", "get", "deployment", "consumer-" + i, "-o",
+                                    "jsonpath={.spec.replicas}").trim().equals("0"));
+                    wakes.add((System.nanoTime() - started) / 1_000_000);
+                }
+                BenchKafka.log("%s: operator %.1f CPU-s/min, kube-apiserver %.1f CPU-s/min, wake %s ms", name, operatorCpu,
+                        apiserverCpu, wakes);
+                catchUp(kafka.bootstrapServers(), objects, topics, 3); // the next run starts idle too
+                return new Row(name, objects, operatorCpu, apiserverCpu, wakes);
+            } finally {
+                ChildProcess.stop(operator, Duration.ofSeconds(10));
+                Path log = work.resolve(Files.exists(work.resolve("keda.log")) ? "keda.log" : "operator.log");
+                if (Files.exists(log)) {
+                    Files.copy(log, Path.of(System.getProperty("java.io.tmpdir"), "idle-cost-" + log.getFileName()),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+                ChildProcess.deleteRecursively(work);
+            }
+        }
+    }
+
+    /** Commits every group on the first {@code touched} topics at their log end, as a consumer would have. */
+    static void catchUp(String bootstrap, int objects, int topics, int touched) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> wanted = new java.util.HashMap<>();
+            for (int t = 0; t < touched; t++) {
+                wanted.put(new org.apache.kafka.common.TopicPartition("topic-" + t, 0),
+                        org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            var ends = admin.listOffsets(wanted).all().get();
+            Map<String, Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata>> commits =
+                    new java.util.HashMap<>();
+            for (int i = 0; i < objects; i++) {
+                var tp = new org.apache.kafka.common.TopicPartition("topic-" + (i % topics), 0);
+                if (ends.containsKey(tp)) {
+                    commits.put("group-" + i, Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(ends.get(tp).offset())));
+                }
+            }
+            BenchKafka.commitUntilAccepted(admin, commits, Duration.ofSeconds(3));
+        }
+    }
+
+    /** utime + stime of a process, in clock ticks (100 a second on Linux). */
+    static long cpuTicks(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+}
