@@ -5,6 +5,7 @@ import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
+import dev.lagscaler.tls.Pki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +34,10 @@ public final class IdleCostBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        int objects = args.length > 0 ? Integer.parseInt(args[0]) : 500;
+        // One or more object counts, e.g. 1,100,500: every count runs both operators; the topics are those of the largest.
+        List<Integer> counts = java.util.Arrays.stream((args.length > 0 ? args[0] : "500").split(","))
+                .map(String::trim).map(Integer::parseInt).toList();
+        int objects = counts.stream().mapToInt(Integer::intValue).max().orElseThrow();
         int window = args.length > 1 ? Integer.parseInt(args[1]) : 60;
         Path kedaHome = Path.of(args.length > 2 ? args[2]
                 : System.getProperty("user.home") + "/.cache/lagscaler/keda-src");
@@ -46,7 +50,8 @@ public final class IdleCostBenchmark {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(3).withHeap("1g")
                 .withOffsetsTopicPartitions(50))) {
             ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), objects, topics, 3);
-            rows.add(measure("lagscaler", kafka, objects, topics, window, null, (plane, work) -> {
+            for (int count : counts) {
+            rows.add(measure("lagscaler", kafka, count, topics, window, null, (plane, work) -> {
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
                 command.addAll(List.of(CHART_JVM.split(" ")));
                 command.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), OperatorCommand.class.getName(),
@@ -55,9 +60,17 @@ public final class IdleCostBenchmark {
                 return ChildProcess.start(command, work, work.resolve("operator.log"));
             }));
             if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
-                rows.add(measure("KEDA 2.21.0 (built from source)", kafka, objects, topics, window, kedaCrds, (plane, work) -> {
+                rows.add(measure("KEDA 2.21.0 (built from source)", kafka, count, topics, window, kedaCrds, (plane, work) -> {
                     plane.kubectl("create", "namespace", "keda");
+                    // KEDA's gRPC metrics service serves TLS from --cert-dir (its chart mounts a generated Secret).
+                    Path certs = Files.createDirectories(work.resolve("certs"));
+                    Pki.Issued ca = Pki.ca("keda-bench-ca");
+                    Pki.Issued server = Pki.server(ca, "keda-operator", List.of("keda-operator", "localhost"), List.of("127.0.0.1"));
+                    Files.writeString(certs.resolve("ca.crt"), ca.certificatePem());
+                    Files.writeString(certs.resolve("tls.crt"), server.certificatePem());
+                    Files.writeString(certs.resolve("tls.key"), server.privateKeyPem());
                     ProcessBuilder builder = new ProcessBuilder(kedaBinary.toString(), "--zap-log-level=info",
+                            "--cert-dir=" + certs, "--kubeconfig=" + plane.kubeconfig(),
                             "--metrics-bind-address=127.0.0.1:" + ChildProcess.freePort(),
                             "--health-probe-bind-address=127.0.0.1:" + ChildProcess.freePort(),
                             "--metrics-service-bind-address=127.0.0.1:" + ChildProcess.freePort(),
@@ -72,12 +85,13 @@ public final class IdleCostBenchmark {
             } else {
                 BenchKafka.log("no KEDA binary at %s (build it with bench/keda-binary.sh): lagscaler only", kedaBinary);
             }
+            }
         }
         StringBuilder md = new StringBuilder("# What idle ScaledObjects cost: lagscaler and KEDA on one machine\n\n")
-                .append("`bench/idle-cost-keda.sh ").append(objects).append(' ').append(window).append("` on ")
+                .append("`bench/idle-cost-keda.sh ").append(args.length > 0 ? args[0] : "500").append(' ').append(window).append("` on ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" cores, run ").append(Instant.now())
-                .append(". ").append(objects).append(" Kafka ScaledObjects (pollingInterval 30 s, KEDA's default), ")
-                .append(topics).append(" topics x 3 partitions on one 3-broker cluster, one consumer group each, lag 0,")
+                .append(". Kafka ScaledObjects (pollingInterval 30 s, KEDA's default), object i on topic i mod ")
+                .append(topics).append(" (3 partitions each) on one 3-broker cluster, one consumer group each, lag 0,")
                 .append(" targets at zero. Each operator on its own fresh control plane (etcd, kube-apiserver,")
                 .append(" kube-controller-manager) with the same broker; CPU from /proc over ").append(window)
                 .append(" s once every object is Ready and at zero; then a record to three objects' topics, one at a")

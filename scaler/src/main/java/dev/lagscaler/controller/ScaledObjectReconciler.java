@@ -153,7 +153,8 @@ final class ScaledObjectReconciler implements Reconciler {
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
                 hpaDesired, plan, status);
         registry.setInterval(key, plan.pollInterval());
-        registry.setAtZero(key, plan.decision() != null && plan.decision().atZero(), config.wakeUpConsumer());
+        registry.setAtZero(key, plan.decision() != null && plan.decision().atZero(), config.wakeUpConsumer(),
+                Duration.ofSeconds(spec.pollingIntervalSeconds()));
         return result;
     }
 

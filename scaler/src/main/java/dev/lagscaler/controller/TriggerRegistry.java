@@ -133,12 +133,13 @@ final class TriggerRegistry implements AutoCloseable {
 
     /**
      * Whether the object's target is at zero (unchanged results then wake it only every {@link #QUIET_WAKE}), and
-     * whether its first record should wake its triggers through the wake-up consumer.
+     * whether its first record should wake its triggers through the wake-up consumer (which then polls them only
+     * every {@code safetyNet}, the object's pollingInterval).
      */
-    void setAtZero(String objectKey, boolean atZero, boolean watchForRecords) {
+    void setAtZero(String objectKey, boolean atZero, boolean watchForRecords, Duration safetyNet) {
         byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> {
             e.atZero = atZero;
-            e.registration.watchForRecords(atZero && watchForRecords);
+            e.registration.watchForRecords(atZero && watchForRecords, safetyNet);
         });
     }
 

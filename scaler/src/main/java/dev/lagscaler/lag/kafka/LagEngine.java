@@ -149,6 +149,8 @@ public final class LagEngine implements AutoCloseable {
         private final Consumer<TriggerResult> listener;
         private volatile Duration interval;
         private volatile boolean watching;
+        /** How often a watched trigger is still polled, as a safety net (at least WATCHED_POLL_INTERVAL). */
+        private volatile Duration safetyNet = WATCHED_POLL_INTERVAL;
         private volatile TriggerResult latest;
         private PersistentLagMemory memory = PersistentLagMemory.EMPTY;
         private Instant nextDue = Instant.MIN;
@@ -190,6 +192,16 @@ public final class LagEngine implements AutoCloseable {
          * wake-up consumer parks on them. GSSAPI clusters are polled only.
          */
         public void watchForRecords(boolean on) {
+            watchForRecords(on, WATCHED_POLL_INTERVAL);
+        }
+
+        /**
+         * As {@link #watchForRecords(boolean)}, polling a watched trigger every {@code safetyNet} (at least
+         * {@link #WATCHED_POLL_INTERVAL}): the operator passes the object's pollingInterval, so what the wake-up
+         * consumer might miss (a partition added since it parked) is found as soon as KEDA's polling would find it.
+         */
+        public void watchForRecords(boolean on, Duration safetyNet) {
+            this.safetyNet = safetyNet.compareTo(WATCHED_POLL_INTERVAL) < 0 ? WATCHED_POLL_INTERVAL : safetyNet;
             if (on != watching) {
                 watching = on;
                 cluster.updateWatch();
@@ -331,7 +343,7 @@ public final class LagEngine implements AutoCloseable {
                     }
                     RecordWatcher w = watcher;
                     if (r.watching && w != null && w.healthy()) {
-                        slack = WATCHED_POLL_INTERVAL.dividedBy(2);
+                        slack = r.safetyNet.dividedBy(2);
                     }
                     if (everything || !r.nextDue.isAfter(now.plus(slack))) {
                         due.add(r);
@@ -367,8 +379,7 @@ public final class LagEngine implements AutoCloseable {
                     r.lastPolled = now;
                     RecordWatcher w = watcher;
                     boolean watched = r.watching && w != null && w.healthy() && result instanceof TriggerResult.Measured;
-                    r.nextDue = now.plus(watched && r.interval.compareTo(WATCHED_POLL_INTERVAL) < 0
-                            ? WATCHED_POLL_INTERVAL : r.interval);
+                    r.nextDue = now.plus(watched && r.interval.compareTo(r.safetyNet) < 0 ? r.safetyNet : r.interval);
                     delivered.add(r);
                     if (firstMeasure) {
                         rewatch = true;
