@@ -1,15 +1,17 @@
 package dev.lagscaler.controller;
 
-import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.metrics.OperatorMetrics;
 import dev.lagscaler.plan.PlanInput;
 import dev.lagscaler.plan.TriggerHealth;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -26,7 +28,7 @@ final class TriggerRegistry implements AutoCloseable {
         volatile int consecutiveFailures;
         /** The target is at zero: an unchanged result wakes no reconcile (see onResult). */
         volatile boolean atZero;
-        volatile java.time.Instant lastWake;
+        volatile Instant lastWake;
 
         Entry(KafkaTriggerSettings settings, LagEngine.Registration registration) {
             this.settings = settings;
@@ -97,7 +99,7 @@ final class TriggerRegistry implements AutoCloseable {
     }
 
     /** Whether a result wakes its object's reconcile: anything new, any result of an active target, else every QUIET_WAKE. */
-    static boolean wakes(boolean changed, boolean atZero, java.time.Instant lastWake, java.time.Instant at) {
+    static boolean wakes(boolean changed, boolean atZero, Instant lastWake, Instant at) {
         return changed || !atZero || lastWake == null || !at.isBefore(lastWake.plus(QUIET_WAKE));
     }
 
@@ -109,7 +111,7 @@ final class TriggerRegistry implements AutoCloseable {
         return before instanceof TriggerResult.Measured b && now instanceof TriggerResult.Measured n
                 && b.lag().metricValue() == n.lag().metricValue() && b.lag().active() == n.lag().active()
                 && b.lag().rawTotalLag() == n.lag().rawTotalLag() && b.health().status() == n.health().status()
-                && java.util.Objects.equals(b.timeLag().maxSeconds(), n.timeLag().maxSeconds());
+                && Objects.equals(b.timeLag().maxSeconds(), n.timeLag().maxSeconds());
     }
 
     /** The latest result and failure count of each of the object's triggers, copied once for one reconcile pass. */

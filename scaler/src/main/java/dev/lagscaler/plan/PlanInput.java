@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lagscaler.scaling.ScaledObjectSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,7 +35,7 @@ public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int 
      */
     public record WakeUp(boolean enabled, Map<String, String> errorByCluster) {
         public WakeUp {
-            errorByCluster = java.util.Collections.unmodifiableMap(new java.util.HashMap<>(errorByCluster));
+            errorByCluster = Collections.unmodifiableMap(new HashMap<>(errorByCluster));
         }
     }
 

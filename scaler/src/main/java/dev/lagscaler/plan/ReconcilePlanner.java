@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,7 +129,7 @@ public final class ReconcilePlanner {
 
     /** Each kafka trigger with {@code drainWithinSeconds}: its rates, memory and sizing (see {@link DrainState}). */
     static Map<Integer, DrainState> drainStates(PlanInput in) {
-        Map<Integer, DrainState> states = new java.util.HashMap<>();
+        Map<Integer, DrainState> states = new HashMap<>();
         for (ResolvedTrigger t : in.triggers()) {
             if (t instanceof ResolvedTrigger.Kafka k && k.settings().drainWithinSeconds() != null) {
                 states.put(t.index(), DrainState.of(k, in.health().getOrDefault(t.index(), TriggerHealth.PENDING), in));

@@ -13,6 +13,7 @@ import dev.lagscaler.scaling.ScalingPolicy;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +88,7 @@ final class StatusDocument {
         if (!in.wakeUp().enabled()) {
             return polled + " (the wake-up consumer is off: --no-wake-up-consumer)";
         }
-        List<String> problems = new java.util.ArrayList<>();
+        List<String> problems = new ArrayList<>();
         for (ResolvedTrigger t : in.triggers()) {
             if (!(t instanceof ResolvedTrigger.Kafka k)) {
                 continue;
