@@ -184,12 +184,7 @@ class ScaledObjectControllerTest {
         plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=at-zero");
         ChildProcess.await("reconciled at zero while paused", Duration.ofSeconds(30), Duration.ofMillis(50),
                 () -> operator.reconcilePasses() >= passes + 1);
-        // At zero, polls that bring nothing new wake no pass (one per 30 s keeps the status fresh; TriggerRegistryTest
-        // has the rule).
-        long atZero = operator.reconcilePasses();
-        Thread.sleep(4000);
-        assertTrue(operator.reconcilePasses() - atZero <= 1, "passes at zero with nothing new: "
-                + (operator.reconcilePasses() - atZero));
+        Thread.sleep(2000); // a few polls at zero with 500 records waiting
         assertEquals(0, replicas(ns), "paused: lag does not activate it");
 
         plane.kubectl("-n", ns, "annotate", "scaledobject", "kafka-scaledobject", "autoscaling.keda.sh/paused-");
