@@ -67,29 +67,7 @@ public final class ApiserverLoadBenchmark {
             // Active: committed at 0 with 10 records on the partition, lag 10 (above the activation threshold of 0).
             // Idle: committed at the log end, lag 0 (a group with no commit would count as lag 1, as in KEDA).
             KafkaTestData.commit(kafka.bootstrapServers(), group, Map.of(new TopicPartition("events", 0), active ? 0L : 10L));
-            yaml.append("""
-                    apiVersion: apps/v1
-                    kind: Deployment
-                    metadata: {name: consumer-%1$d}
-                    spec:
-                      replicas: 0
-                      selector: {matchLabels: {app: consumer-%1$d}}
-                      template:
-                        metadata: {labels: {app: consumer-%1$d}}
-                        spec: {containers: [{name: consumer, image: "consumer:1.0"}]}
-                    ---
-                    apiVersion: keda.sh/v1alpha1
-                    kind: ScaledObject
-                    metadata: {name: so-%1$d}
-                    spec:
-                      scaleTargetRef: {name: consumer-%1$d}
-                      pollingInterval: 30
-                      cooldownPeriod: 300
-                      triggers:
-                      - type: kafka
-                        metadata: {bootstrapServers: "%2$s", consumerGroup: %3$s, topic: events, lagThreshold: "50"}
-                    ---
-                    """.formatted(i, kafka.bootstrapServers(), group));
+            yaml.append(BenchObjects.consumerAndScaledObject(i, kafka.bootstrapServers(), group, "events"));
         }
         Path file = Files.createTempFile(plane.directory(), ns + "-", ".yaml");
         Files.writeString(file, yaml.toString());

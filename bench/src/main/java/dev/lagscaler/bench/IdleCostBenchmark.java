@@ -8,12 +8,19 @@ import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.tls.Pki;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * What idle Kafka ScaledObjects cost, lagscaler against KEDA built from source, on one machine: the same broker,
@@ -161,7 +168,7 @@ public final class IdleCostBenchmark {
                 Path log = work.resolve(Files.exists(work.resolve("keda.log")) ? "keda.log" : "operator.log");
                 if (Files.exists(log)) {
                     Files.copy(log, Path.of(System.getProperty("java.io.tmpdir"), "idle-cost-" + log.getFileName()),
-                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                            StandardCopyOption.REPLACE_EXISTING);
                 }
                 ChildProcess.deleteRecursively(work);
             }
@@ -170,20 +177,20 @@ public final class IdleCostBenchmark {
 
     /** Commits every group on the first {@code touched} topics at their log end, as a consumer would have. */
     static void catchUp(String bootstrap, int objects, int topics, int touched) throws Exception {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> wanted = new java.util.HashMap<>();
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            Map<TopicPartition, OffsetSpec> wanted = new HashMap<>();
             for (int t = 0; t < touched; t++) {
-                wanted.put(new org.apache.kafka.common.TopicPartition("topic-" + t, 0),
-                        org.apache.kafka.clients.admin.OffsetSpec.latest());
+                wanted.put(new TopicPartition("topic-" + t, 0),
+                        OffsetSpec.latest());
             }
             var ends = admin.listOffsets(wanted).all().get();
-            Map<String, Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata>> commits =
-                    new java.util.HashMap<>();
+            Map<String, Map<TopicPartition, OffsetAndMetadata>> commits =
+                    new HashMap<>();
             for (int i = 0; i < objects; i++) {
-                var tp = new org.apache.kafka.common.TopicPartition("topic-" + (i % topics), 0);
+                var tp = new TopicPartition("topic-" + (i % topics), 0);
                 if (ends.containsKey(tp)) {
-                    commits.put("group-" + i, Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(ends.get(tp).offset())));
+                    commits.put("group-" + i, Map.of(tp, new OffsetAndMetadata(ends.get(tp).offset())));
                 }
             }
             BenchKafka.commitUntilAccepted(admin, commits, Duration.ofSeconds(3));

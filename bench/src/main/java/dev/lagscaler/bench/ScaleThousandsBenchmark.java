@@ -160,31 +160,11 @@ public final class ScaleThousandsBenchmark {
         for (int from = 0; from < objects; from += 500) {
             StringBuilder yaml = new StringBuilder();
             for (int i = from; i < Math.min(objects, from + 500); i++) {
-                yaml.append("""
-                        apiVersion: apps/v1
-                        kind: Deployment
-                        metadata: {name: consumer-%1$d, namespace: scale}
-                        spec:
-                          replicas: 0
-                          selector: {matchLabels: {app: consumer-%1$d}}
-                          template:
-                            metadata: {labels: {app: consumer-%1$d}}
-                            spec: {containers: [{name: consumer, image: "consumer:1.0"}]}
-                        ---
-                        apiVersion: keda.sh/v1alpha1
-                        kind: ScaledObject
-                        metadata: {name: so-%1$d, namespace: scale}
-                        spec:
-                          scaleTargetRef: {name: consumer-%1$d}
-                          triggers:
-                          - type: kafka
-                            metadata: {bootstrapServers: "%2$s", consumerGroup: group-%1$d, topic: topic-%3$d, lagThreshold: "50"}
-                        ---
-                        """.formatted(i, bootstrap, i % topics));
+                yaml.append(BenchObjects.consumerAndScaledObject(i, bootstrap, "group-" + i, "topic-" + (i % topics)));
             }
             Path file = work.resolve("objects-" + from + ".yaml");
             Files.writeString(file, yaml);
-            plane.kubectl("apply", "--server-side", "-f", file.toString());
+            plane.kubectl("-n", "scale", "apply", "--server-side", "-f", file.toString());
         }
     }
 

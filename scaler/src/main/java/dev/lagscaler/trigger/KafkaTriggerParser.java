@@ -85,13 +85,7 @@ public final class KafkaTriggerParser {
             throw new TriggerParseException("topic must be specified when fullMetadata is false");
         }
         // lagscaler's extension (not in KEDA): scale on how long the oldest record has waited, beside the records.
-        Long lagSecondsThreshold = null;
-        if (p.optional("lagSecondsThreshold", METADATA) != null) {
-            lagSecondsThreshold = p.longValue("lagSecondsThreshold", 0);
-            if (lagSecondsThreshold <= 0) {
-                throw new TriggerParseException("lagSecondsThreshold must be a positive number of seconds, got " + lagSecondsThreshold);
-            }
-        }
+        Long lagSecondsThreshold = optionalPositiveSeconds(p, "lagSecondsThreshold");
         long activationLagSecondsThreshold = p.longValue("activationLagSecondsThreshold", 0);
         if (activationLagSecondsThreshold < 0) {
             throw new TriggerParseException("activationLagSecondsThreshold must be zero or a positive number of seconds, got "
@@ -102,13 +96,7 @@ public final class KafkaTriggerParser {
         }
         // lagscaler's extension: size the replicas so the backlog is gone within this many seconds, from the
         // measured produce and consume rates (the lag threshold while they are not known).
-        Long drainWithinSeconds = null;
-        if (p.optional("drainWithinSeconds", METADATA) != null) {
-            drainWithinSeconds = p.longValue("drainWithinSeconds", 0);
-            if (drainWithinSeconds <= 0) {
-                throw new TriggerParseException("drainWithinSeconds must be a positive number of seconds, got " + drainWithinSeconds);
-            }
-        }
+        Long drainWithinSeconds = optionalPositiveSeconds(p, "drainWithinSeconds");
         MetricTargetType metricType = MetricTargetType.parse(input.metricType());
         if (metricType == MetricTargetType.UTILIZATION) {
             throw new TriggerParseException("metricType Utilization is only for cpu and memory triggers, not kafka");
@@ -119,6 +107,18 @@ public final class KafkaTriggerParser {
                 offsetResetPolicy, allowIdleConsumers, excludePersistentLag, scaleToZeroOnInvalidOffset,
                 limitToPartitionsWithLag, ensureEvenDistribution, version, fullMetadata, lagSecondsThreshold,
                 activationLagSecondsThreshold, drainWithinSeconds, metricType, parseAuth(p));
+    }
+
+    /** One of lagscaler's optional extensions in whole seconds: null when absent, else above zero. */
+    private static Long optionalPositiveSeconds(ParameterReader p, String name) throws TriggerParseException {
+        if (p.optional(name, METADATA) == null) {
+            return null;
+        }
+        long seconds = p.longValue(name, 0);
+        if (seconds <= 0) {
+            throw new TriggerParseException(name + " must be a positive number of seconds, got " + seconds);
+        }
+        return seconds;
     }
 
     private static KafkaAuth parseAuth(ParameterReader p) throws TriggerParseException {

@@ -44,15 +44,20 @@ public final class KafkaTestData {
         }
     }
 
-    /** Commits offsets for a group with a real consumer (manual assignment, so no rebalance is involved). */
-    public static void commit(String bootstrap, String group, Map<TopicPartition, Long> offsets) {
+    /** A consumer of raw records in {@code group} that commits only when told to. */
+    public static Properties consumerProperties(String bootstrap, String group) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+        return p;
+    }
+
+    /** Commits offsets for a group with a real consumer (manual assignment, so no rebalance is involved). */
+    public static void commit(String bootstrap, String group, Map<TopicPartition, Long> offsets) {
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(bootstrap, group))) {
             consumer.assign(offsets.keySet());
             Map<TopicPartition, OffsetAndMetadata> commits = new java.util.HashMap<>();
             offsets.forEach((tp, offset) -> commits.put(tp, new OffsetAndMetadata(offset)));

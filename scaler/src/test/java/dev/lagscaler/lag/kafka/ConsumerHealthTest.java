@@ -16,13 +16,10 @@ import dev.lagscaler.trigger.TriggerInput;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,7 +96,7 @@ class ConsumerHealthTest {
         // A live member of the group: it fetches on and on (a poison record, a hung handler) but commits nothing.
         AtomicBoolean running = new AtomicBoolean(true);
         Thread member = new Thread(() -> {
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties("stuck-app"))) {
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaTestData.consumerProperties(kafka.bootstrapServers(), "stuck-app"))) {
                 consumer.subscribe(List.of("health-stall"));
                 TopicPartition partition = new TopicPartition("health-stall", 0);
                 while (running.get()) {
@@ -148,15 +145,5 @@ class ConsumerHealthTest {
         ConsumerHealth rewound = poll(registration);
         assertEquals(Status.REWIND, rewound.status(), rewound.summary());
         assertTrue(rewound.summary().contains("moved back from 50 to 10"), rewound.summary());
-    }
-
-    private Properties consumerProperties(String group) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return p;
     }
 }
