@@ -222,23 +222,10 @@ public final class OperatorMetrics {
         activationThreshold.labelValues(labels).set(settings.activationLagThreshold());
         if (result instanceof TriggerResult.Measured m) {
             triggerLag.labelValues(labels).set(m.lag().rawTotalLag());
-            if (m.timeLag().maxSeconds() != null) {
-                lagSeconds.labelValues(labels).set(m.timeLag().maxSeconds());
-            } else {
-                lagSeconds.remove(labels);
-            }
-            if (m.health().judged()) {
-                consumerStatus.labelValues(labels).set(m.health().status().ordinal());
-            } else {
-                consumerStatus.remove(labels);
-            }
-            if (m.health().throughput().known()) {
-                producedRate.labelValues(labels).set(m.health().throughput().producedPerSecond());
-                consumedRate.labelValues(labels).set(m.health().throughput().consumedPerSecond());
-            } else {
-                producedRate.remove(labels);
-                consumedRate.remove(labels);
-            }
+            setOrRemove(lagSeconds, labels, m.timeLag().maxSeconds());
+            setOrRemove(consumerStatus, labels, m.health().judged() ? (double) m.health().status().ordinal() : null);
+            setOrRemove(producedRate, labels, m.health().throughput().producedPerSecond());
+            setOrRemove(consumedRate, labels, m.health().throughput().consumedPerSecond());
             triggerActive.labelValues(labels).set(m.lag().active() ? 1 : 0);
             kedaActive.labelValues(keda).set(m.lag().active() ? 1 : 0);
             lastSuccess.labelValues(labels).set(m.at().toEpochMilli() / 1000.0);
@@ -305,6 +292,15 @@ public final class OperatorMetrics {
             String index = v.metricName().startsWith("s") && v.metricName().indexOf('-') > 1
                     ? v.metricName().substring(1, v.metricName().indexOf('-')) : "0";
             kedaMetricValue.labelValues(namespace, v.metricName(), scaledObject, "kafkaScaler", index, "scaledobject").set(value);
+        }
+    }
+
+    /** A series that exists only while its value is known: absent, not zero, when it is not. */
+    private static void setOrRemove(Gauge gauge, String[] labels, Double value) {
+        if (value != null) {
+            gauge.labelValues(labels).set(value);
+        } else {
+            gauge.remove(labels);
         }
     }
 

@@ -273,7 +273,6 @@ final class ClusterPoller implements AutoCloseable {
         Map<TopicPartition, Long> ends = wanted.isEmpty() ? null : endOffsets(wanted.keySet());
         if (ends != null) {
             snap.latest.putAll(ends);
-            recordHistory(ends, now);
         } else if (!wanted.isEmpty()) {
             ListOffsetsResult result = admin.listOffsets(wanted);
             for (TopicPartition tp : wanted.keySet()) {
@@ -288,9 +287,7 @@ final class ClusterPoller implements AutoCloseable {
                 }
             }
         }
-        if (ends == null) {
-            recordHistory(snap.latest, now);
-        }
+        recordHistory(snap.latest, now);
         if (starts != null) {
             for (TopicPartition tp : wantedStart.keySet()) {
                 try {
