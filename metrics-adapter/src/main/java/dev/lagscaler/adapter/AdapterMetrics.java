@@ -1,11 +1,13 @@
 package dev.lagscaler.adapter;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The adapter's Prometheus metrics: requests by HTTP code and their latency, the feed's state, and how old each
@@ -51,10 +53,22 @@ public final class AdapterMetrics {
                 }).register(registry);
     }
 
-    void request(int code, io.vertx.core.http.HttpVersion version, Duration took) {
-        requests.labelValues(Integer.toString(code), version == io.vertx.core.http.HttpVersion.HTTP_2 ? "HTTP/2"
-                : version == io.vertx.core.http.HttpVersion.HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1").inc();
-        latency.observe(took.toNanos() / 1e9);
+    private static final String[] PROTOCOLS = {"HTTP/1.0", "HTTP/1.1", "HTTP/2"};
+    /** The counters' series by protocol and code, looked up once each (a label lookup builds a list per call). */
+    private final AtomicReferenceArray<CounterDataPoint> series = new AtomicReferenceArray<>(PROTOCOLS.length * 600);
+
+    void request(int code, io.vertx.core.http.HttpVersion version, long tookNanos) {
+        int protocol = version == io.vertx.core.http.HttpVersion.HTTP_2 ? 2 : version == io.vertx.core.http.HttpVersion.HTTP_1_0 ? 0 : 1;
+        int slot = code >= 100 && code < 600 ? protocol * 600 + code : -1;
+        CounterDataPoint counter = slot < 0 ? null : series.get(slot);
+        if (counter == null) {
+            counter = requests.labelValues(Integer.toString(code), PROTOCOLS[protocol]);
+            if (slot >= 0) {
+                series.set(slot, counter);
+            }
+        }
+        counter.inc();
+        latency.observe(tookNanos / 1e9);
     }
 
     void reconnect() {

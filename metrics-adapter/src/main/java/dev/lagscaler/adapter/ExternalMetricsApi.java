@@ -33,11 +33,7 @@ public final class ExternalMetricsApi {
     public record Target(String namespace, String metric) {
     }
 
-    /** Bounds the body cache: requests for names no one serves must not grow it without end. */
-    private static final int MAX_CACHED_BODIES = 100_000;
-
     private final MetricStore store;
-    private final Map<String, CachedBody> bodies = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ExternalMetricsApi(MetricStore store) {
         this.store = store;
@@ -54,7 +50,12 @@ public final class ExternalMetricsApi {
     }
 
     public Response get(String path, String rawQuery, Instant now) {
-        switch (path) {
+        return get(request(path, rawQuery), now);
+    }
+
+    /** The answer to a request parsed by {@link #request}. */
+    public Response get(Request request, Instant now) {
+        switch (request.path()) {
             case "/apis":
                 return ok(groupList());
             case "/apis/" + GROUP:
@@ -70,66 +71,150 @@ public final class ExternalMetricsApi {
             default:
                 break;
         }
-        Target target = target(path);
-        if (target == null) {
-            return status(404, "NotFound", "the server could not find the requested resource " + truncate(path));
+        if (request.refused != null) {
+            return request.refused;
         }
-        if (!DNS_LABEL.matcher(target.namespace()).matches()) {
-            return status(400, "BadRequest", "invalid namespace \"" + truncate(target.namespace()) + "\"");
-        }
-        if (!METRIC.matcher(target.metric()).matches()) {
-            return status(400, "BadRequest", "invalid metric name \"" + truncate(target.metric()) + "\"");
-        }
-        Map<String, String> selector;
-        try {
-            selector = selector(query(rawQuery).get("labelSelector"));
-        } catch (IllegalArgumentException e) {
-            return status(400, "BadRequest", e.getMessage());
-        }
-        String scaledObject = selector.get(SELECTOR_LABEL);
-        if (scaledObject == null) {
-            return status(400, "BadRequest", "labelSelector must select " + SELECTOR_LABEL + "=<ScaledObject name>");
-        }
+        MetricStore.Key key = request.key;
+        String scaledObject = key.scaledObject();
         if (!store.synced()) {
             return status(503, "ServiceUnavailable", "no metric values known yet: waiting for the scaler's feed");
         }
-        MetricStore.Value value = store.get(target.namespace(), scaledObject, target.metric());
+        MetricStore.Slot slot = request.slot;
+        MetricStore.Value value = slot == null ? null : slot.value();
         if (value == null) {
-            return status(404, "NotFound", store.knowsScaledObject(target.namespace(), scaledObject)
-                    ? "ScaledObject " + target.namespace() + "/" + scaledObject + " has no metric " + target.metric()
-                    : "no ScaledObject " + target.namespace() + "/" + scaledObject + " with metrics is known");
+            slot = store.slot(key);
+            request.slot = slot;
+            value = slot == null ? null : slot.value();
+        }
+        if (value == null) {
+            return status(404, "NotFound", store.knowsScaledObject(key.namespace(), scaledObject)
+                    ? "ScaledObject " + key.namespace() + "/" + scaledObject + " has no metric " + key.metric()
+                    : "no ScaledObject " + key.namespace() + "/" + scaledObject + " with metrics is known");
         }
         if (value.error() != null) {
-            return status(503, "ServiceUnavailable", "metric " + target.metric() + " of " + scaledObject + " failed: " + value.error());
+            return status(503, "ServiceUnavailable", "metric " + key.metric() + " of " + scaledObject + " failed: " + value.error());
         }
         if (value.staleAt(now)) {
-            return status(503, "ServiceUnavailable", "metric " + target.metric() + " of " + scaledObject + " is stale: last value at "
+            return status(503, "ServiceUnavailable", "metric " + key.metric() + " of " + scaledObject + " is stale: last value at "
                     + value.timestamp().truncatedTo(ChronoUnit.SECONDS));
         }
-        // Values change once per poll while the HPA asks every sync: the body is built once per value.
-        String key = target.namespace() + "/" + scaledObject + "/" + target.metric();
-        CachedBody cached = bodies.get(key);
+        // Values change once per poll while the HPA asks every sync: the body is built once per value and request.
+        CachedBody cached = request.body;
         if (cached == null || cached.value() != value) {
             ObjectNode list = JSON.createObjectNode();
             list.put("kind", "ExternalMetricValueList");
             list.put("apiVersion", GROUP + "/" + VERSION);
             list.putObject("metadata");
             ObjectNode item = list.putArray("items").addObject();
-            item.put("metricName", target.metric());
+            item.put("metricName", key.metric());
             item.putObject("metricLabels").put(SELECTOR_LABEL, scaledObject);
             item.put("timestamp", value.timestamp().truncatedTo(ChronoUnit.SECONDS).toString());
             item.put("value", quantity(value.valueMilli()));
-            cached = new CachedBody(value, list.toString());
-            if (bodies.size() > MAX_CACHED_BODIES) {
-                bodies.clear();
-            }
-            bodies.put(key, cached);
+            cached = new CachedBody(value, new Response(200, list.toString()));
+            request.body = cached;
         }
-        return new Response(200, cached.body());
+        return cached.response();
     }
 
+    /**
+     * A request's path and query, parsed: for a value path, its target and the store key it asks for, or the 4xx it
+     * gets whatever the store holds; for any other path, a null target.
+     */
+    public static final class Request {
+        private final String path;
+        private final Target target;
+        private final MetricStore.Key key;
+        private final Response refused;
+        /** Where the value lives and the body built for it: found once, then read without a lookup. */
+        private volatile MetricStore.Slot slot;
+        private volatile CachedBody body;
+
+        private Request(String path, Target target, MetricStore.Key key, Response refused) {
+            this.path = path;
+            this.target = target;
+            this.key = key;
+            this.refused = refused;
+        }
+
+        public String path() {
+            return path;
+        }
+
+        /** The namespace and metric of a value path, or null for any other path. */
+        public Target target() {
+            return target;
+        }
+
+        MetricStore.Key key() {
+            return key;
+        }
+    }
+
+    private record RawRequest(String path, String query) {
+        @Override
+        public int hashCode() {
+            return Hashes.of("", path, query);
+        }
+    }
+
+    private final Map<RawRequest, Request> requests = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The request parsed. Valid value requests are kept per (path, query): the HPA asks the same URLs every sync, so
+     * each is validated (regular expressions, percent-decoding, the selector) once; refused ones are parsed again.
+     */
+    public Request request(String path, String rawQuery) {
+        RawRequest raw = new RawRequest(path, rawQuery);
+        Request parsed = requests.get(raw);
+        if (parsed == null) {
+            parsed = parse(path, rawQuery);
+            if (parsed.key != null) {
+                if (requests.size() >= MAX_CACHED_REQUESTS) {
+                    requests.clear();
+                }
+                requests.put(raw, parsed);
+            }
+        }
+        return parsed;
+    }
+
+    /**
+     * Under 1 KB each with its body (paths, parsed names, the JSON answer): at most 30 MB of the adapter's 384 MiB
+     * limit, three times the metrics of the largest benchmark. Past it the cache starts again empty.
+     */
+    private static final int MAX_CACHED_REQUESTS = 30_000;
+
+    private static Request parse(String path, String rawQuery) {
+        Target target = target(path);
+        if (target == null) {
+            return refused(path, null, status(404, "NotFound", "the server could not find the requested resource " + truncate(path)));
+        }
+        if (!DNS_LABEL.matcher(target.namespace()).matches()) {
+            return refused(path, target, status(400, "BadRequest", "invalid namespace \"" + truncate(target.namespace()) + "\""));
+        }
+        if (!METRIC.matcher(target.metric()).matches()) {
+            return refused(path, target, status(400, "BadRequest", "invalid metric name \"" + truncate(target.metric()) + "\""));
+        }
+        Map<String, String> selector;
+        try {
+            selector = selector(query(rawQuery).get("labelSelector"));
+        } catch (IllegalArgumentException e) {
+            return refused(path, target, status(400, "BadRequest", e.getMessage()));
+        }
+        String scaledObject = selector.get(SELECTOR_LABEL);
+        if (scaledObject == null) {
+            return refused(path, target, status(400, "BadRequest", "labelSelector must select " + SELECTOR_LABEL + "=<ScaledObject name>"));
+        }
+        return new Request(path, target, new MetricStore.Key(target.namespace(), scaledObject, target.metric()), null);
+    }
+
+    private static Request refused(String path, Target target, Response response) {
+        return new Request(path, target, null, response);
+    }
+
+
     /** A response body and the value it was built from (compared by identity: a new report is a new value). */
-    private record CachedBody(MetricStore.Value value, String body) {
+    private record CachedBody(MetricStore.Value value, Response response) {
     }
 
     /** A Kubernetes quantity: whole units when exact, else milli-units. */

@@ -88,7 +88,7 @@ public final class ExternalMetricsServer implements AutoCloseable {
     private void handle(HttpServerRequest request) {
         long started = System.nanoTime();
         request.response().endHandler(v -> metrics.request(request.response().getStatusCode(), request.version(),
-                java.time.Duration.ofNanos(System.nanoTime() - started)));
+                System.nanoTime() - started));
         String path = request.path();
         switch (path) {
             case "/livez", "/healthz" -> {
@@ -107,49 +107,77 @@ public final class ExternalMetricsServer implements AutoCloseable {
             respond(request, ExternalMetricsApi.status(405, "MethodNotAllowed", "only GET is served"));
             return;
         }
+        ExternalMetricsApi.Request parsed = api.request(path, request.query());
         Caller fromProxy = frontProxyCaller(request);
-        String bearer = request.getHeader("Authorization");
-        String rawQuery = request.query();
-        ExternalMetricsApi.Target target = ExternalMetricsApi.target(path);
-        // Cached reviews are answered on the event loop; only a cache miss goes to a worker and the apiserver.
-        Future<Caller> caller;
         if (fromProxy != null) {
-            caller = Future.succeededFuture(fromProxy);
-        } else if (bearer != null && bearer.startsWith("Bearer ") && bearer.length() > 7) {
-            String token = bearer.substring(7).trim();
-            var cached = access.cachedReview(token);
-            caller = cached.isPresent() ? Future.succeededFuture(cached.get().orElse(null))
-                    : vertx.executeBlocking(() -> access.review(token), false);
-        } else {
-            caller = Future.succeededFuture(null);
+            authorize(request, parsed, fromProxy);
+            return;
         }
+        String bearer = request.getHeader("Authorization");
+        if (bearer == null || !bearer.startsWith("Bearer ") || bearer.length() <= 7) {
+            respond(request, UNAUTHORIZED);
+            return;
+        }
+        // Cached reviews are answered on the event loop; only a cache miss goes to a worker and the apiserver.
+        String token = bearer.substring(7).trim();
+        var cached = access.cachedReview(token);
+        if (cached.isPresent()) {
+            authorize(request, parsed, cached.get().orElse(null));
+        } else {
+            vertx.executeBlocking(() -> access.review(token), false).onComplete((caller, failure) -> {
+                if (failure != null) {
+                    unchecked(request, failure);
+                } else {
+                    authorize(request, parsed, caller);
+                }
+            });
+        }
+    }
+
+    private static final ExternalMetricsApi.Response UNAUTHORIZED = ExternalMetricsApi.status(401, "Unauthorized", "Unauthorized");
+
+    /** Answers an authenticated caller (null: not authenticated), on the event loop when its review is cached. */
+    private void authorize(HttpServerRequest request, ExternalMetricsApi.Request parsed, Caller caller) {
+        if (caller == null) {
+            respond(request, UNAUTHORIZED);
+            return;
+        }
+        ExternalMetricsApi.Target target = parsed.target();
         String namespace = target == null ? null : target.namespace();
         String metric = target == null ? null : target.metric();
-        caller.compose(c -> {
-            if (c == null) {
-                return Future.succeededFuture(ExternalMetricsApi.status(401, "Unauthorized", "Unauthorized"));
-            }
-            Boolean cachedAllowed = access.cachedAllowed(c, namespace, metric, path,
-                    refresh -> vertx.executeBlocking(() -> {
-                        refresh.run();
-                        return null;
-                    }, false));
-            Future<Boolean> allowed = cachedAllowed != null ? Future.succeededFuture(cachedAllowed)
-                    : vertx.executeBlocking(() -> access.allowed(c, namespace, metric, path), false);
-            return allowed.map(ok -> ok
-                    ? api.get(path, rawQuery, Instant.now())
-                    : ExternalMetricsApi.status(403, "Forbidden", "user \"" + c.user() + "\" cannot get "
-                    + (target == null ? "path " + path : metric + " in namespace " + namespace)));
-        }).onComplete((response, failure) -> {
-            if (failure != null) {
-                LOG.atWarn().addKeyValue("path", path).addKeyValue("error", String.valueOf(failure.getMessage()))
-                        .log("authentication or authorization check failed");
-                respond(request, ExternalMetricsApi.status(503, "ServiceUnavailable", "authentication or authorization"
-                        + " could not be checked with the apiserver"));
-            } else {
-                respond(request, response);
-            }
-        });
+        Boolean cachedAllowed = access.cachedAllowed(caller, namespace, metric, parsed.path(),
+                refresh -> vertx.executeBlocking(() -> {
+                    refresh.run();
+                    return null;
+                }, false));
+        if (cachedAllowed != null) {
+            respond(request, answer(parsed, caller, cachedAllowed));
+            return;
+        }
+        vertx.executeBlocking(() -> access.allowed(caller, namespace, metric, parsed.path()), false)
+                .onComplete((allowed, failure) -> {
+                    if (failure != null) {
+                        unchecked(request, failure);
+                    } else {
+                        respond(request, answer(parsed, caller, allowed));
+                    }
+                });
+    }
+
+    private ExternalMetricsApi.Response answer(ExternalMetricsApi.Request parsed, Caller caller, boolean allowed) {
+        if (allowed) {
+            return api.get(parsed, Instant.now());
+        }
+        ExternalMetricsApi.Target target = parsed.target();
+        return ExternalMetricsApi.status(403, "Forbidden", "user \"" + caller.user() + "\" cannot get "
+                + (target == null ? "path " + parsed.path() : target.metric() + " in namespace " + target.namespace()));
+    }
+
+    private static void unchecked(HttpServerRequest request, Throwable failure) {
+        LOG.atWarn().addKeyValue("path", request.path()).addKeyValue("error", String.valueOf(failure.getMessage()))
+                .log("authentication or authorization check failed");
+        respond(request, ExternalMetricsApi.status(503, "ServiceUnavailable", "authentication or authorization"
+                + " could not be checked with the apiserver"));
     }
 
     /** The caller the aggregator vouches for, when the client certificate is the front proxy's. */
@@ -205,9 +233,11 @@ public final class ExternalMetricsServer implements AutoCloseable {
         return "";
     }
 
+    private static final CharSequence CONTENT_TYPE = io.vertx.core.http.HttpHeaders.createOptimized("Content-Type");
+    private static final CharSequence JSON = io.vertx.core.http.HttpHeaders.createOptimized("application/json");
+
     private static void respond(HttpServerRequest request, ExternalMetricsApi.Response response) {
-        request.response().setStatusCode(response.status()).putHeader("Content-Type", "application/json")
-                .end(response.body());
+        request.response().setStatusCode(response.status()).putHeader(CONTENT_TYPE, JSON).end(response.body());
     }
 
     @Override

@@ -19,26 +19,64 @@ public final class MetricStore {
         }
     }
 
-    private final Map<String, Value> values = new ConcurrentHashMap<>();
-    private final Set<String> seenInSnapshot = ConcurrentHashMap.newKeySet();
+    /**
+     * Which metric: a record, so a lookup hashes three strings whose hashes they cache, and builds no string per
+     * request.
+     */
+    public record Key(String namespace, String scaledObject, String metric) {
+        boolean equalsIgnoringCase(Key other) {
+            return namespace.equals(other.namespace) && scaledObject.equals(other.scaledObject)
+                    && metric.equalsIgnoreCase(other.metric);
+        }
+
+        @Override
+        public int hashCode() {
+            return Hashes.of(namespace, scaledObject, metric);
+        }
+    }
+
+    /**
+     * Where one metric's latest value lives, replaced in place by each report, so a request that found it once reads
+     * it again without a lookup. Emptied (null) when the metric goes: whoever holds it then looks the key up again.
+     */
+    public static final class Slot {
+        private volatile Value value;
+
+        public Value value() {
+            return value;
+        }
+    }
+
+    private final Map<Key, Slot> values = new ConcurrentHashMap<>();
+    private final Set<Key> seenInSnapshot = ConcurrentHashMap.newKeySet();
     private volatile boolean synced;
 
     public void apply(MetricUpdate u) {
         if (u.getSnapshotDone()) {
             // A full resync: whatever the new snapshot did not mention is gone.
-            values.keySet().retainAll(new HashSet<>(seenInSnapshot));
+            Set<Key> seen = new HashSet<>(seenInSnapshot);
+            values.entrySet().removeIf(e -> {
+                boolean gone = !seen.contains(e.getKey());
+                if (gone) {
+                    e.getValue().value = null;
+                }
+                return gone;
+            });
             seenInSnapshot.clear();
             synced = true;
             return;
         }
-        String key = key(u.getNamespace(), u.getScaledObject(), u.getMetricName());
+        Key key = new Key(u.getNamespace(), u.getScaledObject(), u.getMetricName());
         if (u.getRemoved()) {
-            values.remove(key);
+            Slot gone = values.remove(key);
+            if (gone != null) {
+                gone.value = null;
+            }
             return;
         }
         seenInSnapshot.add(key);
-        values.put(key, new Value(u.getValueMilli(), Instant.ofEpochMilli(u.getTimestampMillis()),
-                u.getError().isEmpty() ? null : u.getError(), u.getStaleAfterMillis(), u.getFallback()));
+        values.computeIfAbsent(key, k -> new Slot()).value = new Value(u.getValueMilli(), Instant.ofEpochMilli(u.getTimestampMillis()),
+                u.getError().isEmpty() ? null : u.getError(), u.getStaleAfterMillis(), u.getFallback());
     }
 
     /** A new subscription starts: the values it sends until snapshot_done are the whole truth. */
@@ -55,34 +93,45 @@ public final class MetricStore {
     }
 
     public Value get(String namespace, String scaledObject, String metric) {
-        Value v = values.get(key(namespace, scaledObject, metric));
-        if (v == null) {
+        return get(new Key(namespace, scaledObject, metric));
+    }
+
+    public Value get(Key key) {
+        Slot slot = slot(key);
+        return slot == null ? null : slot.value();
+    }
+
+    /** Where the key's value lives, or null while the store has none. */
+    public Slot slot(Key key) {
+        Slot slot = values.get(key);
+        if (slot == null) {
             // Metric names are matched without regard to case, as Kubernetes resource names are lower case.
-            for (Map.Entry<String, Value> e : values.entrySet()) {
-                if (e.getKey().equalsIgnoreCase(key(namespace, scaledObject, metric))) {
+            for (Map.Entry<Key, Slot> e : values.entrySet()) {
+                if (e.getKey().equalsIgnoringCase(key)) {
                     return e.getValue();
                 }
             }
         }
-        return v;
+        return slot;
     }
 
     public boolean knowsScaledObject(String namespace, String scaledObject) {
-        String prefix = namespace + "/" + scaledObject + "/";
-        return values.keySet().stream().anyMatch(k -> k.startsWith(prefix));
+        return values.keySet().stream().anyMatch(k -> k.namespace().equals(namespace) && k.scaledObject().equals(scaledObject));
     }
 
     public Set<String> metricNames() {
         Set<String> names = new java.util.TreeSet<>();
-        values.keySet().forEach(k -> names.add(k.substring(k.lastIndexOf('/') + 1)));
+        values.keySet().forEach(k -> names.add(k.metric()));
         return names;
     }
 
     /** Visits every value with its namespace, ScaledObject and metric name. */
     public void forEach(Visitor visitor) {
-        values.forEach((key, value) -> {
-            String[] parts = key.split("/", 3);
-            visitor.visit(parts[0], parts[1], parts[2], value);
+        values.forEach((key, slot) -> {
+            Value value = slot.value();
+            if (value != null) {
+                visitor.visit(key.namespace(), key.scaledObject(), key.metric(), value);
+            }
         });
     }
 
@@ -97,9 +146,5 @@ public final class MetricStore {
 
     public int size() {
         return values.size();
-    }
-
-    private static String key(String namespace, String scaledObject, String metric) {
-        return namespace + "/" + scaledObject + "/" + metric;
     }
 }

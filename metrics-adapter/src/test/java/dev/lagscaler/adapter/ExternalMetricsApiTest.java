@@ -57,6 +57,46 @@ class ExternalMetricsApiTest {
     }
 
     @Test
+    void aRepeatedRequestAnswersTheLatestValue() {
+        MetricStore store = store(value("s0-kafka-events", 1000));
+        ExternalMetricsApi api = new ExternalMetricsApi(store);
+        assertTrue(api.get(PATH, QUERY, NOW).body().contains("\"value\":\"1\""));
+        assertTrue(api.get(PATH, QUERY, NOW).body().contains("\"value\":\"1\""), "the parsed request and body, kept");
+        store.apply(value("s0-kafka-events", 7000));
+        assertTrue(api.get(PATH, QUERY, NOW).body().contains("\"value\":\"7\""), "a new value, a new body");
+        assertTrue(api.get(PATH.replace("s0-kafka-events", "S0-Kafka-Events"), QUERY, NOW).body().contains("\"value\":\"7\""),
+                "metric names match without regard to case");
+        assertEquals(400, api.get(PATH, "labelSelector=app%3Dx", NOW).status());
+        assertEquals(400, api.get(PATH, "labelSelector=app%3Dx", NOW).status(), "refused requests stay refused");
+        store.apply(MetricUpdate.newBuilder(value("s0-kafka-events", 0)).setRemoved(true).build());
+        assertEquals(404, api.get(PATH, QUERY, NOW).status(), "a removed metric is not served from the kept request");
+        store.apply(value("s0-kafka-events", 9000));
+        assertTrue(api.get(PATH, QUERY, NOW).body().contains("\"value\":\"9\""), "back once reported again");
+        store.resyncStarting();
+        store.apply(MetricUpdate.newBuilder().setSnapshotDone(true).build());
+        assertEquals(404, api.get(PATH, QUERY, NOW).status(), "a resync that no longer mentions it removes it");
+    }
+
+    /**
+     * KEDA names a metric after its topic ({@code s0-kafka-<topic>}) and ScaledObjects are often named after theirs:
+     * with a record's default hash both names' varying characters move the sum together and its low bits stay put,
+     * so a hash map's lookups walk long buckets (100 such objects filled 16 of 256 buckets; 1,000 filled 201 of 2,048).
+     */
+    @Test
+    void keysNamedAlikeSpreadOverAHashTable() {
+        for (int objects : new int[] {100, 1000}) {
+            int buckets = Integer.highestOneBit(objects * 4 / 3) * 2;
+            java.util.Set<Integer> used = new java.util.HashSet<>();
+            for (int i = 0; i < objects; i++) {
+                int h = new MetricStore.Key("shop", "orders-" + i, "s0-kafka-orders-" + i).hashCode();
+                used.add((h ^ (h >>> 16)) & (buckets - 1)); // how HashMap and ConcurrentHashMap pick a bucket
+            }
+            // Uniform hashing fills about buckets * (1 - e^(-objects / buckets)): 82 of 256, 787 of 2,048.
+            assertTrue(used.size() > objects * 6 / 10, objects + " keys used " + used.size() + " of " + buckets + " buckets");
+        }
+    }
+
+    @Test
     void discoveryListsTheGroupAndMetrics() {
         ExternalMetricsApi api = new ExternalMetricsApi(store(value("s0-kafka-events", 1000)));
         assertTrue(api.get("/apis", null, NOW).body().contains("external.metrics.k8s.io/v1beta1"));
