@@ -74,14 +74,19 @@ final class PlanApplier {
         }
     }
 
+    /**
+     * The apiserver refused the HPA the object asks for as invalid (422): the object's
+     * {@code advanced.horizontalPodAutoscalerConfig} is passed through as written (the CRD leaves it unchecked), so
+     * this is the user's input to fix, not a conflict to retry at once.
+     */
+    static final class HpaRejected extends RuntimeException {
+        HpaRejected(String hpaName, String apiserverMessage) {
+            super("the apiserver rejected HPA " + hpaName + ": " + apiserverMessage);
+        }
+    }
+
     void applyHpa(ScaledObjectSpec spec, Plan.HpaChange change) throws ApiException {
-        if (change instanceof Plan.HpaChange.Create c) {
-            autoscaling.createNamespacedHorizontalPodAutoscaler(spec.namespace(), hpa(c.desired())).execute();
-            LOG.info("hpa {} created", spec.hpaName());
-        } else if (change instanceof Plan.HpaChange.Update u) {
-            autoscaling.replaceNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace(), hpa(u.desired())).execute();
-            LOG.info("hpa {} updated", spec.hpaName());
-        } else if (change instanceof Plan.HpaChange.Delete) {
+        if (change instanceof Plan.HpaChange.Delete) {
             try {
                 autoscaling.deleteNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace()).execute();
                 LOG.info("hpa {} deleted", spec.hpaName());
@@ -90,7 +95,35 @@ final class PlanApplier {
                     throw e;
                 }
             }
+            return;
         }
+        try {
+            if (change instanceof Plan.HpaChange.Create c) {
+                autoscaling.createNamespacedHorizontalPodAutoscaler(spec.namespace(), hpa(c.desired())).execute();
+                LOG.info("hpa {} created", spec.hpaName());
+            } else if (change instanceof Plan.HpaChange.Update u) {
+                autoscaling.replaceNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace(), hpa(u.desired())).execute();
+                LOG.info("hpa {} updated", spec.hpaName());
+            }
+        } catch (ApiException e) {
+            if (e.getCode() == 422) {
+                throw new HpaRejected(spec.hpaName(), apiserverMessage(e));
+            }
+            throw e;
+        }
+    }
+
+    /** The message of the Kubernetes Status an ApiException carries, else its own. */
+    static String apiserverMessage(ApiException e) {
+        try {
+            JsonNode status = JSON.readTree(e.getResponseBody() == null ? "" : e.getResponseBody());
+            if (status != null && status.hasNonNull("message")) {
+                return status.get("message").asText();
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+            // fall through to the exception's own message
+        }
+        return e.getMessage() == null ? "HTTP " + e.getCode() : e.getMessage();
     }
 
     /** Replaces the status subresource, tested against the resourceVersion read (a JSON patch's test operation). */

@@ -95,9 +95,13 @@ final class ScaledObjectReconciler implements Reconciler {
             }
             return reconcileLive(key, so);
         } catch (ApiException e) {
-            boolean conflict = e.getCode() == 409 || e.getCode() == 422;
+            boolean conflict = isConflict(e);
             failed = conflict ? "conflict" : "apiserver";
-            LOG.info("{} (HTTP {}): requeued", conflict ? "changed since read" : "apiserver call failed", e.getCode());
+            if (conflict) {
+                LOG.info("changed since read (HTTP {}): requeued", e.getCode());
+            } else {
+                LOG.warn("apiserver call failed (HTTP {}): {}; requeued", e.getCode(), PlanApplier.apiserverMessage(e));
+            }
             return new Result(true, conflict ? Duration.ofMillis(200) : Duration.ofSeconds(5));
         } catch (RuntimeException e) {
             failed = "crash";
@@ -108,6 +112,15 @@ final class ScaledObjectReconciler implements Reconciler {
             MDC.remove("scaledobject");
             MDC.remove("reconcile");
         }
+    }
+
+    /**
+     * Whether a failed write lost a race with another writer: 409, or the 422 a JSON patch gets when its test of the
+     * resourceVersion read fails (the apiserver answers "testing value ... failed: test failed"). Any other 422 is
+     * invalid input and is retried on the slow path, not every 200 ms.
+     */
+    static boolean isConflict(ApiException e) {
+        return e.getCode() == 409 || (e.getCode() == 422 && String.valueOf(e.getResponseBody()).contains("test failed"));
     }
 
     /** Reconcile passes started so far. */
@@ -147,7 +160,14 @@ final class ScaledObjectReconciler implements Reconciler {
         Plan plan = ReconcilePlanner.plan(new PlanInput(spec, uid, status, target.replicas(),
                 existingHpa(namespace, spec.hpaName(), uid), triggers, registry.snapshot(key),
                 config.fastActivationInterval(), clock.instant(), registry.wakeUp(config.wakeUpConsumer())));
-        Result result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan);
+        Result result;
+        try {
+            result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan);
+        } catch (PlanApplier.HpaRejected e) {
+            // Before the status write (the plan writes it last), so the same version still holds.
+            return apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), ReconcilePlanner.notReady(
+                    status, "ScaledObjectCheckFailed", e.getMessage(), clock.instant(), Duration.ofSeconds(30)));
+        }
         V2HorizontalPodAutoscaler hpa = hpas.apply(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),

@@ -15,6 +15,9 @@ import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +31,8 @@ class ScaledObjectControllerTest {
     private static Operator operator;
     /** HPA writes (POST, PUT, PATCH, DELETE) the operator sent, counted on its own HTTP client. */
     private static final AtomicLong HPA_WRITES = new AtomicLong();
+    /** The same, by namespace. */
+    private static final Map<String, AtomicLong> HPA_WRITES_IN = new ConcurrentHashMap<>();
     private final EmbeddedKafka kafka;
     private final LocalControlPlane plane;
     private final OperatorTestSupport support;
@@ -46,6 +51,11 @@ class ScaledObjectControllerTest {
         client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
             if (!chain.request().method().equals("GET") && chain.request().url().encodedPath().contains("/horizontalpodautoscalers")) {
                 HPA_WRITES.incrementAndGet();
+                List<String> segments = chain.request().url().pathSegments();
+                int at = segments.indexOf("namespaces");
+                if (at >= 0 && at + 1 < segments.size()) {
+                    HPA_WRITES_IN.computeIfAbsent(segments.get(at + 1), k -> new AtomicLong()).incrementAndGet();
+                }
             }
             return chain.proceed(chain.request());
         }).build());
@@ -251,6 +261,39 @@ class ScaledObjectControllerTest {
         apply(ns, seed(kafka.bootstrapServers(), "invalid-events", "", "").replace("type: kafka", "type: rabbitmq"));
         ChildProcess.await("UnsupportedTrigger", Duration.ofSeconds(30), Duration.ofMillis(200),
                 () -> condition(ns, "Ready", "reason").equals("UnsupportedTrigger"));
+    }
+
+    /**
+     * The CRD leaves {@code advanced.horizontalPodAutoscalerConfig.behavior} unchecked, so the apiserver is the first
+     * to refuse an invalid one (422 on the HPA): the object says so in Ready, and the write is retried on the slow
+     * path, not every 200 ms as a lost race would be.
+     */
+    @Test
+    void anHpaTheApiserverRejectsMakesTheObjectNotReady() throws Exception {
+        String ns = setUp("rejected-hpa", "rejected-events", 1);
+        apply(ns, seed(kafka.bootstrapServers(), "rejected-events", """
+                minReplicaCount: 1
+                advanced:
+                  horizontalPodAutoscalerConfig:
+                    behavior:
+                      scaleDown:
+                        stabilizationWindowSeconds: 7200""", ""));
+        ChildProcess.await("Ready=False naming the rejected field", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> condition(ns, "Ready", "status").equals("False")
+                        && condition(ns, "Ready", "message").contains("stabilizationWindowSeconds"));
+        assertEquals("ScaledObjectCheckFailed", condition(ns, "Ready", "reason"));
+        assertTrue(condition(ns, "Ready", "message").startsWith("the apiserver rejected HPA keda-hpa-kafka-scaledobject: "),
+                condition(ns, "Ready", "message"));
+        long attempts = HPA_WRITES_IN.get(ns).get();
+        Thread.sleep(3000); // a window in which a 200 ms retry loop would send about 15 more
+        assertTrue(HPA_WRITES_IN.get(ns).get() - attempts <= 1, "HPA writes in 3 s after the rejection: "
+                + (HPA_WRITES_IN.get(ns).get() - attempts));
+        assertFalse(exists(ns, "hpa", "keda-hpa-kafka-scaledobject"));
+        assertEquals(1, replicas(ns), "the target keeps its replicas");
+
+        apply(ns, seed(kafka.bootstrapServers(), "rejected-events", "minReplicaCount: 1", ""));
+        ChildProcess.await("fixed: the HPA and Ready=True", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> exists(ns, "hpa", "keda-hpa-kafka-scaledobject") && condition(ns, "Ready", "status").equals("True"));
     }
 
     @Test
