@@ -115,12 +115,24 @@ final class ScaledObjectReconciler implements Reconciler {
     }
 
     /**
-     * Whether a failed write lost a race with another writer: 409, or the 422 a JSON patch gets when its test of the
-     * resourceVersion read fails (the apiserver answers "testing value ... failed: test failed"). Any other 422 is
-     * invalid input and is retried on the slow path, not every 200 ms.
+     * Whether a failed write lost a race with another writer: 409, or the bare 422 a JSON patch gets when its test of
+     * the resourceVersion read fails (the apiserver drops json-patch's "test failed" and sends a Status with no
+     * causes, where a validation failure lists the fields at fault). Any other 422 is invalid input and is retried on
+     * the slow path, not every 200 ms.
      */
     static boolean isConflict(ApiException e) {
-        return e.getCode() == 409 || (e.getCode() == 422 && String.valueOf(e.getResponseBody()).contains("test failed"));
+        if (e.getCode() == 409) {
+            return true;
+        }
+        if (e.getCode() != 422) {
+            return false;
+        }
+        try {
+            JsonNode status = JSON.readTree(e.getResponseBody() == null ? "" : e.getResponseBody());
+            return status == null || status.path("details").path("causes").isEmpty();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notStatus) {
+            return true;
+        }
     }
 
     /** Reconcile passes started so far. */

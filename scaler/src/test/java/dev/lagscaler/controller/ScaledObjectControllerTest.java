@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.lagscaler.KedaKeys;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
@@ -13,6 +14,10 @@ import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.util.PatchUtils;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -294,6 +299,31 @@ class ScaledObjectControllerTest {
         apply(ns, seed(kafka.bootstrapServers(), "rejected-events", "minReplicaCount: 1", ""));
         ChildProcess.await("fixed: the HPA and Ready=True", Duration.ofSeconds(30), Duration.ofMillis(100),
                 () -> exists(ns, "hpa", "keda-hpa-kafka-scaledobject") && condition(ns, "Ready", "status").equals("True"));
+    }
+
+    /** The two 422s a JSON patch of ours can get, as the real apiserver sends them. */
+    @Test
+    void onlyAFailedVersionTestIsAConflict() throws Exception {
+        String ns = setUp("conflicts", "conflict-events", 1);
+        apply(ns, seed(kafka.bootstrapServers(), "conflict-events", "", ""));
+        ChildProcess.await("the object", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> exists(ns, "scaledobject", "kafka-scaledobject"));
+        ApiException stale = assertThrows(ApiException.class, () -> jsonPatch(ns,
+                "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"1\"},"
+                        + "{\"op\":\"add\",\"path\":\"/metadata/finalizers\",\"value\":[]}]"));
+        assertEquals(422, stale.getCode());
+        assertTrue(ScaledObjectReconciler.isConflict(stale), stale.getResponseBody());
+        ApiException invalid = assertThrows(ApiException.class, () -> jsonPatch(ns,
+                "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"a\":\"not a label value\"}}]"));
+        assertEquals(422, invalid.getCode());
+        assertFalse(ScaledObjectReconciler.isConflict(invalid), invalid.getResponseBody());
+    }
+
+    private void jsonPatch(String namespace, String patch) throws ApiException, IOException {
+        var client = plane.apiClient();
+        PatchUtils.patch(Object.class, () -> new CustomObjectsApi(client).patchNamespacedCustomObject(KedaKeys.GROUP,
+                KedaKeys.VERSION, namespace, KedaKeys.SCALED_OBJECTS, "kafka-scaledobject", new V1Patch(patch)).buildCall(null),
+                V1Patch.PATCH_FORMAT_JSON_PATCH, client);
     }
 
     @Test
