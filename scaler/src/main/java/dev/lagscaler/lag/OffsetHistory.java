@@ -50,14 +50,20 @@ public final class OffsetHistory {
         }
     }
 
-    /** Records a partition's log end seen at {@code atMillis}. */
+    /**
+     * A partition whose newest sample is older than this is no longer polled (its trigger or topic went): twice the
+     * longest pollingInterval the CRD allows (86,400 s), so a slowly polled partition keeps its history.
+     */
+    static final long FORGET_AFTER_MS = 2 * 86_400_000L;
+    private long lastSweepMillis;
+
+    /** Records a partition's log end seen at {@code atMillis}; once an hour, forgets partitions no longer polled. */
     public void record(TopicPartitionKey partition, long logEnd, long atMillis) {
         rings.computeIfAbsent(partition, k -> new Ring()).add(logEnd, atMillis);
-    }
-
-    /** Forgets partitions no longer polled. */
-    public void retain(java.util.Set<TopicPartitionKey> partitions) {
-        rings.keySet().retainAll(partitions);
+        if (atMillis - lastSweepMillis > 3_600_000L) {
+            rings.values().removeIf(r -> r.time(r.size - 1) < atMillis - FORGET_AFTER_MS);
+            lastSweepMillis = atMillis;
+        }
     }
 
     /**

@@ -30,6 +30,21 @@ class OffsetHistoryTest {
     }
 
     @Test
+    void forgetsPartitionsNoLongerPolled() {
+        OffsetHistory h = new OffsetHistory();
+        TopicPartitionKey other = new TopicPartitionKey("other", 0);
+        h.record(P, 0, 0);
+        h.record(P, 100, 10_000);
+        long later = OffsetHistory.FORGET_AFTER_MS - 1000;
+        h.record(other, 5, later);
+        assertEquals(later / 1000.0 - 5, h.secondsBehind(P, 50, 100, later), 1e-9, "still within the horizon");
+        long past = 10_000 + OffsetHistory.FORGET_AFTER_MS + 3_600_001L;
+        h.record(other, 5, past);
+        assertNull(h.secondsBehind(P, 50, 100, past), "a partition unpolled for two days is forgotten");
+        assertEquals((past - later) / 1000.0, h.spanSeconds(other), 1e-9, "a polled one stays");
+    }
+
+    @Test
     void keepsABoundedHistoryAtLeastASecondApart() {
         OffsetHistory h = new OffsetHistory();
         for (int i = 0; i < 100; i++) {
