@@ -326,7 +326,7 @@ final class ExplainCommand implements Callable<Integer> {
         out.printf("cooldown: %ss remaining of %ss; paused: %s; fallback configured: %s%n",
                 d.path("cooldown").path("remainingSeconds").asText(), d.path("cooldown").path("cooldownPeriodSeconds").asText(),
                 d.path("state").path("paused").asBoolean(), d.path("state").path("fallbackConfigured").asBoolean());
-        for (String type : List.of("Ready", "Active", "Fallback", "Paused", ReconcilePlanner.CONSUMER_HEALTHY)) {
+        for (String type : ReconcilePlanner.CONDITION_TYPES) {
             JsonNode c = d.path("state").path(type);
             if (!c.isMissingNode()) {
                 out.printf("  %s=%s %s%s%n", type, c.path("status").asText(), c.path("reason").asText(),

@@ -28,6 +28,9 @@ import java.util.Map;
 public final class ReconcilePlanner {
     /** lagscaler's condition beside KEDA's: the consumer groups' health (see {@link ConsumerHealth}). */
     public static final String CONSUMER_HEALTHY = "ConsumerHealthy";
+    /** The conditions a ScaledObject's status carries, in the order written: KEDA's four, then ours. */
+    public static final List<String> CONDITION_TYPES = List.of(ScalingPolicy.READY, ScalingPolicy.ACTIVE,
+            ScalingPolicy.FALLBACK, ScalingPolicy.PAUSED, CONSUMER_HEALTHY);
 
     private ReconcilePlanner() {
     }

@@ -21,9 +21,6 @@ import java.util.Map;
 /** The ScaledObject's status as KEDA writes it (conditions in KEDA's order, health per metric), built from a decision. */
 final class StatusDocument {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> CONDITION_ORDER =
-            List.of(ScalingPolicy.READY, ScalingPolicy.ACTIVE, ScalingPolicy.FALLBACK, ScalingPolicy.PAUSED,
-                    ReconcilePlanner.CONSUMER_HEALTHY);
 
     private StatusDocument() {
     }
@@ -116,7 +113,7 @@ final class StatusDocument {
     /** Conditions in KEDA's order, keeping lastTransitionTime when a condition's status did not change. */
     private static ArrayNode conditions(JsonNode old, Map<String, Condition> wanted, Instant now) {
         ArrayNode list = JSON.createArrayNode();
-        for (String type : CONDITION_ORDER) {
+        for (String type : ReconcilePlanner.CONDITION_TYPES) {
             Condition c = wanted.get(type);
             JsonNode previous = condition(old, type);
             if (c == null) {
