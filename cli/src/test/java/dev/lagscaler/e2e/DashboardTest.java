@@ -6,12 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.adapter.AdapterMetrics;
-import dev.lagscaler.adapter.ExternalMetricsServer;
-import dev.lagscaler.adapter.MetricsAdapter;
-import dev.lagscaler.controller.Operator;
-import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.kafka.LagEngine;
-import dev.lagscaler.metrics.MetricsFeedServer;
 import dev.lagscaler.metrics.OperatorMetrics;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.DevScripts;
@@ -21,10 +16,8 @@ import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.Prometheus;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
-import dev.lagscaler.tls.Pki;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,20 +59,10 @@ class DashboardTest {
         String ns = "dashboard";
         String topic = "dashboard-events";
         ExternalMetricsEndToEndTest.consumerAndTopic(plane, kafka, ns, topic, "dashboard-group", 10);
-        Pki.Issued ca = Pki.ca("dashboard-adapter-ca");
-        Pki.Issued serving = ExternalMetricsEndToEndTest.adapterCertificate(ca);
-        var client = plane.apiClient();
-        client.setReadTimeout(0);
         PrometheusRegistry operatorRegistry = new PrometheusRegistry();
         PrometheusRegistry adapterRegistry = new PrometheusRegistry();
-        try (MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
-             LagEngine engine = new LagEngine(LagEngine.Options.defaults());
-             Operator operator = new Operator(client, client, engine, OperatorConfig.defaults("dashboard-operator")
-                     .withNamespace("lagscaler-dashboard"), feed, new OperatorMetrics(operatorRegistry, true));
-             MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(),
-                     List.of(SocketAddress.inetSocketAddress(feed.port(), "127.0.0.1")),
-                     new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()),
-                     new AdapterMetrics(adapterRegistry));
+        try (HpaStack stack = HpaStack.start(plane, "dashboard", LagEngine.Options.defaults(),
+                     new OperatorMetrics(operatorRegistry, true), new AdapterMetrics(adapterRegistry));
              HTTPServer operatorMetrics = HTTPServer.builder().hostname("127.0.0.1").port(0)
                      .registry(operatorRegistry).buildAndStart();
              HTTPServer adapterMetrics = HTTPServer.builder().hostname("127.0.0.1").port(0)
@@ -87,50 +70,44 @@ class DashboardTest {
              Prometheus prometheus = Prometheus.start(
                      List.of("127.0.0.1:" + operatorMetrics.getPort(), "127.0.0.1:" + adapterMetrics.getPort()),
                      List.of(alerts))) {
-            operator.start();
-            plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
-            try {
-                ExternalMetricsEndToEndTest.apply(plane, ns, ExternalMetricsEndToEndTest.fastHpaScaledObject(
-                        kafka.bootstrapServers(), "dashboard-group", topic));
-                // The first poll sees the empty log: the log-end history then reaches back to the committed offsets,
-                // so the time lag is known once records wait.
-                awaitValue(prometheus, "sum(lagscaler_trigger_lag_records{namespace=\"dashboard\"})", 0);
-                for (int p = 0; p < 10; p++) {
-                    KafkaTestData.produce(kafka.bootstrapServers(), topic, p, 40);
-                }
-                ChildProcess.await("the HPA raises the Deployment to 8", Duration.ofSeconds(120), Duration.ofMillis(500),
-                        () -> ExternalMetricsEndToEndTest.replicas(plane, ns) == 8);
-
-                // The series tell the truth: 400 records behind, 8 replicas, served as 400.
-                awaitValue(prometheus, "sum(lagscaler_trigger_lag_records{namespace=\"dashboard\"})", 400);
-                awaitValue(prometheus, "sum(lagscaler_trigger_topic_lag_records{namespace=\"dashboard\", topic=\"dashboard-events\"})", 400);
-                awaitValue(prometheus, "max(keda_scaler_metrics_value{namespace=\"dashboard\", metric=\"s0-kafka-dashboard-events\"})", 400);
-                awaitValue(prometheus, "max(lagscaler_scaledobject_current_replicas{namespace=\"dashboard\"})", 8);
-                awaitValue(prometheus, "count(lagscaler_partition_lag_records{namespace=\"dashboard\"})", 10);
-
-                Map<String, String> queries = dashboardQueries(dashboard);
-                List<String> failures = new ArrayList<>();
-                for (Map.Entry<String, String> q : queries.entrySet()) {
-                    String promql = q.getValue();
-                    try {
-                        ChildProcess.await(q.getKey() + " returns data", Duration.ofSeconds(90), Duration.ofSeconds(1),
-                                () -> hasData(prometheus.query(promql)));
-                    } catch (IOException e) {
-                        failures.add(q.getKey() + ": " + promql + " -> " + prometheus.query(promql));
-                    }
-                }
-                for (JsonNode annotation : dashboard.path("annotations").path("list")) {
-                    JsonNode answer = prometheus.query(substitute(annotation.path("expr").asText()));
-                    if (!answer.path("status").asText().equals("success")) {
-                        failures.add("annotation " + annotation.path("name").asText() + ": " + answer);
-                    }
-                }
-                failures.addAll(checkAlerts(prometheus, alerts));
-                assertEquals(List.of(), failures, "dashboard queries and alert rules that failed");
-                assertTrue(queries.size() >= 20, "every panel target and variable was checked: " + queries.size());
-            } finally {
-                plane.unregisterExternalMetrics();
+            ExternalMetricsEndToEndTest.apply(plane, ns, ExternalMetricsEndToEndTest.fastHpaScaledObject(
+                    kafka.bootstrapServers(), "dashboard-group", topic));
+            // The first poll sees the empty log: the log-end history then reaches back to the committed offsets,
+            // so the time lag is known once records wait.
+            awaitValue(prometheus, "sum(lagscaler_trigger_lag_records{namespace=\"dashboard\"})", 0);
+            for (int p = 0; p < 10; p++) {
+                KafkaTestData.produce(kafka.bootstrapServers(), topic, p, 40);
             }
+            ChildProcess.await("the HPA raises the Deployment to 8", Duration.ofSeconds(120), Duration.ofMillis(500),
+                    () -> ExternalMetricsEndToEndTest.replicas(plane, ns) == 8);
+
+            // The series tell the truth: 400 records behind, 8 replicas, served as 400.
+            awaitValue(prometheus, "sum(lagscaler_trigger_lag_records{namespace=\"dashboard\"})", 400);
+            awaitValue(prometheus, "sum(lagscaler_trigger_topic_lag_records{namespace=\"dashboard\", topic=\"dashboard-events\"})", 400);
+            awaitValue(prometheus, "max(keda_scaler_metrics_value{namespace=\"dashboard\", metric=\"s0-kafka-dashboard-events\"})", 400);
+            awaitValue(prometheus, "max(lagscaler_scaledobject_current_replicas{namespace=\"dashboard\"})", 8);
+            awaitValue(prometheus, "count(lagscaler_partition_lag_records{namespace=\"dashboard\"})", 10);
+
+            Map<String, String> queries = dashboardQueries(dashboard);
+            List<String> failures = new ArrayList<>();
+            for (Map.Entry<String, String> q : queries.entrySet()) {
+                String promql = q.getValue();
+                try {
+                    ChildProcess.await(q.getKey() + " returns data", Duration.ofSeconds(90), Duration.ofSeconds(1),
+                            () -> hasData(prometheus.query(promql)));
+                } catch (IOException e) {
+                    failures.add(q.getKey() + ": " + promql + " -> " + prometheus.query(promql));
+                }
+            }
+            for (JsonNode annotation : dashboard.path("annotations").path("list")) {
+                JsonNode answer = prometheus.query(substitute(annotation.path("expr").asText()));
+                if (!answer.path("status").asText().equals("success")) {
+                    failures.add("annotation " + annotation.path("name").asText() + ": " + answer);
+                }
+            }
+            failures.addAll(checkAlerts(prometheus, alerts));
+            assertEquals(List.of(), failures, "dashboard queries and alert rules that failed");
+            assertTrue(queries.size() >= 20, "every panel target and variable was checked: " + queries.size());
         }
     }
 
