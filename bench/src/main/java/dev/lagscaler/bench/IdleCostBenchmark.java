@@ -61,6 +61,11 @@ public final class IdleCostBenchmark {
             rows.add(measure("lagscaler", kafka, count, topics, window, null, (plane, work) -> {
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
                 command.addAll(List.of(CHART_JVM.split(" ")));
+                // Extra JVM options for the operator, e.g. a flight recording of where its idle CPU goes.
+                String extra = System.getProperty("bench.operatorJvmOptions", "").trim();
+                if (!extra.isEmpty()) {
+                    command.addAll(List.of(extra.split(" ")));
+                }
                 command.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), OperatorCommand.class.getName(),
                         "--kubeconfig", plane.kubeconfig().toString(), "--namespace", "lagscaler-idle", "--identity", "idle",
                         "--metrics-feed", "off", "--health-address", "off", "--metrics-address", "off"));
@@ -161,7 +166,7 @@ public final class IdleCostBenchmark {
                 }
                 BenchKafka.log("%s: operator %.1f CPU-s/min, kube-apiserver %.1f CPU-s/min, wake %s ms", name, operatorCpu,
                         apiserverCpu, wakes);
-                catchUp(kafka.bootstrapServers(), objects, topics, 3); // the next run starts idle too
+                catchUp(kafka.bootstrapServers(), objects, topics, Math.min(3, topics)); // the next run starts idle too
                 return new Row(name, objects, operatorCpu, apiserverCpu, wakes);
             } finally {
                 ChildProcess.stop(operator, Duration.ofSeconds(10));
