@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * external.metrics.k8s.io/v1beta1 as a pure function of (path, query, store, now): discovery, OpenAPI documents
- * and ExternalMetricValueLists, with errors as Kubernetes Status objects. No I/O, so every input can be fuzzed.
+ * external.metrics.k8s.io/v1beta1 as a function of (path, query, store, now): discovery, OpenAPI documents and
+ * ExternalMetricValueLists, with errors as Kubernetes Status objects. No I/O, so every input can be fuzzed; parsed
+ * requests and the bodies built for them are memoized (see {@link #request}).
  */
 public final class ExternalMetricsApi {
     public static final String GROUP = "external.metrics.k8s.io";

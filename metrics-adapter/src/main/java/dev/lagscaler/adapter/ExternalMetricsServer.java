@@ -107,10 +107,9 @@ public final class ExternalMetricsServer implements AutoCloseable {
             respond(request, ExternalMetricsApi.status(405, "MethodNotAllowed", "only GET is served"));
             return;
         }
-        ExternalMetricsApi.Request parsed = api.request(path, request.query());
         Caller fromProxy = frontProxyCaller(request);
         if (fromProxy != null) {
-            authorize(request, parsed, fromProxy);
+            authorize(request, path, fromProxy);
             return;
         }
         String bearer = request.getHeader("Authorization");
@@ -122,13 +121,13 @@ public final class ExternalMetricsServer implements AutoCloseable {
         String token = bearer.substring(7).trim();
         var cached = access.cachedReview(token);
         if (cached.isPresent()) {
-            authorize(request, parsed, cached.get().orElse(null));
+            authorize(request, path, cached.get().orElse(null));
         } else {
             vertx.executeBlocking(() -> access.review(token), false).onComplete((caller, failure) -> {
                 if (failure != null) {
                     unchecked(request, failure);
                 } else {
-                    authorize(request, parsed, caller);
+                    authorize(request, path, caller);
                 }
             });
         }
@@ -136,12 +135,16 @@ public final class ExternalMetricsServer implements AutoCloseable {
 
     private static final ExternalMetricsApi.Response UNAUTHORIZED = ExternalMetricsApi.status(401, "Unauthorized", "Unauthorized");
 
-    /** Answers an authenticated caller (null: not authenticated), on the event loop when its review is cached. */
-    private void authorize(HttpServerRequest request, ExternalMetricsApi.Request parsed, Caller caller) {
+    /**
+     * Answers an authenticated caller (null: not authenticated), on the event loop when its review is cached. The
+     * request is parsed only now: an unauthenticated client leaves nothing in the adapter's caches.
+     */
+    private void authorize(HttpServerRequest request, String path, Caller caller) {
         if (caller == null) {
             respond(request, UNAUTHORIZED);
             return;
         }
+        ExternalMetricsApi.Request parsed = api.request(path, request.query());
         ExternalMetricsApi.Target target = parsed.target();
         String namespace = target == null ? null : target.namespace();
         String metric = target == null ? null : target.metric();
