@@ -24,11 +24,19 @@ import org.slf4j.LoggerFactory;
  * and a long-poll fetch ({@code fetch.max.wait.ms}), whatever the number of idle targets. A partition that yielded
  * records is paused for a second (the engine has been told; the poll that follows measures the lag). When it cannot
  * fetch (ACLs, a broker refusing it) it reports itself unhealthy and retries; polling stays the fallback.
+ *
+ * <p>The fetch waits {@link #FETCH_WAIT} at the broker: the first record ends the wait at once, so a long wait costs
+ * nothing in reaction and saves requests. But a consumer sends no new fetch to a broker while one waits there, so a
+ * partition added meanwhile would only be watched when that fetch returns: when partitions are added, the consumer is
+ * replaced by one that starts where the old one stood on the partitions it kept (a record that arrived in between is
+ * fetched, not skipped) and at the log end on the new ones.
  */
 final class RecordWatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RecordWatcher.class);
     private static final AtomicInteger IDS = new AtomicInteger();
-    private static final Duration FETCH_WAIT = Duration.ofMillis(500);
+    static final Duration FETCH_WAIT = Duration.ofSeconds(5);
+    /** How often the loop looks at the watched set while nothing is watched. */
+    private static final Duration IDLE_CHECK = Duration.ofMillis(500);
     private static final Duration PAUSE_AFTER_RECORDS = Duration.ofSeconds(1);
 
     private final ClusterConnection connection;
@@ -51,7 +59,7 @@ final class RecordWatcher implements AutoCloseable {
         this.thread.start();
     }
 
-    /** The partitions to watch from now on (the consumer picks them up within one fetch wait). */
+    /** The partitions to watch from now on (the consumer picks them up at once). */
     void watch(Set<TopicPartition> partitions) {
         if (!partitions.equals(wanted)) {
             wanted = Set.copyOf(partitions);
@@ -80,10 +88,12 @@ final class RecordWatcher implements AutoCloseable {
     }
 
     private void run() {
+        Map<TopicPartition, Long> resumeAt = new HashMap<>();
         while (!closed) {
-            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config())) {
+            KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config());
+            try {
                 consumer = c;
-                watchLoop(c);
+                resumeAt = watchLoop(c, resumeAt);
             } catch (WakeupException e) {
                 // closing
             } catch (RuntimeException e) {
@@ -95,31 +105,57 @@ final class RecordWatcher implements AutoCloseable {
                 LOG.atWarn().addKeyValue("cluster", connection.label()).addKeyValue("error", lastError)
                         .log("wake-up consumer failed; polling carries on alone, retrying in 5 s");
                 sleep(Duration.ofSeconds(5));
+                resumeAt = new HashMap<>();
             } finally {
                 consumer = null;
                 requestsOfClosedConsumers = requests;
+                try {
+                    c.close(Duration.ZERO); // no group, no commits: nothing to wait for (a fetch may wait at a broker)
+                } catch (RuntimeException e) {
+                    LOG.atDebug().addKeyValue("cluster", connection.label()).addKeyValue("error", e.toString())
+                            .log("wake-up consumer did not close cleanly");
+                }
             }
         }
     }
 
-    private void watchLoop(KafkaConsumer<byte[], byte[]> c) {
+    /**
+     * Watches until closed, or until partitions are added while a fetch may wait at a broker: then returns where it
+     * stood on the partitions it watched, for the next consumer to start there.
+     */
+    private Map<TopicPartition, Long> watchLoop(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> resumeAt) {
         Set<TopicPartition> assigned = new HashSet<>();
         Map<TopicPartition, Long> pausedUntil = new HashMap<>();
+        boolean fetching = false;
         while (!closed) {
             Set<TopicPartition> target = wanted;
             if (!target.equals(assigned)) {
                 Set<TopicPartition> added = new HashSet<>(target);
                 added.removeAll(assigned);
+                if (fetching && !added.isEmpty()) {
+                    Map<TopicPartition, Long> positions = new HashMap<>();
+                    assigned.forEach(tp -> positions.put(tp, c.position(tp)));
+                    return positions;
+                }
                 c.assign(target);
                 if (!added.isEmpty()) {
-                    c.seekToEnd(added); // only what arrives from now on wakes anyone
-                    added.forEach(c::position); // resolve the end now, before records can arrive
+                    Set<TopicPartition> fresh = new HashSet<>();
+                    for (TopicPartition tp : added) {
+                        Long at = resumeAt.get(tp);
+                        if (at != null) {
+                            c.seek(tp, at); // where the previous consumer stood: what arrived since is fetched
+                        } else {
+                            fresh.add(tp);
+                        }
+                    }
+                    c.seekToEnd(fresh); // only what arrives from now on wakes anyone
+                    fresh.forEach(c::position); // resolve the end now, before records can arrive
                 }
                 pausedUntil.keySet().retainAll(target);
                 assigned = new HashSet<>(target);
             }
             if (assigned.isEmpty()) {
-                sleep(FETCH_WAIT); // nothing at zero on this cluster now
+                sleep(IDLE_CHECK); // nothing at zero on this cluster now
                 continue;
             }
             long now = System.nanoTime();
@@ -132,10 +168,11 @@ final class RecordWatcher implements AutoCloseable {
             });
             ConsumerRecords<byte[], byte[]> records;
             try {
+                fetching = true;
                 records = c.poll(FETCH_WAIT);
             } catch (WakeupException e) {
                 if (closed) {
-                    return;
+                    return Map.of();
                 }
                 continue; // the watched set changed
             }
@@ -148,6 +185,7 @@ final class RecordWatcher implements AutoCloseable {
                 pausedUntil.put(tp, System.nanoTime() + PAUSE_AFTER_RECORDS.toNanos());
             }
         }
+        return Map.of();
     }
 
     private Map<String, Object> config() {

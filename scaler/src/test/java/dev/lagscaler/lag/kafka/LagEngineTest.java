@@ -128,7 +128,7 @@ class LagEngineTest {
         reg.watchForRecords(true);
         ChildProcess.await("the wake-up consumer parked on the 3 partitions", Duration.ofSeconds(10), Duration.ofMillis(50),
                 () -> engine.wakeUpState().values().stream().anyMatch(s -> s.healthy() && s.partitions() == 3));
-        Thread.sleep(600); // one fetch wait: its position is at the log end before the record arrives
+        Thread.sleep(600); // its position is resolved at the log end before the record arrives
         long produced = System.nanoTime();
         KafkaTestData.produce(kafka.bootstrapServers(), "sleepy", 2, 1);
         // The interval is an hour: only the wake-up consumer can bring this result.
@@ -139,6 +139,43 @@ class LagEngineTest {
         reg.watchForRecords(false);
         ChildProcess.await("the consumer stops watching", Duration.ofSeconds(5), Duration.ofMillis(50),
                 () -> engine.wakeUpState().values().stream().allMatch(s -> s.partitions() == 0));
+    }
+
+    /**
+     * The wake-up consumer's fetch waits 5 s at the broker, and no new fetch goes to a broker while one waits: a
+     * partition added meanwhile is watched at once all the same (the consumer is replaced), and a record that arrives
+     * on an already watched partition while it is replaced still wakes its trigger.
+     */
+    @Test
+    void aPartitionAddedWhileAFetchWaitsIsWatchedAtOnce() throws Exception {
+        List<LagEngine.Registration> regs = new ArrayList<>();
+        for (String topic : List.of("early", "late", "later")) {
+            KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 1);
+            KafkaTestData.commit(kafka.bootstrapServers(), topic + "-app", Map.of(new TopicPartition(topic, 0), 0L));
+            regs.add(register(topic, trigger("consumerGroup", topic + "-app", "topic", topic)));
+            pollFresh(regs.get(regs.size() - 1));
+        }
+        var early = regs.get(0);
+        var late = regs.get(1);
+        early.watchForRecords(true);
+        ChildProcess.await("parked on early", Duration.ofSeconds(10), Duration.ofMillis(50),
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.healthy() && s.partitions() == 1));
+        Thread.sleep(600); // its fetch now waits at the broker
+        late.watchForRecords(true);
+        Thread.sleep(600); // the log end of late resolved
+        long produced = System.nanoTime();
+        KafkaTestData.produce(kafka.bootstrapServers(), "late", 0, 1);
+        // The interval is an hour: only the wake-up consumer can bring these results.
+        ChildProcess.await("late woken", Duration.ofSeconds(10), Duration.ofMillis(5),
+                () -> results.get(late.key()) instanceof TriggerResult.Measured m && m.lag().rawTotalLag() == 1);
+        long wokenMs = (System.nanoTime() - produced) / 1_000_000;
+        assertTrue(wokenMs < 2000, "the added partition woke its trigger " + wokenMs + " ms after the record");
+
+        regs.get(2).watchForRecords(true);
+        KafkaTestData.produce(kafka.bootstrapServers(), "early", 0, 1); // while the consumer is replaced
+        ChildProcess.await("early woken", Duration.ofSeconds(10), Duration.ofMillis(5),
+                () -> results.get(early.key()) instanceof TriggerResult.Measured m && m.lag().rawTotalLag() == 1);
+        regs.forEach(r -> r.watchForRecords(false));
     }
 
     @Test
