@@ -134,7 +134,7 @@ public final class ApiserverLoadBenchmark {
     }
 
     /** apiserver_request_total summed by "VERB resource[/subresource]". */
-    private static Map<String, Double> scrape(LocalControlPlane plane) throws Exception {
+    static Map<String, Double> scrape(LocalControlPlane plane) throws Exception {
         Map<String, Double> sums = new HashMap<>();
         for (String line : plane.kubectl("get", "--raw", "/metrics").split("\n")) {
             Matcher m = SAMPLE.matcher(line);
@@ -153,7 +153,7 @@ public final class ApiserverLoadBenchmark {
         return sums;
     }
 
-    private static Map<String, Double> delta(Map<String, Double> before, Map<String, Double> after) {
+    static Map<String, Double> delta(Map<String, Double> before, Map<String, Double> after) {
         Map<String, Double> d = new HashMap<>();
         after.forEach((k, v) -> d.put(k, v - before.getOrDefault(k, 0.0)));
         return d;

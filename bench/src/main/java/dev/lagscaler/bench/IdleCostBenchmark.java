@@ -58,6 +58,7 @@ public final class IdleCostBenchmark {
                 .withOffsetsTopicPartitions(50))) {
             ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), objects, topics, 3);
             for (int count : counts) {
+            if (!Boolean.getBoolean("bench.kedaOnly")) // -Dbench.kedaOnly=true: KEDA's rows alone
             rows.add(measure("lagscaler", kafka, count, topics, window, null, (plane, work) -> {
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
                 command.addAll(List.of(CHART_JVM.split(" ")));
@@ -151,9 +152,16 @@ public final class IdleCostBenchmark {
                 long apiserver = plane.pid("kube-apiserver");
                 long operatorBefore = cpuTicks(operator.pid());
                 long apiserverBefore = cpuTicks(apiserver);
+                Map<String, Double> requestsBefore = ApiserverLoadBenchmark.scrape(plane);
                 Thread.sleep(window * 1000L);
                 double operatorCpu = (cpuTicks(operator.pid()) - operatorBefore) / 100.0 * 60 / window;
                 double apiserverCpu = (cpuTicks(apiserver) - apiserverBefore) / 100.0 * 60 / window;
+                // What kube-apiserver served in the window, from every client (the operator, the controller manager).
+                StringBuilder top = new StringBuilder();
+                ApiserverLoadBenchmark.delta(requestsBefore, ApiserverLoadBenchmark.scrape(plane)).entrySet().stream()
+                        .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(10)
+                        .forEach(e -> top.append(String.format("%s %.0f/min; ", e.getKey(), e.getValue() * 60 / window)));
+                BenchKafka.log("%s: kube-apiserver requests in the window: %s", name, top);
                 List<Long> wakes = new ArrayList<>();
                 for (int i = 0; i < Math.min(3, objects); i++) {
                     int object = i;
