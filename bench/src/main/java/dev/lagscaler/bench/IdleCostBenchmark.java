@@ -58,7 +58,7 @@ public final class IdleCostBenchmark {
                 .withOffsetsTopicPartitions(50))) {
             ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), objects, topics, 3);
             for (int count : counts) {
-            if (!Boolean.getBoolean("bench.kedaOnly")) // -Dbench.kedaOnly=true: KEDA's rows alone
+            if (!Boolean.getBoolean("bench.kedaOnly")) { // -Dbench.kedaOnly=true: KEDA's rows alone
             rows.add(measure("lagscaler", kafka, count, topics, window, null, (plane, work) -> {
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
                 command.addAll(List.of(CHART_JVM.split(" ")));
@@ -72,6 +72,7 @@ public final class IdleCostBenchmark {
                         "--metrics-feed", "off", "--health-address", "off", "--metrics-address", "off"));
                 return ChildProcess.start(command, work, work.resolve("operator.log"));
             }));
+            }
             if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
                 rows.add(measure("KEDA 2.21.0 (built from source)", kafka, count, topics, window, kedaCrds, (plane, work) -> {
                     plane.kubectl("create", "namespace", "keda");
