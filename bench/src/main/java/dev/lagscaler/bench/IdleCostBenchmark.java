@@ -163,6 +163,11 @@ public final class IdleCostBenchmark {
                         .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(10)
                         .forEach(e -> top.append(String.format("%s %.0f/min; ", e.getKey(), e.getValue() * 60 / window)));
                 BenchKafka.log("%s: kube-apiserver requests in the window: %s", name, top);
+                BenchKafka.log("%s: %d ReplicaSets for %d Deployments; Events by reason: %s", name,
+                        plane.kubectl("-n", "scale", "get", "replicasets", "--no-headers").lines().count(), objects,
+                        plane.kubectl("-n", "scale", "get", "events", "-o", "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}")
+                                .lines().collect(java.util.stream.Collectors.groupingBy(r -> r, java.util.TreeMap::new,
+                                        java.util.stream.Collectors.counting())));
                 List<Long> wakes = new ArrayList<>();
                 for (int i = 0; i < Math.min(3, objects); i++) {
                     int object = i;
