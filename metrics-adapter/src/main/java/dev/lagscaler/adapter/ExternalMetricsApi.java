@@ -145,10 +145,6 @@ public final class ExternalMetricsApi {
         public Target target() {
             return target;
         }
-
-        MetricStore.Key key() {
-            return key;
-        }
     }
 
     private record RawRequest(String path, String query) {
@@ -212,7 +208,6 @@ public final class ExternalMetricsApi {
     private static Request refused(String path, Target target, Response response) {
         return new Request(path, target, null, response);
     }
-
 
     /** A response body and the value it was built from (compared by identity: a new report is a new value). */
     private record CachedBody(MetricStore.Value value, Response response) {
