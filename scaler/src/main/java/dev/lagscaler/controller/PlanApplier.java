@@ -107,23 +107,10 @@ final class PlanApplier {
             }
         } catch (ApiException e) {
             if (e.getCode() == 422) {
-                throw new HpaRejected(spec.hpaName(), apiserverMessage(e));
+                throw new HpaRejected(spec.hpaName(), ApiErrors.message(e));
             }
             throw e;
         }
-    }
-
-    /** The message of the Kubernetes Status an ApiException carries, else its own. */
-    static String apiserverMessage(ApiException e) {
-        try {
-            JsonNode status = JSON.readTree(e.getResponseBody() == null ? "" : e.getResponseBody());
-            if (status != null && status.hasNonNull("message")) {
-                return status.get("message").asText();
-            }
-        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
-            // fall through to the exception's own message
-        }
-        return e.getMessage() == null ? "HTTP " + e.getCode() : e.getMessage();
     }
 
     /** Replaces the status subresource, tested against the resourceVersion read (a JSON patch's test operation). */

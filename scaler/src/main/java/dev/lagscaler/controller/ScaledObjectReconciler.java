@@ -95,12 +95,12 @@ final class ScaledObjectReconciler implements Reconciler {
             }
             return reconcileLive(key, so);
         } catch (ApiException e) {
-            boolean conflict = isConflict(e);
+            boolean conflict = ApiErrors.isConflict(e);
             failed = conflict ? "conflict" : "apiserver";
             if (conflict) {
                 LOG.info("changed since read (HTTP {}): requeued", e.getCode());
             } else {
-                LOG.warn("apiserver call failed (HTTP {}): {}; requeued", e.getCode(), PlanApplier.apiserverMessage(e));
+                LOG.warn("apiserver call failed (HTTP {}): {}; requeued", e.getCode(), ApiErrors.message(e));
             }
             return new Result(true, conflict ? Duration.ofMillis(200) : Duration.ofSeconds(5));
         } catch (RuntimeException e) {
@@ -111,27 +111,6 @@ final class ScaledObjectReconciler implements Reconciler {
             observed.reconcile(Duration.ofNanos(System.nanoTime() - started), failed);
             MDC.remove("scaledobject");
             MDC.remove("reconcile");
-        }
-    }
-
-    /**
-     * Whether a failed write lost a race with another writer: 409, or the bare 422 a JSON patch gets when its test of
-     * the resourceVersion read fails (the apiserver drops json-patch's "test failed" and sends a Status with no
-     * causes, where a validation failure lists the fields at fault). Any other 422 is invalid input and is retried on
-     * the slow path, not every 200 ms.
-     */
-    static boolean isConflict(ApiException e) {
-        if (e.getCode() == 409) {
-            return true;
-        }
-        if (e.getCode() != 422) {
-            return false;
-        }
-        try {
-            JsonNode status = JSON.readTree(e.getResponseBody() == null ? "" : e.getResponseBody());
-            return status == null || status.path("details").path("causes").isEmpty();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException notStatus) {
-            return true;
         }
     }
 

@@ -312,11 +312,11 @@ class ScaledObjectControllerTest {
                 "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"1\"},"
                         + "{\"op\":\"add\",\"path\":\"/metadata/finalizers\",\"value\":[]}]"));
         assertEquals(422, stale.getCode());
-        assertTrue(ScaledObjectReconciler.isConflict(stale), stale.getResponseBody());
+        assertTrue(ApiErrors.isConflict(stale), stale.getResponseBody());
         ApiException invalid = assertThrows(ApiException.class, () -> jsonPatch(ns,
                 "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"a\":\"not a label value\"}}]"));
         assertEquals(422, invalid.getCode());
-        assertFalse(ScaledObjectReconciler.isConflict(invalid), invalid.getResponseBody());
+        assertFalse(ApiErrors.isConflict(invalid), invalid.getResponseBody());
     }
 
     private void jsonPatch(String namespace, String patch) throws ApiException, IOException {

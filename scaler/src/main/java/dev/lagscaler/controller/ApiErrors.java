@@ -1,0 +1,47 @@
+package dev.lagscaler.controller;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import io.kubernetes.client.openapi.ApiException;
+
+/** What a failed apiserver call says, read from the Kubernetes Status in its body. */
+final class ApiErrors {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ApiErrors() {
+    }
+
+    /** The Status message, else the exception's own. */
+    static String message(ApiException e) {
+        JsonNode status = status(e);
+        if (status.hasNonNull("message")) {
+            return status.get("message").asText();
+        }
+        return e.getMessage() == null ? "HTTP " + e.getCode() : e.getMessage();
+    }
+
+    /**
+     * Whether a failed write lost a race with another writer: 409, or the bare 422 a JSON patch gets when its test of
+     * the resourceVersion read fails (the apiserver drops json-patch's "test failed" and sends a Status with no
+     * causes, where a validation failure lists the fields at fault). Any other 422 is invalid input and is retried on
+     * the slow path, not every 200 ms.
+     */
+    static boolean isConflict(ApiException e) {
+        if (e.getCode() == 409) {
+            return true;
+        }
+        return e.getCode() == 422 && status(e).path("details").path("causes").isEmpty();
+    }
+
+    /** The body as JSON, or a missing node when it is none. */
+    private static JsonNode status(ApiException e) {
+        try {
+            JsonNode status = JSON.readTree(e.getResponseBody() == null ? "" : e.getResponseBody());
+            return status == null ? MissingNode.getInstance() : status;
+        } catch (JsonProcessingException notJson) {
+            return MissingNode.getInstance();
+        }
+    }
+}
