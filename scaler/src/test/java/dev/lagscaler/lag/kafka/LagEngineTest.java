@@ -129,12 +129,7 @@ class LagEngineTest {
         ChildProcess.await("the wake-up consumer parked on the 3 partitions", Duration.ofSeconds(10), Duration.ofMillis(50),
                 () -> engine.wakeUpState().values().stream().anyMatch(s -> s.healthy() && s.partitions() == 3));
         Thread.sleep(600); // its position is resolved at the log end before the record arrives
-        long produced = System.nanoTime();
-        KafkaTestData.produce(kafka.bootstrapServers(), "sleepy", 2, 1);
-        // The interval is an hour: only the wake-up consumer can bring this result.
-        ChildProcess.await("woken by the record", Duration.ofSeconds(5), Duration.ofMillis(5),
-                () -> results.get(reg.key()) instanceof TriggerResult.Measured m && m.lag().rawTotalLag() == 1);
-        long wokenMs = (System.nanoTime() - produced) / 1_000_000;
+        long wokenMs = millisToWake(reg, "sleepy", 2, Duration.ofSeconds(5));
         assertTrue(wokenMs < 2000, "woken " + wokenMs + " ms after the record");
         reg.watchForRecords(false);
         ChildProcess.await("the consumer stops watching", Duration.ofSeconds(5), Duration.ofMillis(50),
@@ -163,19 +158,24 @@ class LagEngineTest {
         Thread.sleep(600); // its fetch now waits at the broker
         late.watchForRecords(true);
         Thread.sleep(600); // the log end of late resolved
-        long produced = System.nanoTime();
-        KafkaTestData.produce(kafka.bootstrapServers(), "late", 0, 1);
-        // The interval is an hour: only the wake-up consumer can bring these results.
-        ChildProcess.await("late woken", Duration.ofSeconds(10), Duration.ofMillis(5),
-                () -> results.get(late.key()) instanceof TriggerResult.Measured m && m.lag().rawTotalLag() == 1);
-        long wokenMs = (System.nanoTime() - produced) / 1_000_000;
+        long wokenMs = millisToWake(late, "late", 0, Duration.ofSeconds(10));
         assertTrue(wokenMs < 2000, "the added partition woke its trigger " + wokenMs + " ms after the record");
 
         regs.get(2).watchForRecords(true);
-        KafkaTestData.produce(kafka.bootstrapServers(), "early", 0, 1); // while the consumer is replaced
-        ChildProcess.await("early woken", Duration.ofSeconds(10), Duration.ofMillis(5),
-                () -> results.get(early.key()) instanceof TriggerResult.Measured m && m.lag().rawTotalLag() == 1);
+        millisToWake(early, "early", 0, Duration.ofSeconds(10)); // the record arrives while the consumer is replaced
         regs.forEach(r -> r.watchForRecords(false));
+    }
+
+    /**
+     * Produces one record to the trigger's idle partition and waits until the trigger reports it: its interval is an
+     * hour, so only the wake-up consumer can bring that result. The milliseconds it took.
+     */
+    private long millisToWake(LagEngine.Registration reg, String topic, int partition, Duration within) throws Exception {
+        long produced = System.nanoTime();
+        KafkaTestData.produce(kafka.bootstrapServers(), topic, partition, 1);
+        ChildProcess.await(topic + " woken by the record", within, Duration.ofMillis(5),
+                () -> results.get(reg.key()) instanceof TriggerResult.Measured m && m.lag().rawTotalLag() == 1);
+        return (System.nanoTime() - produced) / 1_000_000;
     }
 
     @Test
