@@ -244,4 +244,55 @@ class LeaderElectionTest {
             LogCapture.stop(capture);
         }
     }
+
+    /**
+     * Before: every renewal read the Lease, then wrote it (two requests a second, the operator's only steady apiserver
+     * traffic). Now a leader writes on top of its own last write, and a write by anyone else still ends its lead.
+     */
+    @Test
+    void aLeaderRenewsWithoutReadingUntilSomeoneElseWritesTheLease(LocalControlPlane plane) throws Exception {
+        String ns = "lagscaler-renew";
+        plane.kubectl("create", "namespace", ns);
+        Map<String, java.util.concurrent.atomic.AtomicInteger> requests = new java.util.concurrent.ConcurrentHashMap<>();
+        var client = plane.apiClient();
+        client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
+            if (chain.request().url().encodedPath().contains("/leases")) {
+                requests.computeIfAbsent(chain.request().method(), k -> new java.util.concurrent.atomic.AtomicInteger())
+                        .incrementAndGet();
+            }
+            return chain.proceed(chain.request());
+        }).build());
+        ReleasableLeaseLock lock = new ReleasableLeaseLock(ns, "renewals", "renewer", client);
+        java.util.concurrent.atomic.AtomicBoolean leading = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
+        try (var elector = new io.kubernetes.client.extended.leaderelection.LeaderElector(
+                new io.kubernetes.client.extended.leaderelection.LeaderElectionConfig(lock, Duration.ofSeconds(6),
+                        Duration.ofSeconds(4), Duration.ofMillis(250)))) {
+            Thread thread = new Thread(() -> elector.run(() -> leading.set(true), () -> lost.set(true)), "renewer");
+            thread.setDaemon(true);
+            thread.start();
+            ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(50), leading::get);
+            int readsWhenLeading = count(requests, "GET");
+            int writesWhenLeading = count(requests, "PUT") + count(requests, "POST");
+            Thread.sleep(2_000);
+            int renewals = count(requests, "PUT") + count(requests, "POST") - writesWhenLeading;
+            assertTrue(renewals >= 4, "renewed every 250 ms: " + requests);
+            assertEquals(readsWhenLeading, count(requests, "GET"), "no reads while its own writes stand: " + requests);
+
+            // A MicroTime: six fraction digits, as the apiserver parses it.
+            String renewedAt = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+                    .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+            plane.kubectl("-n", ns, "patch", "lease", "renewals", "--type=merge", "-p",
+                    "{\"spec\":{\"holderIdentity\":\"intruder\",\"renewTime\":\"" + renewedAt + "\"}}");
+            ChildProcess.await("the lead ends", Duration.ofSeconds(15), Duration.ofMillis(50), lost::get);
+            assertTrue(count(requests, "GET") > readsWhenLeading, "a refused write sends the next read to the apiserver");
+            assertEquals("intruder", plane.kubectl("-n", ns, "get", "lease", "renewals",
+                    "-o", "jsonpath={.spec.holderIdentity}").trim(), "the other writer's Lease was not overwritten");
+        }
+    }
+
+    private static int count(Map<String, java.util.concurrent.atomic.AtomicInteger> requests, String method) {
+        var n = requests.get(method);
+        return n == null ? 0 : n.get();
+    }
 }
