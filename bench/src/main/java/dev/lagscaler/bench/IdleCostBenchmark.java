@@ -34,7 +34,8 @@ public final class IdleCostBenchmark {
     static final String CHART_JVM = "-Xmx288m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=48m"
             + " -Xss512k -XX:TieredStopAtLevel=1";
 
-    record Row(String operator, int objects, double operatorCpuPerMin, double apiserverCpuPerMin, List<Long> wakeMillis) {
+    record Row(String operator, int objects, double operatorCpuPerMin, double apiserverCpuPerMin, double requestsPerMin,
+            double leaseRequestsPerMin, List<Long> wakeMillis) {
     }
 
     private IdleCostBenchmark() {
@@ -59,7 +60,7 @@ public final class IdleCostBenchmark {
             ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), objects, topics, 3);
             for (int count : counts) {
             if (!Boolean.getBoolean("bench.kedaOnly")) { // -Dbench.kedaOnly=true: KEDA's rows alone
-            rows.add(measure("lagscaler", kafka, count, topics, window, null, (plane, work) -> {
+            rows.add(measure("lagscaler", kafka, count, objects, topics, window, null, (plane, work) -> {
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
                 command.addAll(List.of(CHART_JVM.split(" ")));
                 // Extra JVM options for the operator, e.g. a flight recording of where its idle CPU goes.
@@ -74,7 +75,7 @@ public final class IdleCostBenchmark {
             }));
             }
             if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
-                rows.add(measure("KEDA 2.21.0 (built from source)", kafka, count, topics, window, kedaCrds, (plane, work) -> {
+                rows.add(measure("KEDA 2.21.0 (built from source)", kafka, count, objects, topics, window, kedaCrds, (plane, work) -> {
                     plane.kubectl("create", "namespace", "keda");
                     // KEDA's gRPC metrics service serves TLS from --cert-dir (its chart mounts a generated Secret).
                     Path certs = Files.createDirectories(work.resolve("certs"));
@@ -108,15 +109,19 @@ public final class IdleCostBenchmark {
                 .append(topics).append(" (3 partitions each) on one 3-broker cluster, one consumer group each, lag 0,")
                 .append(" targets at zero. Each operator on its own fresh control plane (etcd, kube-apiserver,")
                 .append(" kube-controller-manager) with the same broker; CPU from /proc over ").append(window)
-                .append(" s once every object is Ready and at zero; then a record to three objects' topics (one with one")
+                .append(" s once every object is Ready and at zero and the controller manager has worked off their")
+                .append(" creation (first ReplicaSets, garbage-collector reads of new owners); then a record to three objects' topics (one with one")
                 .append(" object), one at a time, and the time to their target's spec.replicas >= 1. lagscaler runs with the chart's JVM")
                 .append(" options (`").append(CHART_JVM).append("`). Both elect a leader, as their charts do (lagscaler:")
-                .append(" 6 s lease renewed every second; KEDA: controller-runtime's 15 s lease, renewed every 2 s).\n\n")
-                .append("| operator | idle ScaledObjects | operator CPU s/min | kube-apiserver CPU s/min | record → replicas >= 1 |\n")
-                .append("|---|---|---|---|---|\n");
+                .append(" 6 s lease renewed every second; KEDA: controller-runtime's 15 s lease, renewed every 2 s).")
+                .append(" The kube-apiserver requests/min column counts every client's (apiserver_request_total), the controller")
+                .append(" manager's HPA controller included; in brackets, those on Leases (the operator's leader election, and")
+                .append(" kube-apiserver's own identity Lease).\n\n")
+                .append("| operator | idle ScaledObjects | operator CPU s/min | kube-apiserver CPU s/min | kube-apiserver requests/min (Lease) | record → replicas >= 1 |\n")
+                .append("|---|---|---|---|---|---|\n");
         for (Row r : rows) {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %s |%n", r.operator(), r.objects(),
-                    r.operatorCpuPerMin(), r.apiserverCpuPerMin(),
+            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %,.0f (%.0f) | %s |%n", r.operator(), r.objects(),
+                    r.operatorCpuPerMin(), r.apiserverCpuPerMin(), r.requestsPerMin(), r.leaseRequestsPerMin(),
                     String.join(" / ", r.wakeMillis().stream().map(ms -> ms >= 1000 ? String.format(Locale.ROOT, "%.1f s", ms / 1000.0)
                             : ms + " ms").toList())));
         }
@@ -129,7 +134,7 @@ public final class IdleCostBenchmark {
         Process start(LocalControlPlane plane, Path work) throws Exception;
     }
 
-    static Row measure(String name, EmbeddedKafka kafka, int objects, int topics, int window, Path crdDir, Starter starter)
+    static Row measure(String name, EmbeddedKafka kafka, int objects, int groups, int topics, int window, Path crdDir, Starter starter)
             throws Exception {
         Path work = Files.createTempDirectory("idle-cost-");
         LocalControlPlane.Options options = crdDir == null ? LocalControlPlane.Options.temporary()
@@ -152,6 +157,11 @@ public final class IdleCostBenchmark {
                 Duration settled = awaitSettled(name, plane);
                 BenchKafka.log("%s: the controller manager settled %d s after every object was Ready", name, settled.toSeconds());
                 Thread.sleep(20_000); // past the first passes of every object
+                long active = plane.kubectl("-n", "scale", "get", "deployments", "-o",
+                        "jsonpath={range .items[*]}{.spec.replicas}{\"\\n\"}{end}").lines().filter(r -> !r.equals("0")).count();
+                if (active > 0) {
+                    throw new IllegalStateException(name + ": " + active + " targets are not at zero: the window would not be idle");
+                }
                 long apiserver = plane.pid("kube-apiserver");
                 long operatorBefore = cpuTicks(operator.pid());
                 long apiserverBefore = cpuTicks(apiserver);
@@ -161,7 +171,11 @@ public final class IdleCostBenchmark {
                 double apiserverCpu = (cpuTicks(apiserver) - apiserverBefore) / 100.0 * 60 / window;
                 // What kube-apiserver served in the window, from every client (the operator, the controller manager).
                 StringBuilder top = new StringBuilder();
-                ApiserverLoadBenchmark.delta(requestsBefore, ApiserverLoadBenchmark.scrape(plane)).entrySet().stream()
+                Map<String, Double> served = ApiserverLoadBenchmark.delta(requestsBefore, ApiserverLoadBenchmark.scrape(plane));
+                double requestsPerMin = served.values().stream().mapToDouble(Double::doubleValue).sum() * 60 / window;
+                double leasePerMin = served.entrySet().stream().filter(e -> e.getKey().endsWith(" leases"))
+                        .mapToDouble(Map.Entry::getValue).sum() * 60 / window;
+                served.entrySet().stream()
                         .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(10)
                         .forEach(e -> top.append(String.format("%s %.0f/min; ", e.getKey(), e.getValue() * 60 / window)));
                 BenchKafka.log("%s: kube-apiserver requests in the window: %s", name, top);
@@ -182,8 +196,9 @@ public final class IdleCostBenchmark {
                 }
                 BenchKafka.log("%s: operator %.1f CPU-s/min, kube-apiserver %.1f CPU-s/min, wake %s ms", name, operatorCpu,
                         apiserverCpu, wakes);
-                catchUp(kafka.bootstrapServers(), objects, topics, Math.min(3, topics)); // the next run starts idle too
-                return new Row(name, objects, operatorCpu, apiserverCpu, wakes);
+                // Every group on the touched topics, those of objects the larger counts create too: the next run starts idle.
+                catchUp(kafka.bootstrapServers(), groups, topics, Math.min(3, topics));
+                return new Row(name, objects, operatorCpu, apiserverCpu, requestsPerMin, leasePerMin, wakes);
             } finally {
                 ChildProcess.stop(operator, Duration.ofSeconds(10));
                 Path log = work.resolve(Files.exists(work.resolve("keda.log")) ? "keda.log" : "operator.log");
