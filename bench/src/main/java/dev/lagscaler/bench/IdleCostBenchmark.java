@@ -35,7 +35,7 @@ public final class IdleCostBenchmark {
             + " -Xss512k -XX:TieredStopAtLevel=1";
 
     record Row(String operator, int objects, double operatorCpuPerMin, double apiserverCpuPerMin, double requestsPerMin,
-            double leaseRequestsPerMin, List<Long> wakeMillis) {
+            double leaseRequestsPerMin, Duration settled, List<Long> wakeMillis) {
     }
 
     private IdleCostBenchmark() {
@@ -110,18 +110,21 @@ public final class IdleCostBenchmark {
                 .append(" targets at zero. Each operator on its own fresh control plane (etcd, kube-apiserver,")
                 .append(" kube-controller-manager) with the same broker; CPU from /proc over ").append(window)
                 .append(" s once every object is Ready and at zero and the controller manager has worked off their")
-                .append(" creation (first ReplicaSets, garbage-collector reads of new owners); then a record to three objects' topics (one with one")
+                .append(" creation (see Settled); then a record to three objects' topics (one with one")
                 .append(" object), one at a time, and the time to their target's spec.replicas >= 1. lagscaler runs with the chart's JVM")
                 .append(" options (`").append(CHART_JVM).append("`). Both elect a leader, as their charts do (lagscaler:")
                 .append(" 6 s lease renewed every second; KEDA: controller-runtime's 15 s lease, renewed every 2 s).")
                 .append(" The kube-apiserver requests/min column counts every client's (apiserver_request_total), the controller")
                 .append(" manager's HPA controller included; in brackets, those on Leases (the operator's leader election, and")
                 .append(" kube-apiserver's own identity Lease).\n\n")
-                .append("| operator | idle ScaledObjects | operator CPU s/min | kube-apiserver CPU s/min | kube-apiserver requests/min (Lease) | record → replicas >= 1 |\n")
-                .append("|---|---|---|---|---|---|\n");
+                .append(" Settled: how long after every object was Ready the first passes over their creation were done")
+                .append(" (kube-controller-manager's ReplicaSets and garbage-collector reads, the operator's HPAs and")
+                .append(" status writes), when the window starts.\n\n")
+                .append("| operator | idle ScaledObjects | settled | operator CPU s/min | kube-apiserver CPU s/min | kube-apiserver requests/min (Lease) | record → replicas >= 1 |\n")
+                .append("|---|---|---|---|---|---|---|\n");
         for (Row r : rows) {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f | %,.0f (%.0f) | %s |%n", r.operator(), r.objects(),
-                    r.operatorCpuPerMin(), r.apiserverCpuPerMin(), r.requestsPerMin(), r.leaseRequestsPerMin(),
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.1f | %.1f | %,.0f (%.0f) | %s |%n", r.operator(), r.objects(),
+                    r.settled() == null ? "not in 10 min" : r.settled().toSeconds() + " s", r.operatorCpuPerMin(), r.apiserverCpuPerMin(), r.requestsPerMin(), r.leaseRequestsPerMin(),
                     String.join(" / ", r.wakeMillis().stream().map(ms -> ms >= 1000 ? String.format(Locale.ROOT, "%.1f s", ms / 1000.0)
                             : ms + " ms").toList())));
         }
@@ -155,7 +158,7 @@ public final class IdleCostBenchmark {
                     return n == objects;
                 });
                 Duration settled = awaitSettled(name, plane);
-                BenchKafka.log("%s: the controller manager settled %d s after every object was Ready", name, settled.toSeconds());
+                BenchKafka.log("%s: settled %s s after every object was Ready", name, settled == null ? "not in 600" : settled.toSeconds());
                 Thread.sleep(20_000); // past the first passes of every object
                 long active = plane.kubectl("-n", "scale", "get", "deployments", "-o",
                         "jsonpath={range .items[*]}{.spec.replicas}{\"\\n\"}{end}").lines().filter(r -> !r.equals("0")).count();
@@ -198,7 +201,7 @@ public final class IdleCostBenchmark {
                         apiserverCpu, wakes);
                 // Every group on the touched topics, those of objects the larger counts create too: the next run starts idle.
                 catchUp(kafka.bootstrapServers(), groups, topics, Math.min(3, topics));
-                return new Row(name, objects, operatorCpu, apiserverCpu, requestsPerMin, leasePerMin, wakes);
+                return new Row(name, objects, operatorCpu, apiserverCpu, requestsPerMin, leasePerMin, settled, wakes);
             } finally {
                 ChildProcess.stop(operator, Duration.ofSeconds(10));
                 Path log = work.resolve(Files.exists(work.resolve("keda.log")) ? "keda.log" : "operator.log");
@@ -212,15 +215,24 @@ public final class IdleCostBenchmark {
     }
 
     /**
-     * Requests kube-controller-manager makes only while it works off the objects' creation: the deployment
+     * Requests made only while the objects' creation is worked off. kube-controller-manager's: the deployment
      * controller's first ReplicaSet and status per Deployment, and the garbage collector's reads of owners it met in an
-     * HPA's ownerReferences before it watched ScaledObjects. At its client's 20 requests/s that takes minutes at 500
-     * objects; an operator that is Ready sooner would otherwise have that backlog measured as its idle cost.
+     * HPA's ownerReferences before it watched ScaledObjects. The operator's: its first pass over each object (HPA,
+     * finalizer, status). Neither operator writes these for an unchanged idle object (lagscaler's pass writes nothing
+     * once its status is written; KEDA skips a status patch that changes nothing). At a client's 20 requests/s that
+     * takes minutes at 500 objects, for kube-controller-manager and for KEDA alike: measured before it is done, it was
+     * counted as idle cost (KEDA's status patches at 1,202 a minute in one run, the controller manager's ReplicaSets
+     * in another).
      */
     static final List<String> CREATION_BACKLOG = List.of("POST replicasets", "PUT replicasets/status",
-            "PUT deployments/status", "GET scaledobjects");
+            "PUT deployments/status", "GET scaledobjects", "POST horizontalpodautoscalers", "PUT horizontalpodautoscalers",
+            "PATCH horizontalpodautoscalers", "PUT scaledobjects", "PATCH scaledobjects", "PUT scaledobjects/status",
+            "PATCH scaledobjects/status");
 
-    /** Waits (at most 10 minutes) for a 10 s sample with none of the {@link #CREATION_BACKLOG} requests; returns how long. */
+    /**
+     * Waits for a 10 s sample with none of the {@link #CREATION_BACKLOG} requests and returns how long that took, or
+     * null after 10 minutes without one (then the window is measured anyway and the table says so).
+     */
     static Duration awaitSettled(String name, LocalControlPlane plane) throws Exception {
         long started = System.nanoTime();
         Map<String, Double> before = ApiserverLoadBenchmark.scrape(plane);
@@ -228,14 +240,20 @@ public final class IdleCostBenchmark {
             Thread.sleep(10_000);
             Map<String, Double> after = ApiserverLoadBenchmark.scrape(plane);
             Map<String, Double> delta = ApiserverLoadBenchmark.delta(before, after);
-            double backlog = CREATION_BACKLOG.stream().mapToDouble(k -> delta.getOrDefault(k, 0.0)).sum();
-            if (backlog == 0) {
+            Map<String, Double> backlog = new java.util.TreeMap<>();
+            CREATION_BACKLOG.forEach(k -> {
+                if (delta.getOrDefault(k, 0.0) > 0) {
+                    backlog.put(k, delta.get(k));
+                }
+            });
+            if (backlog.isEmpty()) {
                 return Duration.ofNanos(System.nanoTime() - started);
             }
-            BenchKafka.log("%s: kube-controller-manager still working off the creation (%.0f requests in 10 s)", name, backlog);
+            BenchKafka.log("%s: the creation is still being worked off (in 10 s: %s)", name, backlog);
             before = after;
         }
-        throw new IllegalStateException(name + ": the creation backlog did not drain in 10 minutes");
+        BenchKafka.log("%s: the creation was not worked off in 10 minutes: measuring anyway", name);
+        return null;
     }
 
     /** Commits every group on the first {@code touched} topics at their log end, as a consumer would have. */
