@@ -13,6 +13,8 @@ import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
+import io.kubernetes.client.extended.leaderelection.LeaderElectionConfig;
+import io.kubernetes.client.extended.leaderelection.LeaderElector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,9 +22,15 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -224,7 +232,7 @@ class LeaderElectionTest {
                 }
             }
         };
-        java.util.concurrent.atomic.AtomicBoolean exited = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean exited = new AtomicBoolean();
         StringBuffer logs = new StringBuffer();
         Object capture = LogCapture.start(logs);
         OperatorConfig config = OperatorConfig.defaults("zombie").withNamespace("lagscaler-zombie");
@@ -253,20 +261,20 @@ class LeaderElectionTest {
     void aLeaderRenewsWithoutReadingUntilSomeoneElseWritesTheLease(LocalControlPlane plane) throws Exception {
         String ns = "lagscaler-renew";
         plane.kubectl("create", "namespace", ns);
-        Map<String, java.util.concurrent.atomic.AtomicInteger> requests = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
         var client = plane.apiClient();
         client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
             if (chain.request().url().encodedPath().contains("/leases")) {
-                requests.computeIfAbsent(chain.request().method(), k -> new java.util.concurrent.atomic.AtomicInteger())
+                requests.computeIfAbsent(chain.request().method(), k -> new AtomicInteger())
                         .incrementAndGet();
             }
             return chain.proceed(chain.request());
         }).build());
         ReleasableLeaseLock lock = new ReleasableLeaseLock(ns, "renewals", "renewer", client);
-        java.util.concurrent.atomic.AtomicBoolean leading = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicBoolean lost = new java.util.concurrent.atomic.AtomicBoolean();
-        try (var elector = new io.kubernetes.client.extended.leaderelection.LeaderElector(
-                new io.kubernetes.client.extended.leaderelection.LeaderElectionConfig(lock, Duration.ofSeconds(6),
+        AtomicBoolean leading = new AtomicBoolean();
+        AtomicBoolean lost = new AtomicBoolean();
+        try (var elector = new LeaderElector(
+                new LeaderElectionConfig(lock, Duration.ofSeconds(6),
                         Duration.ofSeconds(4), Duration.ofMillis(250)))) {
             Thread thread = new Thread(() -> elector.run(() -> leading.set(true), () -> lost.set(true)), "renewer");
             thread.setDaemon(true);
@@ -280,8 +288,8 @@ class LeaderElectionTest {
             assertEquals(readsWhenLeading, count(requests, "GET"), "no reads while its own writes stand: " + requests);
 
             // A MicroTime: six fraction digits, as the apiserver parses it.
-            String renewedAt = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
-                    .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now());
+            String renewedAt = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
+                    .withZone(ZoneOffset.UTC).format(Instant.now());
             plane.kubectl("-n", ns, "patch", "lease", "renewals", "--type=merge", "-p",
                     "{\"spec\":{\"holderIdentity\":\"intruder\",\"renewTime\":\"" + renewedAt + "\"}}");
             ChildProcess.await("the lead ends", Duration.ofSeconds(15), Duration.ofMillis(50), lost::get);
@@ -291,7 +299,7 @@ class LeaderElectionTest {
         }
     }
 
-    private static int count(Map<String, java.util.concurrent.atomic.AtomicInteger> requests, String method) {
+    private static int count(Map<String, AtomicInteger> requests, String method) {
         var n = requests.get(method);
         return n == null ? 0 : n.get();
     }
