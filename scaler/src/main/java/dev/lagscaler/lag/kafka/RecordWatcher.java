@@ -150,6 +150,7 @@ final class RecordWatcher implements AutoCloseable {
                     }
                     c.seekToEnd(fresh); // only what arrives from now on wakes anyone
                     fresh.forEach(c::position); // resolve the end now, before records can arrive
+                    resumeAt = Map.of(); // the replaced consumer's positions hold for this first assignment only
                 }
                 pausedUntil.keySet().retainAll(target);
                 assigned = new HashSet<>(target);
