@@ -15,6 +15,13 @@ import java.util.StringJoiner;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +70,24 @@ public final class EmbeddedKafka implements KafkaCluster {
         /** A SASL_PLAINTEXT listener with GSSAPI, advertised as {@code localhost} (see {@link #gssapiBootstrapServers()}). */
         public Options withKerberos(Kerberos k) {
             return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, k);
+        }
+
+        /** Broker properties set on every node after the kit's own (an authorizer, super users, ...). */
+        public Options withExtraProperties(Map<String, String> properties) {
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, properties, saslTls, kerberos);
+        }
+
+        /**
+         * ACLs enforced by {@code StandardAuthorizer}: what no ACL names is allowed to everyone, and the PLAINTEXT
+         * listener's user (the kit's own setup, the brokers and the controller) is a super user, so ACLs bind the
+         * SASL users only (see {@link #denyGroup}).
+         */
+        public Options withAclAuthorizer() {
+            Map<String, String> properties = new java.util.HashMap<>(extraProperties);
+            properties.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+            properties.put("super.users", "User:ANONYMOUS");
+            properties.put("allow.everyone.if.no.acl.found", "true");
+            return withExtraProperties(properties);
         }
 
         public Options withHeap(String newHeap) {
@@ -282,6 +307,17 @@ public final class EmbeddedKafka implements KafkaCluster {
         StringJoiner joiner = new StringJoiner(",");
         nodes.forEach(n -> joiner.add("localhost:" + n.gssapiPort()));
         return joiner.toString();
+    }
+
+    /** Denies SASL user {@code user} every operation on consumer group {@code group} (needs {@link Options#withAclAuthorizer}). */
+    public void denyGroup(String user, String group) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            admin.createAcls(List.of(new AclBinding(new ResourcePattern(ResourceType.GROUP, group, PatternType.LITERAL),
+                    new AccessControlEntry("User:" + user, "*", AclOperation.ALL, AclPermissionType.DENY))))
+                    .all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not deny group " + group + " to " + user + ": " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -73,7 +73,7 @@ final class ClusterPoller implements AutoCloseable {
     private final OffsetHistory history = new OffsetHistory();
     /** Committed offsets seen by past polls, per group, for its health (poll thread only). */
     private final CommitWindow commits;
-    private boolean closed;
+    private volatile boolean closed;
     private Instant retryClientAt = Instant.MIN;
     private Duration backoff = Duration.ofSeconds(1);
     private TriggerError clientError;
@@ -100,13 +100,7 @@ final class ClusterPoller implements AutoCloseable {
         }
         if (admin == null) {
             try {
-                synchronized (this) {
-                    // A poll that outlives close() must not build a client nothing would close (nor its files).
-                    if (closed) {
-                        throw new IllegalStateException("the poller is closed");
-                    }
-                    admin = adminFactory.apply(connection);
-                }
+                admin = buildClient();
             } catch (RuntimeException e) {
                 // The client could not even be built (a Kerberos login refused, unreadable key material): every due
                 // trigger fails with the reason, and the next try waits like a broken client's rebuild.
@@ -138,7 +132,7 @@ final class ClusterPoller implements AutoCloseable {
         int connections = (int) clientMetric(admin, "connection-count");
         long connectionsCreated = (long) clientMetric(admin, "connection-creation-total");
         boolean allFailed = !due.isEmpty() && failures == due.size();
-        if (allFailed && clientBroken) {
+        if (allFailed && clientBroken && clientAtFault(((TriggerResult.Failed) results.get(0)).error(), connections)) {
             rebuildLater(now, ((TriggerResult.Failed) results.get(0)).error());
         } else {
             backoff = Duration.ofSeconds(1);
@@ -147,6 +141,35 @@ final class ClusterPoller implements AutoCloseable {
                 snapshot.latest.size(), requests, Duration.ofNanos(System.nanoTime() - started), allFailed,
                 connections, connectionsCreated);
         return new Outcome(results, stats);
+    }
+
+    /**
+     * Builds the Admin client. A login (GSSAPI, OAUTHBEARER, MSK IAM) runs here and may take as long as its KDC or
+     * token endpoint does, so no lock is held: {@link #close()} returns at once, and a client finished after it is
+     * closed here instead of kept.
+     */
+    private Admin buildClient() {
+        if (closed) {
+            throw new IllegalStateException("the poller is closed");
+        }
+        Admin built = adminFactory.apply(connection);
+        synchronized (this) {
+            if (!closed) {
+                return built;
+            }
+        }
+        built.close(Duration.ZERO);
+        throw new IllegalStateException("the poller is closed");
+    }
+
+    /**
+     * Whether a poll in which every trigger failed with {@code error} says the client itself is broken: a refused
+     * login always does; a timeout only when the client holds no connection to any broker (a single slow group
+     * coordinator leaves the other connections up, and a new client would not reach it sooner).
+     */
+    private static boolean clientAtFault(TriggerError error, int connections) {
+        return error.kind() == TriggerError.Kind.AUTH_FAILED
+                || (error.kind() == TriggerError.Kind.BROKER_UNREACHABLE && connections == 0);
     }
 
     private void rebuildLater(Instant now, TriggerError error) {
