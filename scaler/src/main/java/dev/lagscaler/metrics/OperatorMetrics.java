@@ -206,6 +206,10 @@ public final class OperatorMetrics {
                 .help("Kafka requests the wake-up consumer sent (mostly fetches: two a second per broker while it parks)")
                 .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.requests(), cluster)))
                 .register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("lagscaler_kafka_wakeup_consumer_restarts_total")
+                .help("Times the wake-up consumer failed (to be built, or to fetch) and was started again, with backoff")
+                .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.restarts(), cluster)))
+                .register(registry);
         GaugeWithCallback.builder().name("lagscaler_kafka_wakeup_partitions")
                 .help("Partitions the wake-up consumer parks on (those of targets at zero)")
                 .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.partitions(), cluster)))

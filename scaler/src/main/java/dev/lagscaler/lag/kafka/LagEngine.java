@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,14 +46,17 @@ public final class LagEngine implements AutoCloseable {
 
     /**
      * Engine settings. {@code groupBatchSize} bounds the groups of one listConsumerGroupOffsets call;
-     * {@code consumerHealth} is the window each group's health is judged over.
+     * {@code consumerHealth} is the window each group's health is judged over; {@code wakeUpConsumerFactory} makes
+     * each cluster's wake-up consumer from its configuration.
      */
     public record Options(Function<ClusterConnection, Admin> adminFactory, int groupBatchSize,
                           Duration topicMetadataTtl, Duration kafkaTimeout, int threads, Clock clock,
-                          ConsumerHealth.Settings consumerHealth) {
+                          ConsumerHealth.Settings consumerHealth,
+                          Function<Map<String, Object>, KafkaConsumer<byte[], byte[]>> wakeUpConsumerFactory) {
         public Options(Function<ClusterConnection, Admin> adminFactory, int groupBatchSize, Duration topicMetadataTtl,
                        Duration kafkaTimeout, int threads, Clock clock) {
-            this(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, clock, ConsumerHealth.Settings.DEFAULTS);
+            this(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, clock,
+                    ConsumerHealth.Settings.DEFAULTS, KafkaConsumer::new);
         }
 
         public static Options defaults() {
@@ -62,11 +66,23 @@ public final class LagEngine implements AutoCloseable {
         }
 
         public Options withKafkaTimeout(Duration t) {
-            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, t, threads, clock, consumerHealth);
+            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, t, threads, clock, consumerHealth,
+                    wakeUpConsumerFactory);
         }
 
         public Options withConsumerHealth(ConsumerHealth.Settings health) {
-            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, clock, health);
+            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, clock, health,
+                    wakeUpConsumerFactory);
+        }
+
+        public Options withClock(Clock c) {
+            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, c, consumerHealth,
+                    wakeUpConsumerFactory);
+        }
+
+        public Options withWakeUpConsumerFactory(Function<Map<String, Object>, KafkaConsumer<byte[], byte[]>> factory) {
+            return new Options(adminFactory, groupBatchSize, topicMetadataTtl, kafkaTimeout, threads, clock,
+                    consumerHealth, factory);
         }
     }
 
@@ -77,14 +93,19 @@ public final class LagEngine implements AutoCloseable {
      */
     static final Duration WATCHED_POLL_INTERVAL = Duration.ofSeconds(5);
 
-    /** A cluster's wake-up consumer: whether it fetches, and how many partitions it parks on. */
-    public record WakeUpState(boolean healthy, int partitions, String lastError, long requests) {
+    /**
+     * A cluster's wake-up consumer: whether it fetches, how many partitions it parks on, and how many times it failed
+     * and was started again.
+     */
+    public record WakeUpState(boolean healthy, int partitions, String lastError, long requests, int restarts) {
     }
 
     private final Options options;
     private final ScheduledExecutorService scheduler;
     private final Map<ClusterConnection, Cluster> clusters = new ConcurrentHashMap<>();
     private final List<Consumer<PollStats>> pollListeners = new CopyOnWriteArrayList<>();
+    /** Polls that ended in an unexpected exception (and were followed by the next one all the same). */
+    private final AtomicInteger tickFailures = new AtomicInteger();
     private volatile boolean closed;
 
     public LagEngine(Options options) {
@@ -122,10 +143,15 @@ public final class LagEngine implements AutoCloseable {
         clusters.values().forEach(c -> {
             RecordWatcher w = c.watcher;
             if (w != null) {
-                state.put(c.connection.label(), new WakeUpState(w.healthy(), w.watched(), w.lastError(), w.requests()));
+                state.put(c.connection.label(), new WakeUpState(w.healthy(), w.watched(), w.lastError(), w.requests(), w.restarts()));
             }
         });
         return state;
+    }
+
+    /** Scheduled polls that ended in an unexpected exception; the loop carried on after each. */
+    public int pollFailures() {
+        return tickFailures.get();
     }
 
     /** How many Admin clients (Kafka clusters with registered triggers) the engine holds. */
@@ -153,6 +179,8 @@ public final class LagEngine implements AutoCloseable {
         private volatile Duration safetyNet = WATCHED_POLL_INTERVAL;
         private volatile TriggerResult latest;
         private PersistentLagMemory memory = PersistentLagMemory.EMPTY;
+        /** Records seen on its partitions by the wake-up consumer (guarded by the cluster's monitor). */
+        private long wakes;
         private Instant nextDue = Instant.MIN;
         private Instant lastPolled = Instant.MIN;
 
@@ -212,6 +240,18 @@ public final class LagEngine implements AutoCloseable {
         public void close() {
             cluster.remove(this);
         }
+    }
+
+    /**
+     * When a trigger just polled at {@code now} is due again: at once if records woke it while the poll ran (that
+     * poll may have read the log ends before the record, and the wake-up consumer has already read past it);
+     * else after its interval, or after {@code safetyNet} when the wake-up consumer watches it (null otherwise).
+     */
+    static Instant nextDue(Instant now, Duration interval, Duration safetyNet, boolean wokenDuringPoll) {
+        if (wokenDuringPoll) {
+            return Instant.MIN;
+        }
+        return now.plus(safetyNet != null && interval.compareTo(safetyNet) < 0 ? safetyNet : interval);
     }
 
     /** The triggers of one Kafka cluster, their schedule and their shared poller. */
@@ -280,7 +320,7 @@ public final class LagEngine implements AutoCloseable {
             // Once made, the consumer stays (idle, with nothing assigned) until the cluster goes: targets come
             // back to zero again and again.
             if (watcher == null && connection.auth().sasl() != dev.lagscaler.trigger.SaslMechanism.GSSAPI && !closed) {
-                watcher = new RecordWatcher(connection, this::recordsArrived);
+                watcher = new RecordWatcher(connection, this::recordsArrived, options.wakeUpConsumerFactory());
             }
             if (watcher != null) {
                 watcher.watch(by.keySet());
@@ -292,6 +332,7 @@ public final class LagEngine implements AutoCloseable {
             synchronized (this) {
                 for (Registration r : watchedBy.getOrDefault(tp, List.of())) {
                     r.nextDue = Instant.MIN;
+                    r.wakes++;
                 }
                 LOG.atDebug().addKeyValue("cluster", connection.label()).addKeyValue("partition", tp.toString())
                         .log("records on a watched partition: polling now");
@@ -332,6 +373,7 @@ public final class LagEngine implements AutoCloseable {
             Instant now = options.clock().instant();
             List<Registration> due = new ArrayList<>();
             List<ClusterPoller.Due> batch = new ArrayList<>();
+            List<Long> wakesBefore = new ArrayList<>();
             synchronized (this) {
                 for (Registration r : registrations) {
                     // Coalescing: a trigger due within a tenth of its interval (at most 1 s) joins this poll. A trigger
@@ -347,6 +389,7 @@ public final class LagEngine implements AutoCloseable {
                     }
                     if (everything || !r.nextDue.isAfter(now.plus(slack))) {
                         due.add(r);
+                        wakesBefore.add(r.wakes);
                         batch.add(new ClusterPoller.Due(r.key, r.settings, r.memory));
                     }
                 }
@@ -379,7 +422,7 @@ public final class LagEngine implements AutoCloseable {
                     r.lastPolled = now;
                     RecordWatcher w = watcher;
                     boolean watched = r.watching && w != null && w.healthy() && result instanceof TriggerResult.Measured;
-                    r.nextDue = now.plus(watched && r.interval.compareTo(r.safetyNet) < 0 ? r.safetyNet : r.interval);
+                    r.nextDue = nextDue(now, r.interval, watched ? r.safetyNet : null, r.wakes != wakesBefore.get(i));
                     delivered.add(r);
                     if (firstMeasure) {
                         rewatch = true;
@@ -387,7 +430,13 @@ public final class LagEngine implements AutoCloseable {
                 }
             }
             if (rewatch || delivered.stream().anyMatch(r -> r.watching)) {
-                updateWatch();
+                try {
+                    updateWatch();
+                } catch (RuntimeException e) {
+                    // The results still go out: a watcher that could not be pointed leaves these triggers polled.
+                    LOG.atError().addKeyValue("cluster", connection.label()).addKeyValue("error", e.toString())
+                            .log("could not point the wake-up consumer");
+                }
             }
             delivered.forEach(r -> deliver(r, r.latest));
             PollStats stats = outcome.stats();
@@ -395,7 +444,14 @@ public final class LagEngine implements AutoCloseable {
                     .addKeyValue("groups", stats.groups()).addKeyValue("partitions", stats.partitions())
                     .addKeyValue("requests", stats.kafkaRequests()).addKeyValue("duration_ms", stats.duration().toMillis())
                     .log("polled");
-            pollListeners.forEach(l -> l.accept(stats));
+            for (Consumer<PollStats> l : pollListeners) {
+                try {
+                    l.accept(stats);
+                } catch (RuntimeException e) {
+                    LOG.atError().addKeyValue("cluster", connection.label()).addKeyValue("error", e.toString())
+                            .log("poll listener failed");
+                }
+            }
             return stats;
         }
 
@@ -430,6 +486,10 @@ public final class LagEngine implements AutoCloseable {
             }, delay, TimeUnit.MILLISECONDS);
         }
 
+        /**
+         * One scheduled poll. Whatever it throws (a listener, the watcher's update), the next poll is scheduled from
+         * every trigger's due time: the loop never ends but with the cluster.
+         */
         private void tick() {
             synchronized (this) {
                 wakeUp = null;
@@ -441,20 +501,22 @@ public final class LagEngine implements AutoCloseable {
             }
             try {
                 poll(false);
+            } catch (RuntimeException | LinkageError | AssertionError e) {
+                tickFailures.incrementAndGet();
+                LOG.atError().addKeyValue("cluster", connection.label()).addKeyValue("error", e.toString())
+                        .log("poll failed unexpectedly; the next one is scheduled as usual");
             } finally {
                 synchronized (this) {
                     ticking = false;
-                }
-            }
-            synchronized (this) {
-                Instant next = Instant.MAX;
-                for (Registration r : registrations) {
-                    if (r.nextDue.isBefore(next)) {
-                        next = r.nextDue;
+                    Instant next = Instant.MAX;
+                    for (Registration r : registrations) {
+                        if (r.nextDue.isBefore(next)) {
+                            next = r.nextDue;
+                        }
                     }
-                }
-                if (!next.equals(Instant.MAX)) {
-                    scheduleAt(next);
+                    if (!next.equals(Instant.MAX)) {
+                        scheduleAt(next);
+                    }
                 }
             }
         }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,12 +39,17 @@ final class RecordWatcher implements AutoCloseable {
     /** How often the loop looks at the watched set while nothing is watched. */
     private static final Duration IDLE_CHECK = Duration.ofMillis(500);
     private static final Duration PAUSE_AFTER_RECORDS = Duration.ofSeconds(1);
+    private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(30);
 
     private final ClusterConnection connection;
     private final Consumer<TopicPartition> onRecords;
+    private final Function<Map<String, Object>, KafkaConsumer<byte[], byte[]>> consumerFactory;
     private final Thread thread;
+    private final AtomicInteger restarts = new AtomicInteger();
     private volatile Set<TopicPartition> wanted = Set.of();
-    private volatile boolean healthy = true;
+    /** Fetching as it should: false until its first fetch, and after a failure until the next fetch succeeds. */
+    private volatile boolean healthy;
     private volatile String lastError;
     private volatile boolean closed;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
@@ -51,9 +57,11 @@ final class RecordWatcher implements AutoCloseable {
     private volatile long requests;
     private long requestsOfClosedConsumers;
 
-    RecordWatcher(ClusterConnection connection, Consumer<TopicPartition> onRecords) {
+    RecordWatcher(ClusterConnection connection, Consumer<TopicPartition> onRecords,
+                  Function<Map<String, Object>, KafkaConsumer<byte[], byte[]>> consumerFactory) {
         this.connection = connection;
         this.onRecords = onRecords;
+        this.consumerFactory = consumerFactory;
         this.thread = new Thread(this::run, "lag-wakeup-" + connection.label());
         this.thread.setDaemon(true);
         this.thread.start();
@@ -82,6 +90,11 @@ final class RecordWatcher implements AutoCloseable {
         return wanted.size();
     }
 
+    /** How many times its consumer failed (to be built, or to fetch) and was started again. */
+    int restarts() {
+        return restarts.get();
+    }
+
     /** Kafka requests this watcher has sent (fetches, metadata, list-offsets), all its consumers together. */
     long requests() {
         return requests;
@@ -89,31 +102,44 @@ final class RecordWatcher implements AutoCloseable {
 
     private void run() {
         Map<TopicPartition, Long> resumeAt = new HashMap<>();
+        Duration retry = FIRST_RETRY;
         while (!closed) {
-            KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(config());
+            KafkaConsumer<byte[], byte[]> c = null;
             try {
+                // Built inside the loop's guard: a consumer that cannot be made (a login refused, key material
+                // unreadable) is retried like one that cannot fetch, never a dead thread still counted as watching.
+                c = consumerFactory.apply(config());
                 consumer = c;
+                if (closed) {
+                    return;
+                }
                 resumeAt = watchLoop(c, resumeAt);
+                retry = FIRST_RETRY;
             } catch (WakeupException e) {
                 // closing
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError | AssertionError e) {
                 if (closed) {
                     return;
                 }
                 healthy = false;
                 lastError = e.getClass().getSimpleName() + ": " + e.getMessage();
+                restarts.incrementAndGet();
                 LOG.atWarn().addKeyValue("cluster", connection.label()).addKeyValue("error", lastError)
-                        .log("wake-up consumer failed; polling carries on alone, retrying in 5 s");
-                sleep(Duration.ofSeconds(5));
+                        .addKeyValue("retry_ms", retry.toMillis())
+                        .log("wake-up consumer failed; polling carries on alone until it is back");
+                sleep(retry);
+                retry = retry.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : retry.multipliedBy(2);
                 resumeAt = new HashMap<>();
             } finally {
                 consumer = null;
                 requestsOfClosedConsumers = requests;
-                try {
-                    c.close(Duration.ZERO); // no group, no commits: nothing to wait for (a fetch may wait at a broker)
-                } catch (RuntimeException e) {
-                    LOG.atDebug().addKeyValue("cluster", connection.label()).addKeyValue("error", e.toString())
-                            .log("wake-up consumer did not close cleanly");
+                if (c != null) {
+                    try {
+                        c.close(Duration.ZERO); // no group, no commits: nothing to wait for (a fetch may wait at a broker)
+                    } catch (RuntimeException e) {
+                        LOG.atDebug().addKeyValue("cluster", connection.label()).addKeyValue("error", e.toString())
+                                .log("wake-up consumer did not close cleanly");
+                    }
                 }
             }
         }

@@ -167,6 +167,60 @@ class LagEngineTest {
     }
 
     /**
+     * A poll listener that throws (here on the first poll) ends neither that poll's results nor the polls after it.
+     * Before, the exception skipped scheduling the next poll and nothing restarted it.
+     */
+    @Test
+    void aPollListenerThatThrowsStopsNoPolling() throws Exception {
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "listened", 1);
+        java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+        engine.addPollListener(stats -> {
+            if (polls.incrementAndGet() == 1) {
+                throw new IllegalStateException("a listener's own bug");
+            }
+        });
+        List<TriggerResult> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        engine.register(new TriggerKey("test", "listened", 0), trigger("consumerGroup", "listened-app", "topic", "listened"),
+                Duration.ofMillis(200), seen::add);
+        ChildProcess.await("polls go on after the listener threw", Duration.ofSeconds(30), Duration.ofMillis(20),
+                () -> seen.size() >= 4);
+        assertTrue(polls.get() >= 4, polls.get() + " polls seen by the listener");
+    }
+
+    /**
+     * A wake-up consumer that cannot be built (here its first two constructions throw, as a refused login would) is
+     * reported unhealthy with the reason and its restarts, built again with backoff, and then wakes its trigger.
+     * Before, the construction sat outside the watcher's guard: the thread died, and the trigger was counted as
+     * watched and never woken.
+     */
+    @Test
+    void aWakeUpConsumerThatCannotBeBuiltIsRetriedAndThenWakes() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger builds = new java.util.concurrent.atomic.AtomicInteger();
+        engine.close();
+        engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(5))
+                .withWakeUpConsumerFactory(config -> {
+                    if (builds.incrementAndGet() <= 2) {
+                        throw new org.apache.kafka.common.KafkaException("Failed to construct kafka consumer: login refused");
+                    }
+                    return new org.apache.kafka.clients.consumer.KafkaConsumer<>(config);
+                }));
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "unbuilt", 1);
+        KafkaTestData.commit(kafka.bootstrapServers(), "unbuilt-app", Map.of(new TopicPartition("unbuilt", 0), 0L));
+        var reg = register("unbuilt", trigger("consumerGroup", "unbuilt-app", "topic", "unbuilt"));
+        assertEquals(0, assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg)).lag().rawTotalLag());
+        reg.watchForRecords(true);
+        ChildProcess.await("the failure reported", Duration.ofSeconds(10), Duration.ofMillis(10),
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> !s.healthy() && s.restarts() >= 1
+                        && s.lastError() != null && s.lastError().contains("login refused")));
+        ChildProcess.await("built again and fetching", Duration.ofSeconds(30), Duration.ofMillis(20),
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.healthy() && s.partitions() == 1));
+        assertEquals(2, engine.wakeUpState().values().iterator().next().restarts());
+        assertEquals(3, builds.get());
+        long wokenMs = millisToWake(reg, "unbuilt", 0, Duration.ofSeconds(10));
+        assertTrue(wokenMs < 4000, "woken " + wokenMs + " ms after the record (its safety-net poll is an hour away)");
+    }
+
+    /**
      * Produces one record to the trigger's idle partition and waits until the trigger reports it: its interval is an
      * hour, so only the wake-up consumer can bring that result. The milliseconds it took.
      */
@@ -302,31 +356,53 @@ class LagEngineTest {
         List<java.net.ServerSocket> blackholes = new ArrayList<>();
         List<Long> healthy = java.util.Collections.synchronizedList(new ArrayList<>());
         Map<TriggerKey, TriggerResult> stuck = new ConcurrentHashMap<>();
+        List<java.net.Socket> held = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
         try {
-            // Listening sockets that never accept: connections complete in the backlog and no answer ever comes.
+            // Listening sockets that accept and never answer: each cluster's client connects and waits.
             for (int i = 0; i < 3; i++) {
-                blackholes.add(new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress()));
+                java.net.ServerSocket socket = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                blackholes.add(socket);
+                Thread acceptor = new Thread(() -> {
+                    try {
+                        while (true) {
+                            held.add(socket.accept());
+                            accepted.incrementAndGet();
+                        }
+                    } catch (java.io.IOException closed) {
+                        // the test is over
+                    }
+                }, "blackhole-" + i);
+                acceptor.setDaemon(true);
+                acceptor.start();
                 KafkaTriggerSettings hole = KafkaTriggerParser.parse(TriggerInput.ofMetadata(Map.of(
                         "bootstrapServers", "127.0.0.1:" + blackholes.get(i).getLocalPort(), "consumerGroup", "g",
                         "topic", "steady")));
                 engine.register(new TriggerKey("test", "hole-" + i, 0), hole, Duration.ofMillis(500),
                         r -> stuck.put(r.key(), r));
             }
-            Thread.sleep(200); // the blackholed polls are under way and waiting on Kafka
+            ChildProcess.await("every blackholed cluster connected and waiting on Kafka", Duration.ofSeconds(10),
+                    Duration.ofMillis(10), () -> accepted.get() >= 3);
             engine.register(new TriggerKey("test", "healthy", 0), trigger("consumerGroup", "steady-app", "topic", "steady"),
                     Duration.ofMillis(500), r -> healthy.add(System.nanoTime()));
-            Thread.sleep(4_000);
+            // Eight polls of the healthy cluster while the blackholed ones wait out their 5 s Kafka timeout.
+            ChildProcess.await("eight polls of the healthy cluster", Duration.ofSeconds(20), Duration.ofMillis(20),
+                    () -> healthy.size() >= 8);
             List<Long> times = new ArrayList<>(healthy);
-            assertTrue(times.size() >= 4, "the healthy cluster was polled " + times.size() + " times in 4 s at a 500 ms interval");
             long maxGap = 0;
             for (int i = 1; i < times.size(); i++) {
                 maxGap = Math.max(maxGap, (times.get(i) - times.get(i - 1)) / 1_000_000);
             }
             assertTrue(maxGap < 2_500, "the healthy cluster waited " + maxGap + " ms between polls (Kafka timeout 5 s)");
-            assertTrue(stuck.isEmpty() || stuck.values().stream().allMatch(r -> r instanceof TriggerResult.Failed),
-                    "nothing measured on a blackhole");
+            ChildProcess.await("every blackholed trigger reported", Duration.ofSeconds(30), Duration.ofMillis(50),
+                    () -> stuck.size() == 3);
+            stuck.values().forEach(r -> assertEquals(TriggerError.Kind.BROKER_UNREACHABLE,
+                    assertInstanceOf(TriggerResult.Failed.class, r).error().kind(), r.toString()));
         } finally {
             for (java.net.ServerSocket s : blackholes) {
+                s.close();
+            }
+            for (java.net.Socket s : held) {
                 s.close();
             }
         }
