@@ -40,7 +40,8 @@ public final class ReconcilePlanner {
         List<TriggerOutcome> outcomes = new ArrayList<>();
         List<HpaBuilder.Metric> hpaMetrics = new ArrayList<>();
         for (ResolvedTrigger t : in.triggers()) {
-            outcomes.add(outcome(t, in.health().getOrDefault(t.index(), TriggerHealth.PENDING)));
+            outcomes.add(outcome(t, in.health().getOrDefault(t.index(), TriggerHealth.PENDING), in.now(),
+                    staleAfter(spec)));
             if (t instanceof ResolvedTrigger.Kafka k) {
                 hpaMetrics.add(k.metric());
                 if (k.lagSecondsMetric() != null) {
@@ -110,13 +111,28 @@ public final class ReconcilePlanner {
         return currentReplicas == 0 ? fastInterval(spec, operatorDefault) : Duration.ofSeconds(spec.pollingIntervalSeconds());
     }
 
-    static TriggerOutcome outcome(ResolvedTrigger trigger, TriggerHealth health) {
+    /**
+     * How old a measurement may be before it no longer lowers replicas: three polls. A watched trigger at zero is
+     * polled every pollingInterval but at least every 5 s, so the bound counts from the longer of the two.
+     */
+    public static Duration staleAfter(ScaledObjectSpec spec) {
+        Duration interval = Duration.ofSeconds(Math.max(spec.pollingIntervalSeconds(), 5));
+        return interval.multipliedBy(3);
+    }
+
+    static TriggerOutcome outcome(ResolvedTrigger trigger, TriggerHealth health, Instant now, Duration staleAfter) {
         int i = trigger.index();
         if (trigger instanceof ResolvedTrigger.Kafka k) {
             if (health.latest() == null) {
                 return new TriggerOutcome(i, "kafka", TriggerOutcome.State.PENDING, false, 0, 0, null);
             }
             if (health.latest() instanceof TriggerResult.Measured m) {
+                Duration age = Duration.between(m.at(), now);
+                if (age.compareTo(staleAfter) > 0) {
+                    return new TriggerOutcome(i, "kafka", TriggerOutcome.State.STALE, k.active(m), m.lag().metricValue(),
+                            0, "its latest result is " + age.toSeconds() + " s old (more than " + staleAfter.toSeconds()
+                            + " s: three polls)");
+                }
                 return TriggerOutcome.measured(i, m.lag().metricValue(), k.active(m));
             }
             return TriggerOutcome.failed(i, health.consecutiveFailures(), ((TriggerResult.Failed) health.latest()).error().toString());

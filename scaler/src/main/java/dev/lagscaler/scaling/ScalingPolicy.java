@@ -69,6 +69,7 @@ public final class ScalingPolicy {
 
         boolean pending = false;
         boolean error = false;
+        StringBuilder stale = new StringBuilder();
         boolean active = "true".equalsIgnoreCase(spec.annotations().get(KedaKeys.FORCE_ACTIVATION))
                 || spec.onlyResourceTriggers();
         boolean fallbackEngaged = false;
@@ -81,6 +82,11 @@ public final class ScalingPolicy {
                     errors.append(errors.length() > 0 ? "; " : "").append("trigger ").append(t.index()).append(": ")
                             .append(t.message());
                     fallbackEngaged |= fallbackEngaged(spec.fallback(), t.consecutiveFailures());
+                }
+                case STALE -> {
+                    active |= t.active();
+                    stale.append(stale.length() > 0 ? "; " : "").append("trigger ").append(t.index()).append(": ")
+                            .append(t.message());
                 }
                 case PENDING -> pending = true;
                 default -> {
@@ -120,6 +126,13 @@ public final class ScalingPolicy {
                         in.lastActiveTime(), true, target == 0, target != current ? "KEDAScalerFailed" : null);
             }
             return new Decision(current, false, conditions, "triggers failed: holding " + current + " replicas",
+                    in.lastActiveTime(), true, current == 0, null);
+        }
+        if (stale.length() > 0) {
+            // An old "inactive" is no reason to lower anything: the poll that would confirm it has not come.
+            conditions.put(READY, Condition.unknown("StaleTriggerResult", "Not lowering replicas on old results: " + stale));
+            conditions.put(ACTIVE, Condition.unknown("StaleTriggerResult", "Activity is unknown until a fresh poll"));
+            return new Decision(current, false, conditions, "stale trigger results (" + stale + "): holding " + current,
                     in.lastActiveTime(), true, current == 0, null);
         }
         if (pending) {

@@ -11,6 +11,8 @@ public record TriggerOutcome(int index, String type, State state, boolean active
         MEASURED,
         /** The latest poll failed. */
         FAILED,
+        /** Measured, but longer ago than the planner trusts for lowering replicas (the poll loop stopped?). */
+        STALE,
         /** Not polled yet. */
         PENDING,
         /** cpu or memory: the HPA reads it from the resource metrics API; it never activates from zero. */

@@ -17,8 +17,10 @@ import dev.lagscaler.lag.PersistentLagMemory;
 import dev.lagscaler.lag.TriggerError;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.ScaledObjectParser;
 import dev.lagscaler.scaling.ScaledObjectSpec;
+import dev.lagscaler.scaling.ScalingPolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -272,6 +274,37 @@ class ReconcilePlannerTest {
         assertEquals(0, plan.replicaWrite());
         assertEquals("KEDAScaleTargetDeactivated", plan.events().get(0).reason());
         assertInstanceOf(Plan.HpaChange.None.class, plan.hpa());
+    }
+
+    /**
+     * A measurement older than three polls no longer lowers replicas: a scale-to-zero that a fresh "inactive" would
+     * make is held, and the status says why. A fresh one within the bound still scales to zero.
+     */
+    @Test
+    void anOldInactiveResultHoldsTheReplicasInsteadOfScalingToZero() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("cooldownPeriod: 0\npollingInterval: 10");
+        JsonNode wasActive = new ObjectMapper().createObjectNode().put("lastActiveTime", NOW.minusSeconds(3600).toString());
+        TriggerResult.Measured idle = (TriggerResult.Measured) measured(spec, 0).latest();
+        record Row(long ageSeconds, Integer write, String ready) {
+        }
+        for (Row row : List.of(new Row(0, 0, "True"), new Row(30, 0, "True"), new Row(31, null, "Unknown"),
+                new Row(7200, null, "Unknown"))) {
+            TriggerHealth aged = new TriggerHealth(new TriggerResult.Measured(idle.key(),
+                    NOW.minusSeconds(row.ageSeconds()), idle.lag(), idle.timeLag(), idle.health()), 0);
+            Plan plan = plan(spec, wasActive, 3, null, aged);
+            assertEquals(row.write(), plan.replicaWrite(), "a result " + row.ageSeconds() + " s old");
+            Condition ready = plan.decision().conditions().get(ScalingPolicy.READY);
+            assertEquals(row.ready(), ready.status(), ready.message());
+            if (row.write() == null) {
+                assertEquals("StaleTriggerResult", ready.reason());
+                assertTrue(ready.message().contains(row.ageSeconds() + " s old"), ready.message());
+            }
+        }
+        // A stale "active" still counts: raising on old evidence of records is not what the bound guards against.
+        TriggerResult.Measured busy = (TriggerResult.Measured) measured(spec, 500).latest();
+        Plan raised = plan(spec, NO_STATUS, 0, null, new TriggerHealth(new TriggerResult.Measured(busy.key(),
+                NOW.minusSeconds(7200), busy.lag(), busy.timeLag(), busy.health()), 0));
+        assertEquals(1, raised.replicaWrite());
     }
 
     @Test
