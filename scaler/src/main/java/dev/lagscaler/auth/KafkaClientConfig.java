@@ -29,7 +29,12 @@ public final class KafkaClientConfig {
      */
     public static Admin openAdmin(ClusterConnection connection, String clientId) {
         if (connection.auth().sasl() != SaslMechanism.GSSAPI) {
-            return Admin.create(admin(connection, clientId));
+            Map<String, Object> config = admin(connection, clientId);
+            if (connection.auth().sasl() == SaslMechanism.OAUTHBEARER && connection.auth().awsMskIam() == null) {
+                // The token first, under no lock: the client's own login would hold kafka-clients' JVM-wide one.
+                PrefetchedTokenLoginCallbackHandler.prefetch(config);
+            }
+            return Admin.create(config);
         }
         KerberosLogin login = KerberosLogin.open(connection.auth());
         try {
@@ -80,9 +85,9 @@ public final class KafkaClientConfig {
             config.put(SaslConfigs.SASL_MECHANISM, auth.sasl().kafkaName());
             config.put(SaslConfigs.SASL_JAAS_CONFIG, jaas(auth));
             if (auth.sasl() == SaslMechanism.OAUTHBEARER) {
+                allowTokenEndpoint(auth.oauthTokenEndpointUri());
                 config.put(SaslConfigs.SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, auth.oauthTokenEndpointUri());
-                config.put(SaslConfigs.SASL_LOGIN_CALLBACK_HANDLER_CLASS,
-                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler");
+                config.put(SaslConfigs.SASL_LOGIN_CALLBACK_HANDLER_CLASS, PrefetchedTokenLoginCallbackHandler.class);
             }
         }
         if (auth.tls()) {
@@ -94,6 +99,27 @@ public final class KafkaClientConfig {
         }
         return config;
     }
+
+    /**
+     * kafka-clients 4 logs in to a token endpoint only when the JVM lists it in
+     * {@value #ALLOWED_TOKEN_URLS} (empty by default: no endpoint at all). The trigger's owner chose the endpoint, as
+     * with KEDA, so it is added to that list, unless whoever started the operator set the list themselves: then it
+     * is theirs to keep, and an endpoint outside it fails with Kafka's message naming the property.
+     */
+    private static synchronized void allowTokenEndpoint(String url) {
+        if (TOKEN_URLS_SET_AT_START) {
+            return;
+        }
+        String current = System.getProperty(ALLOWED_TOKEN_URLS, "");
+        java.util.Set<String> urls = new java.util.LinkedHashSet<>(java.util.Arrays.asList(current.split(",")));
+        urls.remove("");
+        if (urls.add(url)) {
+            System.setProperty(ALLOWED_TOKEN_URLS, String.join(",", urls));
+        }
+    }
+
+    static final String ALLOWED_TOKEN_URLS = "org.apache.kafka.sasl.oauthbearer.allowed.urls";
+    private static final boolean TOKEN_URLS_SET_AT_START = System.getProperty(ALLOWED_TOKEN_URLS) != null;
 
     private static String jaas(KafkaAuth auth) {
         return switch (auth.sasl()) {
