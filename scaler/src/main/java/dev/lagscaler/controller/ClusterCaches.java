@@ -94,6 +94,24 @@ final class ClusterCaches {
                 && hpas.hasSynced() && deployments.hasSynced() && statefulSets.hasSynced();
     }
 
+    /** The caches that have not synced yet, by kind (for the log line of a leader that gives up). */
+    java.util.List<String> notSynced() {
+        java.util.List<String> kinds = new java.util.ArrayList<>();
+        java.util.Map<String, io.kubernetes.client.informer.SharedIndexInformer<?>> all = new java.util.LinkedHashMap<>();
+        all.put("ScaledObject", scaledObjects);
+        all.put("TriggerAuthentication", triggerAuthentications);
+        all.put("ClusterTriggerAuthentication", clusterTriggerAuthentications);
+        all.put("HorizontalPodAutoscaler", hpas);
+        all.put("Deployment", deployments);
+        all.put("StatefulSet", statefulSets);
+        all.forEach((kind, informer) -> {
+            if (!informer.hasSynced()) {
+                kinds.add(kind);
+            }
+        });
+        return kinds;
+    }
+
     /** By "namespace/name"; null when absent. */
     JsonNode scaledObject(String key) {
         return json(scaledObjects.getIndexer().getByKey(key));

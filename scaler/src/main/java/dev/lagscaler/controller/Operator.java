@@ -168,22 +168,55 @@ public final class Operator implements AutoCloseable {
             // The elector runs this hook in a Future, which would swallow the failure silently. A leader that does
             // nothing must not keep renewing the Lease: give it up so a standby takes over, and stop.
             LOG.atError().addKeyValue("identity", config.identity()).setCause(e).log("controllers failed to start");
-            leading.set(false);
-            stopRunning();
-            // Off the elector's own threads: closing it waits for them. The release itself stops our renewals.
-            Thread giveUp = new Thread(() -> {
-                releaseLease();
-                if (elector != null) {
-                    elector.close();
-                }
-                gaveUp = true;
-                onLostLeadership.run();
-                stopped.countDown();
-            }, "leader-give-up");
-            giveUp.setDaemon(true);
-            giveUp.start();
+            giveUpLeading();
             throw e;
         }
+    }
+
+    /**
+     * A leader that cannot do its job gives the Lease up for a standby, and this process stops (/healthz then fails,
+     * so a kubelet restarts it). Off the elector's own threads: closing it waits for them; the release itself stops
+     * our renewals.
+     */
+    private void giveUpLeading() {
+        leading.set(false);
+        stopRunning();
+        Thread giveUp = new Thread(() -> {
+            releaseLease();
+            if (elector != null) {
+                elector.close();
+            }
+            gaveUp = true;
+            onLostLeadership.run();
+            stopped.countDown();
+        }, "leader-give-up");
+        giveUp.setDaemon(true);
+        giveUp.start();
+    }
+
+    /**
+     * Watches the controller's thread: it ends by itself only when the controller did not start (its caches did not
+     * sync within {@link OperatorConfig#cacheSyncTimeout}: a missing RBAC grant, a CRD not installed, a cluster too
+     * big). A leader whose controller is not running must not keep the Lease.
+     */
+    private void superviseController(Thread controllerThread) {
+        Thread watchdog = new Thread(() -> {
+            try {
+                controllerThread.join();
+            } catch (InterruptedException e) {
+                return;
+            }
+            Running r = running;
+            if (r != null && r.controllerThread() == controllerThread && leading.get()) {
+                LOG.atError().addKeyValue("identity", config.identity())
+                        .addKeyValue("cache_sync_timeout_s", config.cacheSyncTimeout().toSeconds())
+                        .addKeyValue("caches_not_synced", String.join(",", r.caches().notSynced()))
+                        .log("controller not running (its caches did not sync): giving the Lease up");
+                giveUpLeading();
+            }
+        }, "controller-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
     }
 
     private void startControllers() {
@@ -214,6 +247,7 @@ public final class Operator implements AutoCloseable {
                 .withName("scaledobject-controller")
                 .withWorkerCount(config.workers())
                 .withReadyFunc(caches::hasSynced)
+                .withReadyTimeout(config.cacheSyncTimeout())
                 .build();
         caches.start();
         broadcaster.startRecording();
@@ -221,6 +255,7 @@ public final class Operator implements AutoCloseable {
         controllerThread.setDaemon(true);
         controllerThread.start();
         running = new Running(caches, controller, registry, broadcaster, reconciler, controllerThread, queue);
+        superviseController(controllerThread);
     }
 
     /** Status-only updates (our own writes) do not re-trigger a reconcile; spec, annotation and lifecycle changes do. */

@@ -93,6 +93,11 @@ public final class OperatorCommand implements Callable<Integer> {
             description = "Read timeout of every apiserver call except watches (default ${DEFAULT-VALUE}).")
     String requestTimeout;
 
+    @Option(names = "--cache-sync-timeout", defaultValue = "2m",
+            description = "How long a new leader's caches may take to sync; past it, it gives the Lease up and exits"
+                    + " (default ${DEFAULT-VALUE}).")
+    String cacheSyncTimeout;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -109,7 +114,8 @@ public final class OperatorCommand implements Callable<Integer> {
             config = OperatorConfig.defaults(id).withNamespace(namespace)
                     .withFastActivationInterval(Durations.parse("--fast-activation-interval", fastInterval))
                     .withLeaseDuration(Durations.parse("--lease-duration", leaseDuration))
-                    .withWakeUpConsumer(wakeUpConsumer);
+                    .withWakeUpConsumer(wakeUpConsumer)
+                    .withCacheSyncTimeout(Durations.parse("--cache-sync-timeout", cacheSyncTimeout));
         } catch (TriggerParseException e) {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;

@@ -8,15 +8,25 @@ import java.time.Duration;
  * KEDA_CLUSTER_OBJECT_NAMESPACE); the Lease for leader election lives there too.
  */
 public record OperatorConfig(int workers, Duration fastActivationInterval, String clusterObjectNamespace,
-                             String leaseName, String identity, Duration leaseDuration, boolean wakeUpConsumer) {
+                             String leaseName, String identity, Duration leaseDuration, boolean wakeUpConsumer,
+                             Duration cacheSyncTimeout) {
+    /** How long a new leader's caches may take to sync before it gives the Lease up (client-java's default is 30 s). */
+    public static final Duration DEFAULT_CACHE_SYNC_TIMEOUT = Duration.ofMinutes(2);
+
     public static OperatorConfig defaults(String identity) {
         return new OperatorConfig(4, Defaults.FAST_ACTIVATION_INTERVAL, "lagscaler", "lagscaler-operator", identity,
-                Defaults.LEASE_DURATION, true);
+                Defaults.LEASE_DURATION, true, DEFAULT_CACHE_SYNC_TIMEOUT);
+    }
+
+    public OperatorConfig withCacheSyncTimeout(Duration timeout) {
+        return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity,
+                leaseDuration, wakeUpConsumer, timeout);
     }
 
     /** Whether a wake-up consumer per Kafka cluster parks on the partitions of targets at zero (default on). */
     public OperatorConfig withWakeUpConsumer(boolean on) {
-        return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, leaseDuration, on);
+        return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, leaseDuration, on,
+                cacheSyncTimeout);
     }
 
     /**
@@ -30,15 +40,17 @@ public record OperatorConfig(int workers, Duration fastActivationInterval, Strin
     }
 
     public OperatorConfig withNamespace(String namespace) {
-        return new OperatorConfig(workers, fastActivationInterval, namespace, leaseName, identity, leaseDuration, wakeUpConsumer);
+        return new OperatorConfig(workers, fastActivationInterval, namespace, leaseName, identity, leaseDuration, wakeUpConsumer,
+                cacheSyncTimeout);
     }
 
     public OperatorConfig withFastActivationInterval(Duration interval) {
-        return new OperatorConfig(workers, interval, clusterObjectNamespace, leaseName, identity, leaseDuration, wakeUpConsumer);
+        return new OperatorConfig(workers, interval, clusterObjectNamespace, leaseName, identity, leaseDuration, wakeUpConsumer,
+                cacheSyncTimeout);
     }
 
     public OperatorConfig withLeaseDuration(Duration duration) {
         return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, duration,
-                wakeUpConsumer);
+                wakeUpConsumer, cacheSyncTimeout);
     }
 }

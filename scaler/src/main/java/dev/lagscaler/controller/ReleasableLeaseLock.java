@@ -57,14 +57,23 @@ final class ReleasableLeaseLock implements Lock {
         return lease.describe();
     }
 
-    /** Stops this process's writes, then empties the holder if it is still this process. Returns whether it did. */
+    /**
+     * Stops this process's writes, then empties the holder if it is still this process. Returns whether it did. A
+     * renewal already under way when the writes stopped can land between the read and the release's write: the
+     * release then reads again (a few times), rather than leave the Lease to expire.
+     */
     boolean release() throws ApiException {
         released = true;
         written = null;
-        LeaderElectionRecord current = lease.get();
-        if (current == null || !identity().equals(current.getHolderIdentity())) {
-            return false;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            LeaderElectionRecord current = lease.get();
+            if (current == null || !identity().equals(current.getHolderIdentity())) {
+                return false;
+            }
+            if (lease.update(new LeaderElectionRecord(null, 1, null, null, current.getLeaderTransitions()))) {
+                return true;
+            }
         }
-        return lease.update(new LeaderElectionRecord(null, 1, null, null, current.getLeaderTransitions()));
+        return false;
     }
 }

@@ -254,6 +254,60 @@ class LeaderElectionTest {
     }
 
     /**
+     * A leader whose caches never sync (its user may not list StatefulSets: the reflector is refused for ever) gives
+     * the Lease up once the sync timeout passes, and /healthz fails. Before, client-java's controller gave up waiting
+     * and started no worker, and nothing noticed: the leader kept the Lease and did nothing.
+     */
+    @Test
+    void aLeaderWhoseCachesCannotSyncGivesTheLeaseUp(LocalControlPlane plane) throws Exception {
+        plane.kubectl("apply", "-f", writeManifest(plane, """
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRole
+                metadata: {name: lagscaler-no-statefulsets}
+                rules:
+                - {apiGroups: [keda.sh], resources: ["*"], verbs: ["*"]}
+                - {apiGroups: [apps], resources: [deployments, deployments/scale], verbs: ["*"]}
+                - {apiGroups: [autoscaling], resources: [horizontalpodautoscalers], verbs: ["*"]}
+                - {apiGroups: [coordination.k8s.io], resources: [leases], verbs: ["*"]}
+                - {apiGroups: [""], resources: [events, secrets, configmaps, namespaces], verbs: ["*"]}
+                - {apiGroups: [events.k8s.io], resources: [events], verbs: ["*"]}
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: ClusterRoleBinding
+                metadata: {name: lagscaler-no-statefulsets}
+                roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: lagscaler-no-statefulsets}
+                subjects:
+                - {apiGroup: rbac.authorization.k8s.io, kind: User, name: cannot-sync}
+                """));
+        var client = watchClient(plane);
+        client.addDefaultHeader("Impersonate-User", "cannot-sync");
+        AtomicBoolean exited = new AtomicBoolean();
+        OperatorConfig config = OperatorConfig.defaults("unsynced").withNamespace("lagscaler-unsynced")
+                .withCacheSyncTimeout(Duration.ofSeconds(3));
+        plane.kubectl("create", "namespace", "lagscaler-unsynced");
+        try (dev.lagscaler.lag.kafka.LagEngine engine = new dev.lagscaler.lag.kafka.LagEngine(
+                dev.lagscaler.lag.kafka.LagEngine.Options.defaults());
+             Operator unsynced = new Operator(client, engine, config)) {
+            unsynced.onLostLeadership(() -> exited.set(true));
+            unsynced.start();
+            ChildProcess.await("it leads", Duration.ofSeconds(30), Duration.ofMillis(50), unsynced::isLeader);
+            ChildProcess.await("the leader whose caches cannot sync gives up", Duration.ofSeconds(60),
+                    Duration.ofMillis(100), exited::get);
+            assertTrue(unsynced.gaveUp());
+            assertFalse(unsynced.isAlive(), "/healthz fails once it gave up");
+            String holder = plane.kubectl("-n", "lagscaler-unsynced", "get", "lease", "lagscaler-operator",
+                    "-o", "jsonpath={.spec.holderIdentity}").trim();
+            assertEquals("", holder, "the Lease is released for a standby to take");
+        }
+    }
+
+    private static String writeManifest(LocalControlPlane plane, String yaml) throws java.io.IOException {
+        Path file = java.nio.file.Files.createTempFile(plane.directory(), "manifest-", ".yaml");
+        java.nio.file.Files.writeString(file, yaml);
+        return file.toString();
+    }
+
+    /**
      * Before: every renewal read the Lease, then wrote it (two requests a second, the operator's only steady apiserver
      * traffic). Now a leader writes on top of its own last write, and a write by anyone else still ends its lead.
      */
