@@ -35,6 +35,15 @@ final class ApiErrors {
         return e.getCode() == 422 && status(e).path("details").path("causes").isEmpty();
     }
 
+    /**
+     * Whether a failed call says nothing about what was asked for, only that the apiserver could not answer now: no
+     * answer at all (code 0: a timeout, a reset), 408, 429 or a 5xx. The same call may well succeed in a moment.
+     */
+    static boolean isTransient(ApiException e) {
+        int code = e.getCode();
+        return code == 0 || code == 408 || code == 429 || code >= 500;
+    }
+
     /** The body as JSON, or a missing node when it is none. */
     private static JsonNode status(ApiException e) {
         try {

@@ -138,13 +138,21 @@ public final class AuthResolver {
             if (var.has("value")) {
                 env.put(name, expandReferences(var.path("value").asText(), env));
             } else if (var.path("valueFrom").has("secretKeyRef")) {
+                // optional: true, as the kubelet reads it: a missing Secret or key leaves the variable unset.
                 JsonNode ref = var.path("valueFrom").path("secretKeyRef");
-                env.put(name, new String(secretValue(namespace, ref.path("name").asText(), ref.path("key").asText(),
-                        "env " + name), StandardCharsets.UTF_8));
+                boolean optional = ref.path("optional").asBoolean(false);
+                byte[] value = secretData(namespace, ref.path("name").asText(), optional, "env " + name)
+                        .get(ref.path("key").asText());
+                if (value != null) {
+                    env.put(name, new String(value, StandardCharsets.UTF_8));
+                } else if (!optional) {
+                    throw new TriggerParseException("env " + name + ": Secret " + namespace + "/"
+                            + ref.path("name").asText() + " has no key " + ref.path("key").asText());
+                }
             } else if (var.path("valueFrom").has("configMapKeyRef")) {
                 JsonNode ref = var.path("valueFrom").path("configMapKeyRef");
-                String value = configMapData(namespace, ref.path("name").asText(), false, "env " + name)
-                        .get(ref.path("key").asText());
+                String value = configMapData(namespace, ref.path("name").asText(),
+                        ref.path("optional").asBoolean(false), "env " + name).get(ref.path("key").asText());
                 if (value != null) {
                     env.put(name, value);
                 }
@@ -234,7 +242,20 @@ public final class AuthResolver {
         T get() throws ApiException;
     }
 
-    /** One object read by name; null when optional and absent; otherwise an error naming it (and no value). */
+    /**
+     * The apiserver could not answer a read now (see {@link ApiErrors#isTransient}): nothing is wrong with the
+     * object, so its pass is retried with backoff and what it already has (registrations, lag history) is kept.
+     */
+    static final class TransientReadException extends RuntimeException {
+        TransientReadException(String message, ApiException cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * One object read by name; null when optional and absent; a {@link TransientReadException} when the apiserver
+     * could not answer now; otherwise an error naming it (and no value).
+     */
     private static <T> T read(String kind, String namespace, String name, boolean optional, String what, Read<T> call)
             throws TriggerParseException {
         try {
@@ -242,6 +263,10 @@ public final class AuthResolver {
         } catch (ApiException e) {
             if (optional && e.getCode() == 404) {
                 return null;
+            }
+            if (ApiErrors.isTransient(e)) {
+                throw new TransientReadException(what + ": " + kind + " " + namespace + "/" + name
+                        + " could not be read now (HTTP " + e.getCode() + ")", e);
             }
             throw new TriggerParseException(what + ": " + kind + " " + namespace + "/" + name + " could not be read (HTTP "
                     + e.getCode() + ")");

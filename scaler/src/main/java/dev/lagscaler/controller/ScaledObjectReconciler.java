@@ -95,18 +95,24 @@ final class ScaledObjectReconciler implements Reconciler {
             }
             return reconcileLive(key, so);
         } catch (ApiException e) {
+            // Every failed pass goes back through the queue's rate limiter: per object, 200 ms doubling to 5 min,
+            // forgotten after a pass that succeeds.
             boolean conflict = ApiErrors.isConflict(e);
             failed = conflict ? "conflict" : "apiserver";
             if (conflict) {
                 LOG.info("changed since read (HTTP {}): requeued", e.getCode());
             } else {
-                LOG.warn("apiserver call failed (HTTP {}): {}; requeued", e.getCode(), ApiErrors.message(e));
+                LOG.warn("apiserver call failed (HTTP {}): {}; requeued with backoff", e.getCode(), ApiErrors.message(e));
             }
-            return new Result(true, conflict ? Duration.ofMillis(200) : Duration.ofSeconds(5));
+            return new Result(true);
+        } catch (AuthResolver.TransientReadException e) {
+            failed = "apiserver";
+            LOG.warn("{}; its triggers stay registered, requeued with backoff", e.getMessage());
+            return new Result(true);
         } catch (RuntimeException e) {
             failed = "crash";
             LOG.error("reconcile crashed: {}", e.toString(), e);
-            return new Result(true, Duration.ofSeconds(10));
+            return new Result(true);
         } finally {
             observed.reconcile(Duration.ofNanos(System.nanoTime() - started), failed);
             MDC.remove("scaledobject");
