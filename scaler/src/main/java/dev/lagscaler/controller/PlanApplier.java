@@ -14,6 +14,8 @@ import io.kubernetes.client.extended.event.EventType;
 import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.models.V1DeleteOptions;
+import io.kubernetes.client.openapi.models.V1Preconditions;
 import io.kubernetes.client.openapi.apis.AutoscalingV2Api;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1ObjectReference;
@@ -86,12 +88,16 @@ final class PlanApplier {
     }
 
     void applyHpa(ScaledObjectSpec spec, Plan.HpaChange change) throws ApiException {
-        if (change instanceof Plan.HpaChange.Delete) {
+        if (change instanceof Plan.HpaChange.Delete delete) {
             try {
-                autoscaling.deleteNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace()).execute();
+                autoscaling.deleteNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace())
+                        .body(new V1DeleteOptions().preconditions(new V1Preconditions().uid(delete.uid()))).execute();
                 LOG.info("hpa {} deleted", spec.hpaName());
             } catch (ApiException e) {
-                if (e.getCode() != 404) {
+                // 404: already gone; 409: the name now holds another HPA (its uid differs), which is not ours to delete.
+                if (e.getCode() == 409) {
+                    LOG.info("hpa {} not deleted: it is no longer the one this object owned", spec.hpaName());
+                } else if (e.getCode() != 404) {
                     throw e;
                 }
             }

@@ -191,7 +191,7 @@ final class ScaledObjectReconciler implements Reconciler {
         boolean owned = owners != null && owners.stream().anyMatch(o -> uid.equals(o.getUid()));
         Map<String, String> annotations = hpa.getMetadata().getAnnotations();
         return new PlanInput.ExistingHpa(owned, annotations == null ? null : annotations.get(HpaBuilder.SPEC_HASH),
-                hpa.getMetadata().getResourceVersion());
+                hpa.getMetadata().getResourceVersion(), hpa.getMetadata().getUid());
     }
 
     /** Auth params and the target's environment, read from the cluster only when a trigger asks, once per pass. */
@@ -243,8 +243,10 @@ final class ScaledObjectReconciler implements Reconciler {
         observed.removeObject(namespace, so.path("metadata").path("name").asText());
         try {
             ScaledObjectSpec spec = ScaledObjectParser.parse(so);
-            if (existingHpa(namespace, spec.hpaName(), so.path("metadata").path("uid").asText()) != null) {
-                applier.applyHpa(spec, new Plan.HpaChange.Delete());
+            // Only an HPA this object owns, and only that one (its uid): a same-named HPA of someone else's stays.
+            PlanInput.ExistingHpa hpa = existingHpa(namespace, spec.hpaName(), so.path("metadata").path("uid").asText());
+            if (hpa != null && hpa.ownedByScaledObject()) {
+                applier.applyHpa(spec, new Plan.HpaChange.Delete(hpa.uid()));
             }
             JsonNode original = so.path("status").get("originalReplicaCount");
             if (spec.restoreToOriginalReplicaCount() && original != null) {

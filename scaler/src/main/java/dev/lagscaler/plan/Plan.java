@@ -37,7 +37,8 @@ public record Plan(Decision decision, HpaChange hpa, Integer replicaWrite, Objec
         record Update(ObjectNode desired, String resourceVersion) implements HpaChange {
         }
 
-        record Delete() implements HpaChange {
+        /** Deletes the HPA with this uid (a precondition: never another HPA made since under the same name). */
+        record Delete(String uid) implements HpaChange {
         }
     }
 

@@ -40,6 +40,7 @@ public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int 
     }
 
     /** What the planner needs of an existing HPA: whether this object owns it, its spec hash, its version. */
-    public record ExistingHpa(boolean ownedByScaledObject, String specHash, String resourceVersion) {
+    /** The HPA of the object's name as read: whether this object owns it, its spec hash, version and uid. */
+    public record ExistingHpa(boolean ownedByScaledObject, String specHash, String resourceVersion, String uid) {
     }
 }

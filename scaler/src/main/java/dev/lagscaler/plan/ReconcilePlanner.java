@@ -77,10 +77,10 @@ public final class ReconcilePlanner {
                 && !ready.reason().equals(StatusDocument.conditionReason(in.status(), ScalingPolicy.READY))) {
             events.add(new Plan.Event("Warning", ready.reason(), ready.message()));
         }
-        boolean triggerError = in.triggers().stream()
-                .anyMatch(t -> t instanceof ResolvedTrigger.Invalid || t instanceof ResolvedTrigger.Unsupported);
-        // A trigger that does not parse keeps the last good HPA (and its stabilization history) as it is.
-        Plan.HpaChange hpa = triggerError ? new Plan.HpaChange.None() : hpaChange(in, hpaMetrics, decision.hpaWanted());
+        // Invalid input (a trigger that does not parse, a bad annotation, min 0 with only cpu/memory) keeps the last
+        // good HPA (and its stabilization history) as it is.
+        Plan.HpaChange hpa = decision.invalidInput() ? new Plan.HpaChange.None()
+                : hpaChange(in, hpaMetrics, decision.hpaWanted());
         return new Plan(decision, hpa, decision.scaleWrite() ? decision.replicas() : null,
                 statusChanged ? status : null, events, metricValues(in, normal, drains), decision.atZero() ? fast : normal,
                 normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
@@ -205,7 +205,8 @@ public final class ReconcilePlanner {
     private static Plan.HpaChange hpaChange(PlanInput in, List<HpaBuilder.Metric> metrics, boolean wanted) {
         PlanInput.ExistingHpa existing = in.hpa();
         if (!wanted || metrics.isEmpty()) {
-            return existing != null && existing.ownedByScaledObject() ? new Plan.HpaChange.Delete() : new Plan.HpaChange.None();
+            return existing != null && existing.ownedByScaledObject() ? new Plan.HpaChange.Delete(existing.uid())
+                    : new Plan.HpaChange.None();
         }
         ObjectNode desired = HpaBuilder.desired(in.spec(), in.uid(), metrics);
         String hash = desired.path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();

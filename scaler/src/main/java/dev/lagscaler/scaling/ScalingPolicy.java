@@ -220,12 +220,15 @@ public final class ScalingPolicy {
         return value != null && !value.equalsIgnoreCase("false");
     }
 
-    /** Holds the current count with no HPA: nothing can be measured until the user fixes the object. */
+    /**
+     * Holds the current count: nothing can be measured until the user fixes the object. A mistake in user input
+     * removes nothing that works: an HPA already there stays as it is (none is made), see {@link Decision#invalidInput}.
+     */
     private static Decision hold(ScalingInput in, Map<String, Condition> conditions, Condition ready) {
         conditions.put(READY, ready);
         conditions.put(ACTIVE, Condition.unknown(ready.reason(), "Not evaluated: the ScaledObject is not ready"));
         return new Decision(in.currentReplicas(), false, conditions, ready.reason() + ": " + ready.message()
                 + "; holding " + in.currentReplicas() + " replicas", in.lastActiveTime(), false,
-                in.currentReplicas() == 0, null);
+                in.currentReplicas() == 0, null, true);
     }
 }

@@ -38,6 +38,8 @@ class ScaledObjectControllerTest {
     private static final AtomicLong HPA_WRITES = new AtomicLong();
     /** The same, by namespace. */
     private static final Map<String, AtomicLong> HPA_WRITES_IN = new ConcurrentHashMap<>();
+    /** Polls of the lag engine (every cluster), to wait on polls rather than on time. */
+    private static final AtomicLong POLLS = new AtomicLong();
     private final EmbeddedKafka kafka;
     private final LocalControlPlane plane;
     private final OperatorTestSupport support;
@@ -51,6 +53,7 @@ class ScaledObjectControllerTest {
     @BeforeAll
     static void startOperator(LocalControlPlane plane) throws Exception {
         engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
+        engine.addPollListener(stats -> POLLS.incrementAndGet());
         var client = plane.apiClient();
         client.setReadTimeout(0);
         client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
@@ -199,7 +202,9 @@ class ScaledObjectControllerTest {
         plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=at-zero");
         ChildProcess.await("reconciled at zero while paused", Duration.ofSeconds(30), Duration.ofMillis(50),
                 () -> operator.reconcilePasses() >= passes + 1);
-        Thread.sleep(2000); // a few polls at zero with 500 records waiting
+        long polls = POLLS.get();
+        ChildProcess.await("three polls at zero with 500 records waiting", Duration.ofSeconds(30), Duration.ofMillis(20),
+                () -> POLLS.get() >= polls + 3);
         assertEquals(0, replicas(ns), "paused: lag does not activate it");
 
         plane.kubectl("-n", ns, "annotate", "scaledobject", "kafka-scaledobject", "autoscaling.keda.sh/paused-");
@@ -220,12 +225,18 @@ class ScaledObjectControllerTest {
         plane.kubectl("-n", ns, "scale", "deployment", "consumer-deployment", "--replicas=3");
 
         // A bad edit of one trigger's metadata, and then a partition range that once filled the operator's heap.
-        for (String bad : new String[] {"lagThreshold: \"ten\"", "lagThreshold: \"50\"\n      partitionLimitation: \"0-2147483647\""}) {
-            apply(ns, good.replace("lagThreshold: \"50\"", bad));
-            String field = bad.contains("partitionLimitation") ? "partitionLimitation" : "lagThreshold";
+        // An unparsable paused-replicas annotation too: a mistake outside the triggers once deleted the HPA.
+        for (String bad : new String[] {"lagThreshold: \"ten\"", "lagThreshold: \"50\"\n      partitionLimitation: \"0-2147483647\"",
+                "annotations: {\"autoscaling.keda.sh/paused-replicas\": \"three\"}"}) {
+            apply(ns, bad.startsWith("annotations") ? good.replace("annotations: {}", bad)
+                    : good.replace("lagThreshold: \"50\"", bad));
+            String field = bad.contains("partitionLimitation") ? "partitionLimitation"
+                    : bad.contains("paused-replicas") ? "paused-replicas" : "lagThreshold";
             ChildProcess.await("Ready=False naming " + field, Duration.ofSeconds(30), Duration.ofMillis(200),
                     () -> condition(ns, "Ready", "status").equals("False") && condition(ns, "Ready", "message").contains(field));
-            assertTrue(condition(ns, "Ready", "message").contains("trigger 0"), condition(ns, "Ready", "message"));
+            if (!field.equals("paused-replicas")) {
+                assertTrue(condition(ns, "Ready", "message").contains("trigger 0"), condition(ns, "Ready", "message"));
+            }
             long passes = operator.reconcilePasses();
             plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=" + field);
             ChildProcess.await("another reconcile", Duration.ofSeconds(30), Duration.ofMillis(50),

@@ -231,7 +231,7 @@ class ReconcilePlannerTest {
         // As KEDA does, the HPA exists at zero too (the HPA controller leaves a target at zero alone).
         Plan.HpaChange.Create create = assertInstanceOf(Plan.HpaChange.Create.class, first.hpa());
         String hash = create.desired().path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
-        Plan second = plan(spec, first.status(), 0, new PlanInput.ExistingHpa(true, hash, "3"), measured(spec, 0));
+        Plan second = plan(spec, first.status(), 0, new PlanInput.ExistingHpa(true, hash, "3", "hpa-uid"), measured(spec, 0));
         assertTrue(second.writesNothing(), () -> "second pass: " + second);
         assertEquals(FAST, second.pollInterval(), "targets at zero are polled at the fast interval");
     }
@@ -256,9 +256,9 @@ class ReconcilePlannerTest {
                 plan(spec, NO_STATUS, 1, null, measured(spec, 5)).hpa());
         String hash = create.desired().path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
         assertInstanceOf(Plan.HpaChange.None.class,
-                plan(spec, NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7"), measured(spec, 5)).hpa());
+                plan(spec, NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7", "hpa-uid"), measured(spec, 5)).hpa());
         Plan.HpaChange.Update update = assertInstanceOf(Plan.HpaChange.Update.class,
-                plan(kafkaSpec("maxReplicaCount: 7"), NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7"),
+                plan(kafkaSpec("maxReplicaCount: 7"), NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7", "hpa-uid"),
                         measured(spec, 5)).hpa());
         assertEquals("7", update.resourceVersion(), "the update carries the version read");
         assertEquals("7", update.desired().path("metadata").path("resourceVersion").asText());
@@ -270,7 +270,7 @@ class ReconcilePlannerTest {
         JsonNode wasActive = new ObjectMapper().createObjectNode().put("lastActiveTime", NOW.minusSeconds(60).toString());
         String hash = ((Plan.HpaChange.Create) plan(spec, NO_STATUS, 3, null, measured(spec, 0)).hpa())
                 .desired().path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
-        Plan plan = plan(spec, wasActive, 3, new PlanInput.ExistingHpa(true, hash, "1"), measured(spec, 0));
+        Plan plan = plan(spec, wasActive, 3, new PlanInput.ExistingHpa(true, hash, "1", "hpa-uid"), measured(spec, 0));
         assertEquals(0, plan.replicaWrite());
         assertEquals("KEDAScaleTargetDeactivated", plan.events().get(0).reason());
         assertInstanceOf(Plan.HpaChange.None.class, plan.hpa());
@@ -320,10 +320,11 @@ class ReconcilePlannerTest {
                   scaleTargetRef: {name: consumer}
                   triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}}]
                 """));
-        Plan owned = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(true, "h", "1"), measured(spec, 0));
+        Plan owned = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(true, "h", "1", "hpa-uid"), measured(spec, 0));
         assertNull(owned.replicaWrite(), "paused holds the count");
-        assertInstanceOf(Plan.HpaChange.Delete.class, owned.hpa());
-        Plan foreign = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(false, "h", "1"), measured(spec, 0));
+        assertEquals("hpa-uid", assertInstanceOf(Plan.HpaChange.Delete.class, owned.hpa()).uid(),
+                "the delete is conditional on the uid of the HPA read");
+        Plan foreign = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(false, "h", "1", "hpa-uid"), measured(spec, 0));
         assertInstanceOf(Plan.HpaChange.None.class, foreign.hpa(), "someone else's HPA is left alone");
     }
 
@@ -400,6 +401,41 @@ class ReconcilePlannerTest {
         }
     }
 
+    /**
+     * A mistake in user input outside the triggers keeps the HPA that works and the count, and says what is wrong.
+     * Before: an unparsable paused-replicas annotation, or minReplicaCount 0 with only cpu triggers, planned no HPA
+     * and deleted the live one.
+     */
+    @Test
+    void aMistakeInUserInputKeepsTheHpaThatWorks() throws Exception {
+        ScaledObjectSpec badPause = ScaledObjectParser.parse(YAML.readTree("""
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata:
+                  name: so
+                  namespace: default
+                  annotations: {autoscaling.keda.sh/paused-replicas: "three"}
+                spec:
+                  scaleTargetRef: {name: consumer}
+                  triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}}]
+                """));
+        ScaledObjectSpec cpuFromZero = spec("""
+                - type: cpu
+                  metricType: Utilization
+                  metadata: {value: "60"}
+                """, "minReplicaCount: 0");
+        for (ScaledObjectSpec spec : List.of(badPause, cpuFromZero)) {
+            Plan plan = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(true, "h", "9", "hpa-uid"), measured(kafkaSpec(""), 0));
+            assertInstanceOf(Plan.HpaChange.None.class, plan.hpa(), "the HPA stays: " + plan.reason());
+            assertNull(plan.replicaWrite());
+            Condition ready = plan.decision().conditions().get(ScalingPolicy.READY);
+            assertEquals("False", ready.status());
+            assertEquals("ScaledObjectCheckFailed", ready.reason(), ready.message());
+        }
+        assertTrue(plan(badPause, NO_STATUS, 3, null, null).decision().conditions().get(ScalingPolicy.READY).message()
+                .contains("\"three\""));
+    }
+
     @Test
     void anInvalidTriggerKeepsTheLastGoodHpaAndServesAnError() throws Exception {
         // Before: a bad metadata edit (or an unreadable Secret) deleted the live HPA and its stabilization history.
@@ -407,7 +443,7 @@ class ReconcilePlannerTest {
                 - type: kafka
                   metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events, lagThreshold: "ten"}
                 """, "");
-        Plan plan = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(true, "h", "9"), null);
+        Plan plan = plan(spec, NO_STATUS, 3, new PlanInput.ExistingHpa(true, "h", "9", "hpa-uid"), null);
         assertInstanceOf(Plan.HpaChange.None.class, plan.hpa(), "the HPA stays as it is");
         assertNull(plan.replicaWrite(), "the replica count stays as it is");
         var ready = plan.decision().conditions().get("Ready");
