@@ -8,7 +8,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.streams.WriteStream;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.GrpcWriteStream;
 import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -20,28 +23,67 @@ import org.slf4j.LoggerFactory;
  * a reconnecting adapter always gets the latest state. Only while this process leads: a standby ends each
  * subscription at once, without a snapshot, so the adapter stays unready and tries again (behind a Service, until
  * it reaches the leader); losing the lead ends every open stream.
+ *
+ * <p>Bounded: while a subscriber's stream is backed up (its write queue full: HTTP/2 flow control says it reads
+ * slower than values change), it is not written to; the metrics that changed meanwhile are remembered by key, and
+ * their latest values sent once it drains, so a slow reader costs at most one entry per metric and still ends with
+ * every latest value. One that stays backed up for {@code stuckAfter} is dropped and its stream reset: it may
+ * subscribe again for a fresh snapshot. At most {@code maxSubscribers} subscriptions are open at once; one more is
+ * refused with RESOURCE_EXHAUSTED.
  */
 public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsFeedServer.class);
 
-    private record Subscriber(String name, Context context, WriteStream<MetricUpdate> stream) {
+    /** One subscription; its backlog fields are touched on its own context only. */
+    private static final class Subscriber {
+        final String name;
+        final Context context;
+        final WriteStream<MetricUpdate> stream;
+        /** Keys of the metrics that changed while the stream was backed up. */
+        final java.util.Set<String> behind = new java.util.LinkedHashSet<>();
+        /** When the stream was first seen backed up (System.nanoTime), 0 while it keeps up. */
+        long backedUpSince;
+
+        Subscriber(String name, Context context, WriteStream<MetricUpdate> stream) {
+            this.name = name;
+            this.context = context;
+            this.stream = stream;
+        }
     }
 
     private final Vertx vertx;
     private final boolean ownsVertx;
     private final Map<String, MetricUpdate> current = new ConcurrentHashMap<>();
     private final Map<Subscriber, Boolean> subscribers = new ConcurrentHashMap<>();
+    private final int maxSubscribers;
+    private final java.time.Duration stuckAfter;
+    private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
     private HttpServer server;
     private volatile boolean leading;
 
-    private MetricsFeedServer(Vertx vertx, boolean ownsVertx) {
+    /** Subscriptions open at once: the adapter's replicas, with room for their reconnects. */
+    public static final int DEFAULT_MAX_SUBSCRIBERS = 16;
+    /** How long a subscriber may stay backed up before it is dropped. */
+    public static final java.time.Duration DEFAULT_STUCK_AFTER = java.time.Duration.ofSeconds(30);
+
+    private MetricsFeedServer(Vertx vertx, boolean ownsVertx, int maxSubscribers, java.time.Duration stuckAfter) {
         this.vertx = vertx;
         this.ownsVertx = ownsVertx;
+        this.maxSubscribers = maxSubscribers;
+        this.stuckAfter = stuckAfter;
     }
 
     /** Starts the feed on {@code host:port} (port 0 picks a free one). */
     public static MetricsFeedServer start(String host, int port) {
-        MetricsFeedServer feed = new MetricsFeedServer(Vertx.vertx(), true);
+        return start(host, port, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_STUCK_AFTER);
+    }
+
+    /**
+     * As {@link #start(String, int)}, with at most {@code maxSubscribers} subscriptions open at once, each dropped
+     * once backed up for {@code stuckAfter}.
+     */
+    public static MetricsFeedServer start(String host, int port, int maxSubscribers, java.time.Duration stuckAfter) {
+        MetricsFeedServer feed = new MetricsFeedServer(Vertx.vertx(), true, maxSubscribers, stuckAfter);
         GrpcServer grpc = GrpcServer.server(feed.vertx);
         grpc.addService(new MetricsFeedGrpcService() {
             @Override
@@ -65,6 +107,15 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
             response.end();
             return;
         }
+        if (subscribers.size() >= maxSubscribers) {
+            LOG.atWarn().addKeyValue("subscriber", request.getSubscriber()).addKeyValue("open", subscribers.size())
+                    .log("feed refused: too many subscribers");
+            if (response instanceof GrpcServerResponse<?, ?> grpc) {
+                grpc.status(GrpcStatus.RESOURCE_EXHAUSTED).statusMessage("too many feed subscribers");
+            }
+            response.end();
+            return;
+        }
         Subscriber subscriber = new Subscriber(request.getSubscriber(), Vertx.currentContext(), response);
         current.values().forEach(response::write);
         response.write(MetricUpdate.newBuilder().setSnapshotDone(true).build());
@@ -75,8 +126,9 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
 
     @Override
     public void publish(MetricUpdate update) {
-        current.put(key(update.getNamespace(), update.getScaledObject(), update.getMetricName()), update);
-        fanOut(update);
+        String key = key(update.getNamespace(), update.getScaledObject(), update.getMetricName());
+        current.put(key, update);
+        fanOut(key, update);
     }
 
     @Override
@@ -86,8 +138,7 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
             if (!k.startsWith(prefix)) {
                 return false;
             }
-            fanOut(MetricUpdate.newBuilder().setNamespace(namespace).setScaledObject(scaledObject)
-                    .setMetricName(k.substring(prefix.length())).setRemoved(true).build());
+            fanOut(k, removal(namespace, scaledObject, k.substring(prefix.length())));
             return true;
         });
     }
@@ -99,9 +150,9 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
             current.clear();
             for (Subscriber s : subscribers.keySet()) {
                 subscribers.remove(s);
-                s.context().runOnContext(v -> {
+                s.context.runOnContext(v -> {
                     try {
-                        s.stream().end();
+                        s.stream.end();
                     } catch (IllegalStateException e) {
                         // already closed by the other side
                     }
@@ -110,16 +161,79 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
         }
     }
 
-    private void fanOut(MetricUpdate update) {
+    private void fanOut(String key, MetricUpdate update) {
         for (Subscriber s : subscribers.keySet()) {
-            s.context().runOnContext(v -> {
+            s.context.runOnContext(v -> {
+                if (!subscribers.containsKey(s)) {
+                    return;
+                }
+                if (!s.behind.isEmpty() || s.stream.writeQueueFull()) {
+                    fallBehind(s, key);
+                    return;
+                }
                 try {
-                    s.stream().write(update);
+                    s.stream.write(update);
                 } catch (IllegalStateException e) {
                     subscribers.remove(s);
                 }
             });
         }
+    }
+
+    /** The stream is backed up: remember the key (its latest value goes out on drain), or drop a stuck reader. */
+    private void fallBehind(Subscriber s, String key) {
+        long now = System.nanoTime();
+        if (s.backedUpSince == 0) {
+            s.backedUpSince = now;
+            s.stream.drainHandler(v -> catchUp(s));
+        } else if (now - s.backedUpSince > stuckAfter.toNanos()) {
+            drop(s);
+            return;
+        }
+        s.behind.add(key);
+    }
+
+    /** The stream drained: send the latest value of each metric that changed meanwhile, while it keeps up. */
+    private void catchUp(Subscriber s) {
+        var keys = s.behind.iterator();
+        while (keys.hasNext() && !s.stream.writeQueueFull()) {
+            String key = keys.next();
+            keys.remove();
+            MetricUpdate latest = current.get(key);
+            String[] parts = key.split("/", 3);
+            s.stream.write(latest != null ? latest : removal(parts[0], parts[1], parts[2]));
+        }
+        s.backedUpSince = s.behind.isEmpty() ? 0 : System.nanoTime();
+    }
+
+    private static MetricUpdate removal(String namespace, String scaledObject, String metric) {
+        return MetricUpdate.newBuilder().setNamespace(namespace).setScaledObject(scaledObject).setMetricName(metric)
+                .setRemoved(true).build();
+    }
+
+    /** A subscriber that stopped reading: forgotten, and its stream reset so its backlog is freed. */
+    private void drop(Subscriber s) {
+        if (subscribers.remove(s) == null) {
+            return;
+        }
+        dropped.incrementAndGet();
+        LOG.atWarn().addKeyValue("subscriber", s.name).addKeyValue("behind", s.behind.size())
+                .addKeyValue("stuck_s", stuckAfter.toSeconds()).log("feed subscriber dropped: it stopped reading");
+        if (s.stream instanceof GrpcWriteStream<?> grpc) {
+            grpc.cancel();
+        } else {
+            s.stream.end();
+        }
+    }
+
+    /** Subscriptions open now. */
+    public int subscriberCount() {
+        return subscribers.size();
+    }
+
+    /** Subscribers dropped so far because they did not read. */
+    public long droppedSubscribers() {
+        return dropped.get();
     }
 
     private static String key(String namespace, String scaledObject, String metric) {
