@@ -46,6 +46,22 @@ final class PemStores {
 
     /** Any PEM private key (PKCS#1, SEC1, PKCS#8, encrypted or not) as an unencrypted PKCS#8 PEM. */
     static String toPkcs8Pem(String pem, String password) {
+        PrivateKey key = privateKey(pem, password);
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
+            writer.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("key could not be written as PKCS#8 (" + e.getClass().getSimpleName() + ")");
+        }
+        return out.toString();
+    }
+
+    /** An unencrypted PEM private key (as {@link #toPkcs8Pem} makes it). */
+    static PrivateKey privateKey(String pem) {
+        return privateKey(pem, null);
+    }
+
+    private static PrivateKey privateKey(String pem, String password) {
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             Object object = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter().setProvider(BC);
@@ -63,11 +79,7 @@ final class PemStores {
             } else {
                 throw new IllegalArgumentException("key is not a PEM private key");
             }
-            StringWriter out = new StringWriter();
-            try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-                writer.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null));
-            }
-            return out.toString();
+            return key;
         } catch (IOException | org.bouncycastle.operator.OperatorCreationException
                  | org.bouncycastle.pkcs.PKCSException e) {
             // The message of a parse failure can quote key bytes: say only what kind of failure it was.
