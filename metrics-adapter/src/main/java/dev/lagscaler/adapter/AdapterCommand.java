@@ -1,5 +1,6 @@
 package dev.lagscaler.adapter;
 
+import dev.lagscaler.feed.FeedTls;
 import dev.lagscaler.tls.Pki;
 import io.kubernetes.client.openapi.ApiClient;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
@@ -51,6 +52,17 @@ public final class AdapterCommand implements Callable<Integer> {
     @Option(names = "--key", description = "PEM private key of --cert.")
     Path key;
 
+    @Option(names = "--feed-cert", description = "PEM client certificate for the feed's mutual TLS (with --feed-key and"
+            + " --feed-ca; without them the feed is plaintext: local runs only). Reloaded when the file changes.")
+    Path feedCert;
+
+    @Option(names = "--feed-key", description = "PEM private key of --feed-cert.")
+    Path feedKey;
+
+    @Option(names = "--feed-ca", description = "PEM CA the operators' feed certificates are checked against; each"
+            + " --feed host name must be in its operator's certificate.")
+    Path feedCa;
+
     @Option(names = "--metrics-address", defaultValue = "0.0.0.0:8080",
             description = "host:port of the Prometheus /metrics endpoint (plain HTTP), or 'off' (default ${DEFAULT-VALUE}).")
     String metricsAddress;
@@ -78,6 +90,13 @@ public final class AdapterCommand implements Callable<Integer> {
             }
             feeds.add(SocketAddress.inetSocketAddress(Integer.parseInt(address.trim().substring(colon + 1)),
                     address.trim().substring(0, colon)));
+        }
+        FeedTls feedTls;
+        try {
+            feedTls = FeedTls.fromFlags(feedCert, feedKey, feedCa, null);
+        } catch (IllegalArgumentException e) {
+            err.println("lagscaler adapter: " + e.getMessage());
+            return EXIT_BAD_INPUT;
         }
         if ((cert == null) != (key == null)) {
             err.println("lagscaler adapter: --cert and --key go together");
@@ -112,7 +131,7 @@ public final class AdapterCommand implements Callable<Integer> {
                 .port(Integer.parseInt(metricsAddress.substring(metricsColon + 1))).registry(registry).buildAndStart();
         ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig);
         MetricsAdapter adapter = MetricsAdapter.start(client, feeds,
-                new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem), new AdapterMetrics(registry));
+                new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem), new AdapterMetrics(registry), feedTls);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (metricsServer != null) {

@@ -1,6 +1,8 @@
 package dev.lagscaler.adapter;
 
+import dev.lagscaler.feed.FeedTls;
 import dev.lagscaler.feed.v1.MetricsFeedGrpcClient;
+import io.vertx.core.http.HttpClientAgent;
 import dev.lagscaler.feed.v1.SubscribeRequest;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -45,12 +47,27 @@ public final class FeedSubscriber implements AutoCloseable {
 
     /** {@code onRetry} runs each time the stream is lost or a subscription fails, before the next try. */
     public FeedSubscriber(Vertx vertx, List<SocketAddress> feeds, MetricStore store, String name, Runnable onRetry) {
+        this(vertx, feeds, store, name, onRetry, null);
+    }
+
+    /**
+     * Over mutual TLS with {@code tls} (null: plaintext, for local runs only): this side's certificate, the feed's CA,
+     * and each operator's certificate checked against the host name dialled. The files are reloaded when they change.
+     */
+    public FeedSubscriber(Vertx vertx, List<SocketAddress> feeds, MetricStore store, String name, Runnable onRetry,
+                          FeedTls tls) {
         this.onRetry = onRetry;
         if (feeds.isEmpty()) {
             throw new IllegalArgumentException("no feed address");
         }
         this.vertx = vertx;
-        this.grpc = GrpcClient.client(vertx);
+        if (tls == null) {
+            this.grpc = GrpcClient.client(vertx);
+        } else {
+            HttpClientAgent http = vertx.createHttpClient(tls.clientOptions());
+            this.grpc = GrpcClient.client(vertx, http);
+            tls.reloadEvery(vertx, http, result -> LOG.atInfo().addKeyValue("result", result).log("feed TLS files changed"));
+        }
         feeds.forEach(address -> clients.add(MetricsFeedGrpcClient.create(grpc, address)));
         this.store = store;
         this.name = name;

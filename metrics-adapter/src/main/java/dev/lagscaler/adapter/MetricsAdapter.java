@@ -1,5 +1,6 @@
 package dev.lagscaler.adapter;
 
+import dev.lagscaler.feed.FeedTls;
 import io.kubernetes.client.openapi.ApiClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.vertx.core.Vertx;
@@ -38,11 +39,17 @@ public final class MetricsAdapter implements AutoCloseable {
     /** The same, recording its Prometheus metrics into {@code metrics}. */
     public static MetricsAdapter start(ApiClient client, List<SocketAddress> feeds, ExternalMetricsServer.Options options,
                                        AdapterMetrics metrics) throws Exception {
+        return start(client, feeds, options, metrics, null);
+    }
+
+    /** The same, subscribing over mutual TLS with {@code feedTls} (null: plaintext, local runs only). */
+    public static MetricsAdapter start(ApiClient client, List<SocketAddress> feeds, ExternalMetricsServer.Options options,
+                                       AdapterMetrics metrics, FeedTls feedTls) throws Exception {
         Vertx vertx = Vertx.vertx();
         MetricStore store = new MetricStore();
         metrics.watch(store);
         FeedSubscriber feed = new FeedSubscriber(vertx, feeds, store, "adapter-" + ProcessHandle.current().pid(),
-                metrics::reconnect);
+                metrics::reconnect, feedTls);
         feed.start();
         try {
             ExternalMetricsServer server = ExternalMetricsServer.start(vertx, options, store, new KubernetesAccess(client),

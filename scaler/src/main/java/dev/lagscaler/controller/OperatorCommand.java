@@ -3,6 +3,7 @@ package dev.lagscaler.controller;
 import dev.lagscaler.Durations;
 import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.kafka.LagEngine;
+import dev.lagscaler.feed.FeedTls;
 import dev.lagscaler.metrics.MetricsFeedServer;
 import dev.lagscaler.metrics.MetricsSink;
 import dev.lagscaler.metrics.OperatorMetrics;
@@ -93,6 +94,21 @@ public final class OperatorCommand implements Callable<Integer> {
             description = "Read timeout of every apiserver call except watches (default ${DEFAULT-VALUE}).")
     String requestTimeout;
 
+    @Option(names = "--feed-cert", description = "PEM serving certificate for the feed's mutual TLS (with --feed-key and"
+            + " --feed-ca; without them the feed is plaintext: local runs only). Reloaded when the file changes.")
+    java.nio.file.Path feedCert;
+
+    @Option(names = "--feed-key", description = "PEM private key of --feed-cert.")
+    java.nio.file.Path feedKey;
+
+    @Option(names = "--feed-ca", description = "PEM CA that client certificates of the feed are checked against.")
+    java.nio.file.Path feedCa;
+
+    @Option(names = "--feed-client", defaultValue = "lagscaler-metrics-adapter",
+            description = "The name (common name or DNS name) a feed client's certificate must carry (default"
+                    + " ${DEFAULT-VALUE}).")
+    String feedClient;
+
     @Option(names = "--cache-sync-timeout", defaultValue = "2m",
             description = "How long a new leader's caches may take to sync; past it, it gives the Lease up and exits"
                     + " (default ${DEFAULT-VALUE}).")
@@ -147,7 +163,9 @@ public final class OperatorCommand implements Callable<Integer> {
         }
         try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withConsumerHealth(consumerHealth))) {
             try {
-                feed = metricsFeed.equals("off") ? null : MetricsFeedServer.start(host(metricsFeed), port(metricsFeed));
+                FeedTls feedTls = FeedTls.fromFlags(feedCert, feedKey, feedCa, feedClient);
+                feed = metricsFeed.equals("off") ? null : MetricsFeedServer.start(host(metricsFeed), port(metricsFeed),
+                        MetricsFeedServer.DEFAULT_MAX_SUBSCRIBERS, MetricsFeedServer.DEFAULT_STUCK_AFTER, feedTls);
             } catch (RuntimeException e) {
                 spec.commandLine().getErr().println("lagscaler operator: --metrics-feed " + metricsFeed + ": " + e.getMessage());
                 return EXIT_BAD_INPUT;

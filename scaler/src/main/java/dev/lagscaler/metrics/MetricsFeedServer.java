@@ -1,5 +1,6 @@
 package dev.lagscaler.metrics;
 
+import dev.lagscaler.feed.FeedTls;
 import dev.lagscaler.feed.v1.MetricUpdate;
 import dev.lagscaler.feed.v1.MetricsFeedGrpcService;
 import dev.lagscaler.feed.v1.SubscribeRequest;
@@ -58,6 +59,7 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
     private final int maxSubscribers;
     private final java.time.Duration stuckAfter;
     private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong refusedPeers = new java.util.concurrent.atomic.AtomicLong();
     private HttpServer server;
     private volatile boolean leading;
 
@@ -83,6 +85,16 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
      * once backed up for {@code stuckAfter}.
      */
     public static MetricsFeedServer start(String host, int port, int maxSubscribers, java.time.Duration stuckAfter) {
+        return start(host, port, maxSubscribers, stuckAfter, null);
+    }
+
+    /**
+     * Starts the feed with mutual TLS ({@code tls}; null: plaintext, for local runs only): a client is served only
+     * once its certificate, checked against the feed's CA, names the adapter ({@link FeedTls#peer()}); others get a
+     * 403 before any value. The files are reloaded when they change.
+     */
+    public static MetricsFeedServer start(String host, int port, int maxSubscribers, java.time.Duration stuckAfter,
+                                          FeedTls tls) {
         MetricsFeedServer feed = new MetricsFeedServer(Vertx.vertx(), true, maxSubscribers, stuckAfter);
         GrpcServer grpc = GrpcServer.server(feed.vertx);
         grpc.addService(new MetricsFeedGrpcService() {
@@ -91,10 +103,30 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
                 feed.subscribe(request, response);
             }
         });
-        feed.server = feed.vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port))
-                .requestHandler(grpc).listen().await();
-        LOG.atInfo().addKeyValue("address", host + ":" + feed.server.actualPort()).log("metrics feed started");
+        HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port);
+        feed.server = feed.vertx.createHttpServer(tls == null ? options : tls.serverOptions(options))
+                .requestHandler(tls == null ? grpc : request -> {
+                    if (tls.admits(request)) {
+                        grpc.handle(request);
+                    } else {
+                        feed.refusedPeers.incrementAndGet();
+                        LOG.atWarn().addKeyValue("remote", String.valueOf(request.remoteAddress()))
+                                .log("feed refused: the client certificate does not name the adapter");
+                        request.response().setStatusCode(403).end();
+                    }
+                }).listen().await();
+        if (tls != null) {
+            tls.reloadEvery(feed.vertx, feed.server, result -> LOG.atInfo().addKeyValue("result", result)
+                    .log("feed TLS files changed"));
+        }
+        LOG.atInfo().addKeyValue("address", host + ":" + feed.server.actualPort()).addKeyValue("tls", tls != null)
+                .log("metrics feed started");
         return feed;
+    }
+
+    /** Connections refused because their client certificate did not name the adapter. */
+    public long refusedPeers() {
+        return refusedPeers.get();
     }
 
     public int port() {
