@@ -12,7 +12,9 @@ import io.vertx.core.net.PemTrustOptions;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -21,8 +23,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The adapter's HTTPS server (HTTP/2 and HTTP/1.1): authenticates the aggregator by its front-proxy client
- * certificate (then trusts X-Remote-User and X-Remote-Group) or a bearer token by TokenReview, authorizes every request
- * by SubjectAccessReview, and answers from {@link ExternalMetricsApi}. Health endpoints need no authentication.
+ * certificate (then trusts the user, group and extra headers that extension-apiserver-authentication names) or a
+ * bearer token by TokenReview (a bounded number a second), authorizes every request by SubjectAccessReview, and
+ * answers from {@link ExternalMetricsApi}. Health endpoints need no authentication.
  */
 public final class ExternalMetricsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExternalMetricsServer.class);
@@ -177,6 +180,11 @@ public final class ExternalMetricsServer implements AutoCloseable {
     }
 
     private static void unchecked(HttpServerRequest request, Throwable failure) {
+        if (failure instanceof KubernetesAccess.TooManyReviews) {
+            request.response().putHeader("Retry-After", "1");
+            respond(request, ExternalMetricsApi.status(429, "TooManyRequests", failure.getMessage()));
+            return;
+        }
         LOG.atWarn().addKeyValue("path", request.path()).addKeyValue("error", String.valueOf(failure.getMessage()))
                 .log("authentication or authorization check failed");
         respond(request, ExternalMetricsApi.status(503, "ServiceUnavailable", "authentication or authorization"
@@ -189,11 +197,32 @@ public final class ExternalMetricsServer implements AutoCloseable {
         if (cn == null || (!frontProxy.allowedNames().isEmpty() && !frontProxy.allowedNames().contains(cn))) {
             return null;
         }
-        String user = request.getHeader("X-Remote-User");
-        if (user == null || user.isEmpty()) {
+        String user = null;
+        for (String header : frontProxy.usernameHeaders()) {
+            String value = request.getHeader(header);
+            if (value != null && !value.isEmpty()) {
+                user = value;
+                break;
+            }
+        }
+        if (user == null) {
             return null;
         }
-        return new Caller(user, request.headers().getAll("X-Remote-Group"));
+        List<String> groups = new ArrayList<>();
+        frontProxy.groupHeaders().forEach(header -> groups.addAll(request.headers().getAll(header)));
+        // Extra attributes: each header under a prefix, its rest the key (lower case, percent-decoded, as the
+        // apiserver's requestheader authenticator reads it).
+        Map<String, List<String>> extra = new java.util.TreeMap<>();
+        for (Map.Entry<String, String> header : request.headers()) {
+            for (String prefix : frontProxy.extraHeaderPrefixes()) {
+                if (header.getKey().regionMatches(true, 0, prefix, 0, prefix.length())) {
+                    String key = java.net.URLDecoder.decode(header.getKey().substring(prefix.length()),
+                            java.nio.charset.StandardCharsets.UTF_8).toLowerCase(java.util.Locale.ROOT);
+                    extra.computeIfAbsent(key, k -> new ArrayList<>()).add(header.getValue());
+                }
+            }
+        }
+        return new Caller(user, groups, extra);
     }
 
     /**

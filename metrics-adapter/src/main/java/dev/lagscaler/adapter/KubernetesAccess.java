@@ -30,10 +30,49 @@ public final class KubernetesAccess {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CACHE = Duration.ofSeconds(5);
 
-    /** The requestheader settings from kube-system/extension-apiserver-authentication. */
-    public record FrontProxy(String caPem, List<String> allowedNames) {
+    /**
+     * The requestheader settings from kube-system/extension-apiserver-authentication: the front proxy's CA, the
+     * names its certificate may carry, and the headers it names the user, groups and extra attributes in.
+     */
+    public record FrontProxy(String caPem, List<String> allowedNames, List<String> usernameHeaders,
+                             List<String> groupHeaders, List<String> extraHeaderPrefixes) {
         public FrontProxy {
             allowedNames = List.copyOf(allowedNames);
+            usernameHeaders = List.copyOf(usernameHeaders);
+            groupHeaders = List.copyOf(groupHeaders);
+            extraHeaderPrefixes = List.copyOf(extraHeaderPrefixes);
+        }
+
+        /** From the ConfigMap's data; the header lists default to the apiserver's own defaults when absent. */
+        public static FrontProxy of(Map<String, String> data) throws ApiException {
+            String ca = data.get("requestheader-client-ca-file");
+            if (ca == null) {
+                throw new ApiException("kube-system/extension-apiserver-authentication has no requestheader-client-ca-file:"
+                        + " the apiserver runs without the aggregation layer");
+            }
+            return new FrontProxy(ca, names(data, "requestheader-allowed-names", List.of()),
+                    names(data, "requestheader-username-headers", List.of("X-Remote-User")),
+                    names(data, "requestheader-group-headers", List.of("X-Remote-Group")),
+                    names(data, "requestheader-extra-headers-prefix", List.of("X-Remote-Extra-")));
+        }
+
+        /** A JSON array of strings in the ConfigMap ({@code fallback} when the key is absent); empty strings dropped. */
+        private static List<String> names(Map<String, String> data, String key, List<String> fallback) throws ApiException {
+            String value = data.get(key);
+            if (value == null) {
+                return fallback;
+            }
+            List<String> names = new java.util.ArrayList<>();
+            try {
+                for (JsonNode name : JSON.readTree(value)) {
+                    if (!name.asText().isEmpty()) {
+                        names.add(name.asText());
+                    }
+                }
+            } catch (JsonProcessingException e) {
+                throw new ApiException("kube-system/extension-apiserver-authentication: " + key + " is not a JSON array");
+            }
+            return names;
         }
     }
 
@@ -50,29 +89,49 @@ public final class KubernetesAccess {
 
     public FrontProxy frontProxy() throws ApiException {
         V1ConfigMap map = new CoreV1Api(client).readNamespacedConfigMap("extension-apiserver-authentication", "kube-system").execute();
-        Map<String, String> data = map.getData() == null ? Map.of() : map.getData();
-        String ca = data.get("requestheader-client-ca-file");
-        if (ca == null) {
-            throw new ApiException("kube-system/extension-apiserver-authentication has no requestheader-client-ca-file:"
-                    + " the apiserver runs without the aggregation layer");
+        return FrontProxy.of(map.getData() == null ? Map.of() : map.getData());
+    }
+
+    /** More TokenReviews of uncached tokens than the apiserver should take from one adapter now. */
+    public static final class TooManyReviews extends RuntimeException {
+        TooManyReviews() {
+            super("too many unknown bearer tokens: TokenReviews are limited to " + REVIEWS_PER_SECOND + " a second");
         }
-        // A JSON array of common names; empty means any name the front proxy's CA signed.
-        List<String> allowed = new java.util.ArrayList<>();
-        try {
-            for (JsonNode name : JSON.readTree(data.getOrDefault("requestheader-allowed-names", "[]"))) {
-                if (!name.asText().isEmpty()) {
-                    allowed.add(name.asText());
-                }
+    }
+
+    /** TokenReviews of tokens not in the cache, a second, with a burst of twice that. */
+    static final int REVIEWS_PER_SECOND = 20;
+    private final Object budgetLock = new Object();
+    private double budget = 2 * REVIEWS_PER_SECOND;
+    private long budgetAt = System.nanoTime();
+
+    /** Takes one TokenReview from the budget (refilled at REVIEWS_PER_SECOND), or says none is left. */
+    private boolean takeReview() {
+        synchronized (budgetLock) {
+            long now = System.nanoTime();
+            budget = Math.min(2 * REVIEWS_PER_SECOND, budget + (now - budgetAt) / 1e9 * REVIEWS_PER_SECOND);
+            budgetAt = now;
+            if (budget < 1) {
+                return false;
             }
-        } catch (JsonProcessingException e) {
-            throw new ApiException("kube-system/extension-apiserver-authentication: requestheader-allowed-names is not a JSON array");
+            budget--;
+            return true;
         }
-        return new FrontProxy(ca, allowed);
+    }
+
+    /** The cache holds a digest of each token, never the token: a heap dump gives no credential away. */
+    private static String digest(String token) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A cached TokenReview answer: empty when not cached, else the caller (null inside: not authenticated). */
     public java.util.Optional<java.util.Optional<Caller>> cachedReview(String token) {
-        Cached<Caller> hit = tokens.get(token);
+        Cached<Caller> hit = tokens.get(digest(token));
         return hit != null && hit.until().isAfter(Instant.now())
                 ? java.util.Optional.of(java.util.Optional.ofNullable(hit.value())) : java.util.Optional.empty();
     }
@@ -131,11 +190,19 @@ public final class KubernetesAccess {
         }
     }
 
-    /** The caller a bearer token belongs to, or null when the apiserver does not authenticate it. */
+    /**
+     * The caller a bearer token belongs to, or null when the apiserver does not authenticate it. A refusal is cached
+     * like an answer; a flood of new tokens is bounded to {@link #REVIEWS_PER_SECOND} reviews a second, past which
+     * {@link TooManyReviews} is thrown without asking the apiserver.
+     */
     public Caller review(String token) throws ApiException {
-        Cached<Caller> hit = tokens.get(token);
+        String key = digest(token);
+        Cached<Caller> hit = tokens.get(key);
         if (hit != null && hit.until().isAfter(Instant.now())) {
             return hit.value();
+        }
+        if (!takeReview()) {
+            throw new TooManyReviews();
         }
         V1TokenReview review = new AuthenticationV1Api(client).createTokenReview(
                 new V1TokenReview().spec(new V1TokenReviewSpec().token(token))).execute();
@@ -143,9 +210,10 @@ public final class KubernetesAccess {
         if (review.getStatus() != null && Boolean.TRUE.equals(review.getStatus().getAuthenticated())
                 && review.getStatus().getUser() != null) {
             var user = review.getStatus().getUser();
-            caller = new Caller(user.getUsername(), user.getGroups() == null ? List.of() : user.getGroups());
+            caller = new Caller(user.getUsername(), user.getGroups() == null ? List.of() : user.getGroups(),
+                    user.getExtra() == null ? Map.of() : user.getExtra());
         }
-        tokens.put(token, new Cached<>(caller, Instant.now().plus(CACHE)));
+        tokens.put(key, new Cached<>(caller, Instant.now().plus(CACHE)));
         evictExpired(tokens);
         return caller;
     }
@@ -165,6 +233,9 @@ public final class KubernetesAccess {
             return hit.value();
         }
         V1SubjectAccessReviewSpec spec = new V1SubjectAccessReviewSpec().user(caller.user()).groups(caller.groups());
+        if (!caller.extra().isEmpty()) {
+            spec.extra(caller.extra());
+        }
         if (ANY.equals(metric)) {
             // Every metric of the group in every namespace: resource "*", no namespace.
             spec.resourceAttributes(new V1ResourceAttributes().group("external.metrics.k8s.io").version("v1beta1")
