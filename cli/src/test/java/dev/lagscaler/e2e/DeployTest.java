@@ -31,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,16 @@ class DeployTest {
         // Every certificate mode and the optional Prometheus Operator objects render.
         String selfSigned = run(repo, helm, "template", "x", chart.toString(), "-n", "lagscaler");
         assertTrue(selfSigned.contains("caBundle: LS0t") && !selfSigned.contains("insecureSkipTLSVerify"), "self-signed");
+        // The feed: mutual TLS by default, both Secrets, the flags on both processes, NetworkPolicies; plaintext only
+        // when asked for by name, and an unknown mode refused.
+        for (String expected : List.of("name: lagscaler-feed-operator-tls", "name: lagscaler-feed-adapter-tls",
+                "--feed-ca=/feed-tls/ca.crt", "--feed-client=lagscaler-metrics-adapter", "kind: NetworkPolicy")) {
+            assertTrue(selfSigned.contains(expected), "the default render has " + expected);
+        }
+        assertEquals(2, selfSigned.split("--feed-cert=/feed-tls/tls.crt", -1).length - 1, "both processes use the feed TLS");
+        String plaintext = run(repo, helm, "template", "x", chart.toString(), "--set", "feed.tls.mode=disabled");
+        assertFalse(plaintext.contains("--feed-cert") || plaintext.contains("lagscaler-feed-operator-tls"), "disabled");
+        assertThrows(Exception.class, () -> run(repo, helm, "template", "x", chart.toString(), "--set", "feed.tls.mode=plain"));
         assertTrue(run(repo, helm, "template", "x", chart.toString(), "--set", "adapter.tls.mode=secret",
                 "--set", "adapter.tls.caBundle=Q0E=").contains("caBundle: Q0E="), "secret");
         String monitored = run(repo, helm, "template", "x", chart.toString(), "--set", "metrics.serviceMonitor.enabled=true",
@@ -87,6 +98,65 @@ class DeployTest {
         }
         Matcher secrets = Pattern.compile("resources: \\[secrets, configmaps\\]\\n\\s+verbs: \\[(.*)\\]").matcher(committed);
         assertTrue(secrets.find() && secrets.group(1).equals("get"), "Secrets: get only");
+    }
+
+    /**
+     * The feed certificates the chart makes at install (self-signed mode) connect the adapter to the operator with
+     * this code: the adapter dials the exact --feed name the chart renders (resolved to loopback through Vert.x's
+     * hosts option), checks the operator's wildcard name, and is admitted by its client name.
+     */
+    @Test
+    void theChartsFeedCertificatesConnectTheAdapterToTheOperator() throws Exception {
+        Path repo = DevScripts.repoRoot();
+        String rendered = run(repo, helm(), "template", "x", repo.resolve("deploy/helm/lagscaler").toString(), "-n", "lagscaler");
+        Path dir = Files.createTempDirectory("chart-feed-tls-");
+        Map<String, Path> files = new java.util.HashMap<>();
+        com.fasterxml.jackson.databind.ObjectMapper yaml = new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        String feedArg = null;
+        for (String doc : rendered.split("\n---\n")) {
+            com.fasterxml.jackson.databind.JsonNode node = yaml.readTree(doc);
+            if (node == null) {
+                continue;
+            }
+            String name = node.path("metadata").path("name").asText();
+            if (node.path("kind").asText().equals("Secret") && name.startsWith("lagscaler-feed-")) {
+                for (String key : List.of("tls.crt", "tls.key", "ca.crt")) {
+                    Path file = dir.resolve(name + "-" + key);
+                    Files.write(file, java.util.Base64.getDecoder().decode(node.path("data").path(key).asText()));
+                    files.put(name + "/" + key, file);
+                }
+            }
+            for (com.fasterxml.jackson.databind.JsonNode arg : node.path("spec").path("template").path("spec")
+                    .path("containers").path(0).path("args")) {
+                if (arg.asText().startsWith("--feed=")) {
+                    feedArg = arg.asText().substring("--feed=".length()).split(",")[0];
+                }
+            }
+        }
+        String host = feedArg.substring(0, feedArg.lastIndexOf(':'));
+        dev.lagscaler.feed.FeedTls operatorTls = new dev.lagscaler.feed.FeedTls(files.get("lagscaler-feed-operator-tls/tls.crt"),
+                files.get("lagscaler-feed-operator-tls/tls.key"), files.get("lagscaler-feed-operator-tls/ca.crt"),
+                "lagscaler-metrics-adapter");
+        dev.lagscaler.feed.FeedTls adapterTls = new dev.lagscaler.feed.FeedTls(files.get("lagscaler-feed-adapter-tls/tls.crt"),
+                files.get("lagscaler-feed-adapter-tls/tls.key"), files.get("lagscaler-feed-adapter-tls/ca.crt"), null);
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx(new io.vertx.core.VertxOptions().setAddressResolverOptions(
+                new io.vertx.core.dns.AddressResolverOptions().setHostsValue(
+                        io.vertx.core.buffer.Buffer.buffer("127.0.0.1 " + host + "\n"))));
+        dev.lagscaler.adapter.MetricStore store = new dev.lagscaler.adapter.MetricStore();
+        try (MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0, MetricsFeedServer.DEFAULT_MAX_SUBSCRIBERS,
+                MetricsFeedServer.DEFAULT_STUCK_AFTER, operatorTls);
+             dev.lagscaler.adapter.FeedSubscriber subscriber = new dev.lagscaler.adapter.FeedSubscriber(vertx,
+                     List.of(io.vertx.core.net.SocketAddress.inetSocketAddress(feed.port(), host)), store, "chart-adapter",
+                     () -> { }, adapterTls)) {
+            feed.leading(true);
+            feed.publish(MetricsFeedTest.value("s0-kafka-chart", 4000));
+            subscriber.start();
+            ChildProcess.await("the adapter fed by " + host + " with the chart's certificates", Duration.ofSeconds(20),
+                    Duration.ofMillis(20), () -> MetricsFeedTest.milli(store, "s0-kafka-chart") == 4000);
+        } finally {
+            vertx.close().await();
+        }
     }
 
     @Test
