@@ -131,7 +131,8 @@ public final class AdapterCommand implements Callable<Integer> {
                 .port(Integer.parseInt(metricsAddress.substring(metricsColon + 1))).registry(registry).buildAndStart();
         ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig);
         MetricsAdapter adapter = MetricsAdapter.start(client, feeds,
-                new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem), new AdapterMetrics(registry), feedTls);
+                new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem, cert, key), new AdapterMetrics(registry),
+                feedTls);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (metricsServer != null) {

@@ -30,9 +30,19 @@ import org.slf4j.LoggerFactory;
 public final class ExternalMetricsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ExternalMetricsServer.class);
 
-    /** Where to listen and the serving certificate (PEM). */
-    public record Options(String host, int port, String certificatePem, String privateKeyPem) {
+    /**
+     * Where to listen and the serving certificate (PEM). With {@code certificateFile} and {@code keyFile} (where the
+     * PEM came from), the files are read again every {@link #RELOAD_EVERY} and a changed pair is served to new
+     * connections: a rotated Secret (cert-manager renews before expiry) needs no restart.
+     */
+    public record Options(String host, int port, String certificatePem, String privateKeyPem,
+                          java.nio.file.Path certificateFile, java.nio.file.Path keyFile) {
+        public Options(String host, int port, String certificatePem, String privateKeyPem) {
+            this(host, port, certificatePem, privateKeyPem, null, null);
+        }
     }
+
+    static final java.time.Duration RELOAD_EVERY = java.time.Duration.ofSeconds(10);
 
     private final Vertx vertx;
     private final ExternalMetricsApi api;
@@ -72,9 +82,39 @@ public final class ExternalMetricsServer implements AutoCloseable {
         for (int i = 1; i < Runtime.getRuntime().availableProcessors(); i++) {
             s.extraServers.add(listenOnNewContext(vertx, http, s).await());
         }
+        if (options.certificateFile() != null && options.keyFile() != null) {
+            s.reloadCertificate(options);
+        }
         LOG.atInfo().addKeyValue("address", options.host() + ":" + s.server.actualPort())
                 .addKeyValue("front_proxy_names", frontProxy.allowedNames()).log("adapter started");
         return s;
+    }
+
+    /** Watches the serving certificate's files; a changed pair goes to every server (new connections use it). */
+    private void reloadCertificate(Options options) {
+        String[] inUse = {options.certificatePem() + options.privateKeyPem()};
+        vertx.setPeriodic(RELOAD_EVERY.toMillis(), id -> vertx.executeBlocking(() -> {
+            String cert = java.nio.file.Files.readString(options.certificateFile());
+            String key = java.nio.file.Files.readString(options.keyFile());
+            return new String[] {cert, key};
+        }, false).onComplete((pair, failure) -> {
+            if (failure != null) {
+                LOG.atWarn().addKeyValue("error", failure.getMessage()).log("serving certificate not reloaded");
+                return;
+            }
+            if ((pair[0] + pair[1]).equals(inUse[0])) {
+                return;
+            }
+            inUse[0] = pair[0] + pair[1];
+            io.vertx.core.net.ServerSSLOptions ssl = new io.vertx.core.net.ServerSSLOptions().setUseAlpn(true)
+                    .setClientAuth(ClientAuth.REQUEST)
+                    .setKeyCertOptions(new PemKeyCertOptions().addCertValue(Buffer.buffer(pair[0])).addKeyValue(Buffer.buffer(pair[1])))
+                    .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(frontProxy.caPem())));
+            List<HttpServer> all = new ArrayList<>(extraServers);
+            all.add(server);
+            all.forEach(each -> each.updateSSLOptions(ssl, true));
+            LOG.atInfo().log("serving certificate reloaded");
+        }));
     }
 
     private static Future<HttpServer> listenOnNewContext(Vertx vertx, HttpServerOptions options, ExternalMetricsServer s) {

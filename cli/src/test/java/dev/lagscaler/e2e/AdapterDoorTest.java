@@ -22,13 +22,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * A flood of random bearer tokens at the adapter: each unknown token would cost the apiserver one TokenReview. The
+ * The adapter's own door, on the real control plane. A flood of random bearer tokens at the adapter: each unknown token would cost the apiserver one TokenReview. The
  * adapter asks at most its budget (20 a second, bursts of 40) and answers the rest 429 with Retry-After; none is
  * let in. The reviews are counted by the real apiserver ({@code apiserver_request_total}).
  */
 @Tag("fault")
 @WithControlPlane
-class AdapterTokenFloodTest {
+class AdapterDoorTest {
     private static long tokenReviews(LocalControlPlane plane) throws Exception {
         long total = 0;
         for (String line : plane.kubectl("get", "--raw", "/metrics").split("\n")) {
@@ -38,6 +38,38 @@ class AdapterTokenFloodTest {
             }
         }
         return total;
+    }
+
+    /** The adapter's serving certificate, rotated in its files, is served to new connections without a restart. */
+    @Test
+    void aRotatedServingCertificateIsServedWithoutARestart(LocalControlPlane plane) throws Exception {
+        Pki.Issued ca = Pki.ca("rotating-adapter-ca");
+        Pki.Issued first = ExternalMetricsEndToEndTest.adapterCertificate(ca);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("adapter-cert-");
+        java.nio.file.Path cert = java.nio.file.Files.writeString(dir.resolve("tls.crt"), first.certificatePem());
+        java.nio.file.Path key = java.nio.file.Files.writeString(dir.resolve("tls.key"), first.privateKeyPem());
+        try (MetricsFeedServer feed = MetricsFeedServer.start("127.0.0.1", 0);
+             MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(),
+                     new ExternalMetricsServer.Options("127.0.0.1", 0, first.certificatePem(), first.privateKeyPem(), cert, key))) {
+            assertEquals(first.certificate().getSerialNumber(), servedSerial(adapter.port(), ca));
+            Pki.Issued second = ExternalMetricsEndToEndTest.adapterCertificate(ca);
+            java.nio.file.Files.writeString(key, second.privateKeyPem());
+            java.nio.file.Files.writeString(cert, second.certificatePem());
+            long rotated = System.nanoTime();
+            dev.lagscaler.testing.ChildProcess.await("the rotated serving certificate", java.time.Duration.ofSeconds(60),
+                    java.time.Duration.ofMillis(200),
+                    () -> servedSerial(adapter.port(), ca).equals(second.certificate().getSerialNumber()));
+            FaultFigures.record("adapter-serving-certificate-rotation",
+                    Map.of("rotation_to_served_ms", (System.nanoTime() - rotated) / 1_000_000));
+        }
+    }
+
+    private static java.math.BigInteger servedSerial(int port, Pki.Issued ca) throws Exception {
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) Pki.sslContext(null, ca).getSocketFactory()
+                .createSocket("127.0.0.1", port)) {
+            socket.startHandshake();
+            return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber();
+        }
     }
 
     @Test
