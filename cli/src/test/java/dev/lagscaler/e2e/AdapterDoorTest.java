@@ -22,9 +22,10 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The adapter's own door, on the real control plane. A flood of random bearer tokens at the adapter: each unknown token would cost the apiserver one TokenReview. The
- * adapter asks at most its budget (20 a second, bursts of 40) and answers the rest 429 with Retry-After; none is
- * let in. The reviews are counted by the real apiserver ({@code apiserver_request_total}).
+ * The adapter's own door, on the real control plane: its serving certificate rotates without a restart; and a flood
+ * of random bearer tokens, each of which would cost the apiserver one TokenReview, costs at most the adapter's budget
+ * (20 a second, bursts of 40), the rest answered 429 with Retry-After and none let in. The reviews are counted by the
+ * real apiserver ({@code apiserver_request_total}).
  */
 @Tag("fault")
 @WithControlPlane
