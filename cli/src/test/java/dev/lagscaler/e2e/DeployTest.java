@@ -85,6 +85,14 @@ class DeployTest {
         String plaintext = run(repo, helm, "template", "x", chart.toString(), "--set", "feed.tls.mode=disabled");
         assertFalse(plaintext.contains("--feed-cert") || plaintext.contains("lagscaler-feed-operator-tls"), "disabled");
         assertThrows(Exception.class, () -> run(repo, helm, "template", "x", chart.toString(), "--set", "feed.tls.mode=plain"));
+        // Secret reads narrowed to listed namespaces: Roles there (and in the release namespace), none cluster-wide.
+        String narrowed = run(repo, helm, "template", "x", chart.toString(), "-n", "lagscaler",
+                "--set", "operator.secretNamespaces={shop}");
+        String clusterRole = narrowed.substring(narrowed.indexOf("kind: ClusterRole\n"));
+        clusterRole = clusterRole.substring(0, clusterRole.indexOf("\n---"));
+        assertFalse(clusterRole.contains("secrets"), "no cluster-wide Secret read: " + clusterRole);
+        assertTrue(narrowed.contains("name: lagscaler-operator-secrets\n  namespace: shop")
+                && narrowed.contains("name: lagscaler-operator-secrets\n  namespace: lagscaler"), "Roles in shop and lagscaler");
         assertTrue(run(repo, helm, "template", "x", chart.toString(), "--set", "adapter.tls.mode=secret",
                 "--set", "adapter.tls.caBundle=Q0E=").contains("caBundle: Q0E="), "secret");
         String monitored = run(repo, helm, "template", "x", chart.toString(), "--set", "metrics.serviceMonitor.enabled=true",
