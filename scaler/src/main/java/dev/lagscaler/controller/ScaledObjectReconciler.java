@@ -190,8 +190,14 @@ final class ScaledObjectReconciler implements Reconciler {
         List<V1OwnerReference> owners = hpa.getMetadata().getOwnerReferences();
         boolean owned = owners != null && owners.stream().anyMatch(o -> uid.equals(o.getUid()));
         Map<String, String> annotations = hpa.getMetadata().getAnnotations();
+        JsonNode spec;
+        try {
+            spec = JSON.readTree(io.kubernetes.client.openapi.JSON.serialize(hpa.getSpec()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            spec = null;
+        }
         return new PlanInput.ExistingHpa(owned, annotations == null ? null : annotations.get(HpaBuilder.SPEC_HASH),
-                hpa.getMetadata().getResourceVersion(), hpa.getMetadata().getUid());
+                hpa.getMetadata().getResourceVersion(), hpa.getMetadata().getUid(), spec);
     }
 
     /** Auth params and the target's environment, read from the cluster only when a trigger asks, once per pass. */

@@ -40,7 +40,14 @@ public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int 
     }
 
     /** What the planner needs of an existing HPA: whether this object owns it, its spec hash, its version. */
-    /** The HPA of the object's name as read: whether this object owns it, its spec hash, version and uid. */
-    public record ExistingHpa(boolean ownedByScaledObject, String specHash, String resourceVersion, String uid) {
+    /**
+     * The HPA of the object's name as read: whether this object owns it, its spec hash annotation, version, uid, and
+     * its live spec (null when unknown, as in {@code evaluate}: the hash alone then decides).
+     */
+    public record ExistingHpa(boolean ownedByScaledObject, String specHash, String resourceVersion, String uid,
+                              JsonNode spec) {
+        public ExistingHpa(boolean ownedByScaledObject, String specHash, String resourceVersion, String uid) {
+            this(ownedByScaledObject, specHash, resourceVersion, uid, null);
+        }
     }
 }

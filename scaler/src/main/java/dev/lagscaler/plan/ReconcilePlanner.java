@@ -213,7 +213,10 @@ public final class ReconcilePlanner {
         if (existing == null) {
             return new Plan.HpaChange.Create(desired);
         }
-        if (hash.equals(existing.specHash())) {
+        // Unchanged when ours did not change (the hash) and nobody else changed the live spec (an outside edit of a
+        // field we set is put back).
+        if (hash.equals(existing.specHash())
+                && (existing.spec() == null || HpaDrift.holds(desired.path("spec"), existing.spec()))) {
             return new Plan.HpaChange.None();
         }
         // The replacement carries the version read, so a write by anyone else in between is a conflict.

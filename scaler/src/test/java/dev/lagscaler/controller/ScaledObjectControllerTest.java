@@ -38,8 +38,6 @@ class ScaledObjectControllerTest {
     private static final AtomicLong HPA_WRITES = new AtomicLong();
     /** The same, by namespace. */
     private static final Map<String, AtomicLong> HPA_WRITES_IN = new ConcurrentHashMap<>();
-    /** Polls of the lag engine (every cluster), to wait on polls rather than on time. */
-    private static final AtomicLong POLLS = new AtomicLong();
     private final EmbeddedKafka kafka;
     private final LocalControlPlane plane;
     private final OperatorTestSupport support;
@@ -53,7 +51,6 @@ class ScaledObjectControllerTest {
     @BeforeAll
     static void startOperator(LocalControlPlane plane) throws Exception {
         engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
-        engine.addPollListener(stats -> POLLS.incrementAndGet());
         var client = plane.apiClient();
         client.setReadTimeout(0);
         client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
@@ -175,6 +172,12 @@ class ScaledObjectControllerTest {
         ChildProcess.await("HPA max 7", Duration.ofSeconds(30), Duration.ofMillis(200),
                 () -> get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 7);
 
+        // An outside edit of the HPA's spec is put back (before, only the hash annotation was compared).
+        plane.kubectl("-n", ns, "patch", "hpa", "keda-hpa-kafka-scaledobject", "--type=merge",
+                "-p", "{\"spec\":{\"maxReplicas\":99}}");
+        ChildProcess.await("the outside edit reverted to max 7", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 7);
+
         plane.kubectl("-n", ns, "scale", "deployment", "consumer-deployment", "--replicas=4");
         plane.kubectl("-n", ns, "delete", "scaledobject", "kafka-scaledobject", "--wait=true", "--timeout=60s");
         assertFalse(exists(ns, "hpa", "keda-hpa-kafka-scaledobject"), "the HPA is removed with its ScaledObject");
@@ -202,9 +205,14 @@ class ScaledObjectControllerTest {
         plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=at-zero");
         ChildProcess.await("reconciled at zero while paused", Duration.ofSeconds(30), Duration.ofMillis(50),
                 () -> operator.reconcilePasses() >= passes + 1);
-        long polls = POLLS.get();
-        ChildProcess.await("three polls at zero with 500 records waiting", Duration.ofSeconds(30), Duration.ofMillis(20),
-                () -> POLLS.get() >= polls + 3);
+        // A fresh poll measures the 500 records, then a reconcile decides on it: paused, so it stays at zero.
+        engine.pollNow(dev.lagscaler.trigger.KafkaTriggerParser.parse(dev.lagscaler.trigger.TriggerInput.ofMetadata(Map.of(
+                "bootstrapServers", kafka.bootstrapServers(), "consumerGroup", "my-group", "topic", "paused-events")))
+                .connection());
+        long afterPoll = operator.reconcilePasses();
+        plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=after-poll");
+        ChildProcess.await("reconciled after the poll", Duration.ofSeconds(30), Duration.ofMillis(50),
+                () -> operator.reconcilePasses() > afterPoll);
         assertEquals(0, replicas(ns), "paused: lag does not activate it");
 
         plane.kubectl("-n", ns, "annotate", "scaledobject", "kafka-scaledobject", "autoscaling.keda.sh/paused-");
