@@ -101,8 +101,27 @@ class OperatorKillFaultTest {
             // HPA acts here: no adapter serves its metrics). More writes than moves would be duplicate writes.
             long scaleWrites = FaultSupport.apiserverRequests(plane, "PUT", "deployments", "scale", "200") - scaleWritesBefore;
             long replicaChanges = generations(plane) - generationsBefore - (next - 6); // a new Deployment starts at 1
+            // Counted from the apiserver after convergence: live objects missing or not Ready, and HPAs whose
+            // ScaledObject is not live.
+            Set<String> ready = new HashSet<>();
+            for (JsonNode so : JSON.readTree(plane.kubectl("-n", NS, "get", "scaledobject", "-o", "json")).path("items")) {
+                for (JsonNode c : so.path("status").path("conditions")) {
+                    if (c.path("type").asText().equals("Ready") && c.path("status").asText().equals("True")) {
+                        ready.add(so.path("metadata").path("name").asText());
+                    }
+                }
+            }
+            long lost = live.keySet().stream().filter(name -> !ready.contains(name)).count();
+            long orphans = 0;
+            for (JsonNode hpa : JSON.readTree(plane.kubectl("-n", NS, "get", "hpa", "-o", "json")).path("items")) {
+                if (!live.containsKey(hpa.path("metadata").path("labels").path("scaledobject.keda.sh/name").asText())) {
+                    orphans++;
+                }
+            }
+            assertEquals(0, lost, "live objects not Ready after convergence");
+            assertEquals(0, orphans, "HPAs left without a live ScaledObject");
             FaultFigures.record("operator-kill-9", Map.of("kills", kills, "objects_live", live.size(),
-                    "objects_deleted", deleted.size(), "lost_objects", 0, "orphan_hpas", 0,
+                    "objects_deleted", deleted.size(), "lost_objects", lost, "orphan_hpas", orphans,
                     "converged_ms_after_last_start", convergedMs, "run_before_kill_ms", runMillis,
                     "scale_writes", scaleWrites, "replica_changes", replicaChanges,
                     "duplicate_scale_writes", scaleWrites - replicaChanges));

@@ -250,18 +250,36 @@ class ReconcilePlannerTest {
     }
 
     @Test
-    void anHpaIsRewrittenOnlyWhenItsSpecHashDiffers() throws Exception {
+    void anHpaIsRewrittenOnlyWhenWhatItScalesOnChanges() throws Exception {
+        // The live HPA as the apiserver holds it for this object, written out by hand in KEDA's shape (with the
+        // defaults the apiserver adds): the planner must find nothing to change in it.
+        JsonNode live = new ObjectMapper().readTree("""
+                {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "consumer"},
+                 "minReplicas": 1, "maxReplicas": 100,
+                 "metrics": [{"type": "External", "external": {
+                   "metric": {"name": "s0-kafka-events", "selector": {"matchLabels": {"scaledobject.keda.sh/name": "so"}}},
+                   "target": {"type": "AverageValue", "averageValue": "10"}}}]}""");
         ScaledObjectSpec spec = kafkaSpec("");
         Plan.HpaChange.Create create = assertInstanceOf(Plan.HpaChange.Create.class,
                 plan(spec, NO_STATUS, 1, null, measured(spec, 5)).hpa());
         String hash = create.desired().path("metadata").path("annotations").path(HpaBuilder.SPEC_HASH).asText();
-        assertInstanceOf(Plan.HpaChange.None.class,
-                plan(spec, NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7", "hpa-uid"), measured(spec, 5)).hpa());
+        assertInstanceOf(Plan.HpaChange.None.class, plan(spec, NO_STATUS, 1,
+                new PlanInput.ExistingHpa(true, hash, "7", "hpa-uid", live), measured(spec, 5)).hpa());
+        // Fields the HPA does not carry change nothing in it.
+        ScaledObjectSpec slower = kafkaSpec("pollingInterval: 90\ncooldownPeriod: 600");
+        assertInstanceOf(Plan.HpaChange.None.class, plan(slower, NO_STATUS, 1,
+                new PlanInput.ExistingHpa(true, hash, "7", "hpa-uid", live), measured(slower, 5)).hpa());
+        // A field it carries does: replaced, conditional on the version read.
         Plan.HpaChange.Update update = assertInstanceOf(Plan.HpaChange.Update.class,
-                plan(kafkaSpec("maxReplicaCount: 7"), NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7", "hpa-uid"),
+                plan(kafkaSpec("maxReplicaCount: 7"), NO_STATUS, 1, new PlanInput.ExistingHpa(true, hash, "7", "hpa-uid", live),
                         measured(spec, 5)).hpa());
+        assertEquals(7, update.desired().path("spec").path("maxReplicas").asInt());
         assertEquals("7", update.resourceVersion(), "the update carries the version read");
         assertEquals("7", update.desired().path("metadata").path("resourceVersion").asText());
+        // And so does someone else's edit of the live HPA, whatever its annotation says.
+        ((com.fasterxml.jackson.databind.node.ObjectNode) live).put("maxReplicas", 99);
+        assertInstanceOf(Plan.HpaChange.Update.class, plan(spec, NO_STATUS, 1,
+                new PlanInput.ExistingHpa(true, hash, "8", "hpa-uid", live), measured(spec, 5)).hpa());
     }
 
     @Test

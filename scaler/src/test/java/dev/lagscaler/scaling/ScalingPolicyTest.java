@@ -171,6 +171,38 @@ class ScalingPolicyTest {
         assertEquals(6, ScalingPolicy.fallbackReplicas(new ScaledObjectSpec.Fallback(3, 6, ScaledObjectSpec.FallbackBehavior.CURRENT_REPLICAS_IF_LOWER), 9));
     }
 
+    /**
+     * Whether an HPA should exist, and whether the object is held on invalid input, for every kind of decision: an
+     * HPA stays at zero, through errors and cooldowns (KEDA keeps it); only a pause drops it; invalid input keeps
+     * whatever exists (invalidInput).
+     */
+    @Test
+    void everyDecisionSaysWhetherAnHpaShouldExist() throws Exception {
+        record Row(String what, Decision decision, boolean hpaWanted, boolean invalidInput) {
+        }
+        TriggerOutcome idle = TriggerOutcome.measured(0, 0, false);
+        TriggerOutcome busy = TriggerOutcome.measured(0, 500, true);
+        for (Row row : List.of(
+                new Row("activation", decide(spec("", ""), 0, null, busy), true, false),
+                new Row("active, the HPA scales", decide(spec("", ""), 4, null, busy), true, false),
+                new Row("scaled to zero", decide(spec("", ""), 1, null, idle), true, false),
+                new Row("at zero", decide(spec("", ""), 0, null, idle), true, false),
+                new Row("in cooldown", decide(spec("cooldownPeriod: 600", ""), 2, NOW.minusSeconds(30), idle), true, false),
+                new Row("a trigger error", decide(spec("", ""), 3, null, TriggerOutcome.failed(0, 2, "down")), true, false),
+                new Row("pending", decide(spec("", ""), 2, null,
+                        new TriggerOutcome(0, "kafka", TriggerOutcome.State.PENDING, false, 0, 0, null)), true, false),
+                new Row("paused", decide(spec("", "\"autoscaling.keda.sh/paused\": \"true\""), 3, null, idle), false, false),
+                new Row("paused at 4", decide(spec("", "\"autoscaling.keda.sh/paused-replicas\": \"4\""), 1, null, busy),
+                        false, false),
+                new Row("bad paused-replicas", decide(spec("", "\"autoscaling.keda.sh/paused-replicas\": \"many\""), 1,
+                        null, idle), false, true),
+                new Row("an invalid trigger", decide(spec("", ""), 2, null,
+                        new TriggerOutcome(0, "kafka", TriggerOutcome.State.INVALID, false, 0, 0, "bad")), false, true))) {
+            assertEquals(row.hpaWanted(), row.decision().hpaWanted(), row.what() + ": hpaWanted");
+            assertEquals(row.invalidInput(), row.decision().invalidInput(), row.what() + ": invalidInput");
+        }
+    }
+
     @Test
     void pausedHoldsTheCountAndDropsTheHpa() throws Exception {
         Decision d = decide(spec("", "\"autoscaling.keda.sh/paused\": \"true\""), 3, null, TriggerOutcome.measured(0, 0, false));

@@ -34,7 +34,33 @@ class ConsumerHealthTest {
             new ConsumerHealth.Settings(4, Duration.ofSeconds(3), Duration.ofSeconds(6));
     private final KafkaCluster kafka;
     private final Map<TriggerKey, TriggerResult> results = new ConcurrentHashMap<>();
+    /** The engine's clock, moved by the test: the health windows are judged on it, not on the wall clock. */
+    private final ManualClock clock = new ManualClock();
     private LagEngine engine;
+
+    /** A clock that stands still until the test moves it. */
+    static final class ManualClock extends java.time.Clock {
+        private volatile java.time.Instant now = java.time.Instant.parse("2026-12-05T12:00:00Z");
+
+        void advance(Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+    }
 
     ConsumerHealthTest(KafkaCluster kafka) {
         this.kafka = kafka;
@@ -42,7 +68,8 @@ class ConsumerHealthTest {
 
     @BeforeEach
     void startEngine() {
-        engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(5)).withConsumerHealth(WINDOW));
+        engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(5)).withConsumerHealth(WINDOW)
+                .withClock(clock));
     }
 
     @AfterEach
@@ -80,7 +107,7 @@ class ConsumerHealthTest {
             commit("falls-behind", "health-warn", 5L * poll); // a quarter of it
             ok = poll(keepsUp);
             warn = poll(fallsBehind);
-            Thread.sleep(1000);
+            clock.advance(Duration.ofSeconds(1));
         }
         assertEquals(Status.OK, ok.status(), ok.summary());
         assertEquals(Status.WARN, warn.status(), warn.summary());
@@ -109,14 +136,14 @@ class ConsumerHealthTest {
         });
         member.start();
         try {
+            // A poll every 500 ms of the engine's clock for 8 s.
             List<Status> seen = new java.util.ArrayList<>();
-            long started = System.currentTimeMillis();
-            while (System.currentTimeMillis() - started < 8_000) {
+            for (int poll = 0; poll < 16; poll++) {
                 ConsumerHealth health = poll(registration);
                 if (seen.isEmpty() || seen.get(seen.size() - 1) != health.status()) {
                     seen.add(health.status());
                 }
-                Thread.sleep(500);
+                clock.advance(Duration.ofMillis(500));
             }
             assertEquals(List.of(Status.OK, Status.STALL, Status.STOP), seen,
                     "standing at 10 with 90 waiting: OK until 3 s, STALL until 6 s, then STOP");
@@ -126,6 +153,7 @@ class ConsumerHealthTest {
             running.set(false);
             member.join(10_000);
             commit("stuck-app", "health-stall", 100);
+            clock.advance(Duration.ofMillis(500));
             assertEquals(Status.OK, poll(registration).status());
         } finally {
             running.set(false);
@@ -140,7 +168,7 @@ class ConsumerHealthTest {
         commit("replayer", "health-rewind", 50);
         var registration = register("replayer", "health-rewind");
         assertEquals(Status.OK, poll(registration).status());
-        Thread.sleep(1000);
+        clock.advance(Duration.ofSeconds(1));
         commit("replayer", "health-rewind", 10); // an offset reset to replay
         ConsumerHealth rewound = poll(registration);
         assertEquals(Status.REWIND, rewound.status(), rewound.summary());
