@@ -164,14 +164,16 @@ final class ScaledObjectReconciler implements Reconciler {
             // Before the status write (the plan writes it last), so the same version still holds.
             return apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), ReconcilePlanner.notReady(
                     status, "ScaledObjectCheckFailed", e.getMessage(), clock.instant(), Duration.ofSeconds(30)));
+        } finally {
+            // The triggers follow the plan whether or not every write went through: a failed write is retried, and
+            // meanwhile the polling matches what was decided.
+            registry.follow(key, plan.pollInterval(), plan.decision() != null && plan.decision().atZero(),
+                    config.wakeUpConsumer(), Duration.ofSeconds(spec.pollingIntervalSeconds()));
         }
         V2HorizontalPodAutoscaler hpa = hpas.apply(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
                 hpaDesired, plan, status);
-        registry.setInterval(key, plan.pollInterval());
-        registry.setAtZero(key, plan.decision() != null && plan.decision().atZero(), config.wakeUpConsumer(),
-                Duration.ofSeconds(spec.pollingIntervalSeconds()));
         return result;
     }
 

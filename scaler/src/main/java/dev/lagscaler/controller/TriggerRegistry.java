@@ -72,9 +72,18 @@ final class TriggerRegistry implements AutoCloseable {
         });
     }
 
-    /** Moves every trigger of the object to {@code interval} (fast while its target is at zero). */
-    void setInterval(String objectKey, Duration interval) {
-        byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> e.registration.setInterval(interval));
+    /**
+     * Makes the object's triggers follow its plan: polled every {@code interval} (fast while its target is at zero),
+     * and, at zero, woken by their first record through the wake-up consumer (which then polls them only every
+     * {@code safetyNet}, the object's pollingInterval) when {@code watchForRecords}. Unchanged results of a target
+     * at zero wake its reconcile only every {@link #QUIET_WAKE}.
+     */
+    void follow(String objectKey, Duration interval, boolean atZero, boolean watchForRecords, Duration safetyNet) {
+        byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> {
+            e.registration.setInterval(interval);
+            e.atZero = atZero;
+            e.registration.watchForRecords(atZero && watchForRecords, safetyNet);
+        });
     }
 
     private void onResult(String objectKey, int index, Entry entry, TriggerResult result) {
@@ -131,18 +140,6 @@ final class TriggerRegistry implements AutoCloseable {
         engine.wakeUpState().forEach((cluster, state) -> errors.put(cluster, state.healthy() ? null
                 : state.lastError() != null ? state.lastError() : "it has not fetched yet"));
         return new PlanInput.WakeUp(enabled, errors);
-    }
-
-    /**
-     * Whether the object's target is at zero (unchanged results then wake it only every {@link #QUIET_WAKE}), and
-     * whether its first record should wake its triggers through the wake-up consumer (which then polls them only
-     * every {@code safetyNet}, the object's pollingInterval).
-     */
-    void setAtZero(String objectKey, boolean atZero, boolean watchForRecords, Duration safetyNet) {
-        byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> {
-            e.atZero = atZero;
-            e.registration.watchForRecords(atZero && watchForRecords, safetyNet);
-        });
     }
 
     synchronized void remove(String objectKey) {
