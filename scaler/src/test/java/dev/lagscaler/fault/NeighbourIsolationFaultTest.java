@@ -9,6 +9,7 @@ import dev.lagscaler.controller.Operator;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.WithKafka;
 import dev.lagscaler.testing.FaultFigures;
 import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.testing.LocalControlPlane;
@@ -21,8 +22,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -34,21 +33,14 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("fault")
 @WithControlPlane
+@WithKafka(scramUsers = "scaler=scaler-secret", aclAuthorizer = true)
 class NeighbourIsolationFaultTest {
-    private static EmbeddedKafka kafka;
+    private final EmbeddedKafka kafka;
 
-    @BeforeAll
-    static void startBroker() throws Exception {
-        kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode()
-                .withScramUsers(Map.of("scaler", "scaler-secret")).withAclAuthorizer());
+    /** The shared ACL broker (one per test JVM); the DENY is idempotent, so each class may add it. */
+    NeighbourIsolationFaultTest(EmbeddedKafka kafka) {
+        this.kafka = kafka;
         kafka.denyGroup("scaler", "denied-app");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
     }
 
     /** A namespace with consumer-deployment at zero, a Secret and a TriggerAuthentication {@code kafka-auth}. */
@@ -65,7 +57,7 @@ class NeighbourIsolationFaultTest {
                 + "metadata: {name: kafka-auth}\nspec:\n  secretTargetRef:\n" + refs);
     }
 
-    private static String scaledObject(String group, String topic) {
+    private String scaledObject(String group, String topic) {
         return FaultSupport.scaledObject(kafka.saslBootstrapServers(), group, topic, "")
                 + "    authenticationRef: {name: kafka-auth}\n";
     }

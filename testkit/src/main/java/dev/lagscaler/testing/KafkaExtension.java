@@ -58,11 +58,13 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
         int brokers = spec == null ? 1 : spec.brokers();
         String[] users = spec == null ? new String[0] : spec.scramUsers();
         boolean saslTls = spec != null && spec.saslTls();
+        boolean acls = spec != null && spec.aclAuthorizer();
         boolean containers = "testcontainers".equals(System.getProperty("lagscaler.kafka",
                 System.getenv().getOrDefault("LAGSCALER_KAFKA", "embedded")));
-        String key = (containers ? "container" : "embedded") + ":" + brokers + ":" + Arrays.toString(users) + ":" + saslTls;
+        String key = (containers ? "container" : "embedded") + ":" + brokers + ":" + Arrays.toString(users) + ":" + saslTls
+                + ":" + acls;
         ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
-        return store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users, saslTls), Holder.class);
+        return store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users, saslTls, acls), Holder.class);
     }
 
     /** Owns one cluster; JUnit closes it when the test JVM's run ends. */
@@ -70,7 +72,7 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
         private final KafkaCluster cluster;
         private final String skipReason;
 
-        Holder(boolean containers, int brokers, String[] users, boolean saslTls) {
+        Holder(boolean containers, int brokers, String[] users, boolean saslTls, boolean acls) {
             if (containers) {
                 String reason = ContainerKafka.unavailableReason();
                 this.skipReason = reason;
@@ -83,8 +85,9 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
                 scram.put(user.substring(0, eq), user.substring(eq + 1));
             }
             try {
-                this.cluster = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(brokers)
-                        .withScramUsers(scram).withSaslTls(saslTls));
+                EmbeddedKafka.Options options = EmbeddedKafka.Options.singleNode().withBrokers(brokers)
+                        .withScramUsers(scram).withSaslTls(saslTls);
+                this.cluster = EmbeddedKafka.start(acls ? options.withAclAuthorizer() : options);
                 this.skipReason = null;
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("could not start the embedded Kafka broker: " + e.getMessage(), e);

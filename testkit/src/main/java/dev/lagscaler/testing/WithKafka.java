@@ -23,4 +23,7 @@ public @interface WithKafka {
 
     /** The SCRAM listener speaks TLS, with a certificate from the cluster's own CA ({@code EmbeddedKafka.caPem()}). */
     boolean saslTls() default false;
+
+    /** ACLs enforced for the SASL users ({@code EmbeddedKafka.Options.withAclAuthorizer}); deny with {@code denyGroup}. */
+    boolean aclAuthorizer() default false;
 }

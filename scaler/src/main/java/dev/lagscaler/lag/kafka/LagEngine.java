@@ -149,6 +149,18 @@ public final class LagEngine implements AutoCloseable {
         return state;
     }
 
+    /** Whether a trigger is registered now (on any cluster). */
+    public boolean isRegistered(TriggerKey key) {
+        for (Cluster c : clusters.values()) {
+            synchronized (c) {
+                if (c.registrations.stream().anyMatch(r -> r.key.equals(key))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Scheduled polls that ended in an unexpected exception; the loop carried on after each. */
     public int pollFailures() {
         return tickFailures.get();

@@ -9,6 +9,7 @@ import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.WithKafka;
 import dev.lagscaler.testing.KafkaTestData;
 import dev.lagscaler.trigger.KafkaTriggerParser;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
@@ -20,8 +21,6 @@ import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,24 +29,17 @@ import org.junit.jupiter.api.Test;
  * clock is fixed, so a client closed by the denial would stay closed for its whole backoff and the neighbour's
  * next result would show it.
  */
+@WithKafka(scramUsers = "scaler=scaler-secret", aclAuthorizer = true)
 class DeniedGroupIsolationTest {
-    private static EmbeddedKafka kafka;
+    private final EmbeddedKafka kafka;
 
-    @BeforeAll
-    static void startBroker() throws Exception {
-        kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode()
-                .withScramUsers(Map.of("scaler", "scaler-secret")).withAclAuthorizer());
+    /** The shared ACL broker (one per test JVM); the DENY is idempotent, so each class may add it. */
+    DeniedGroupIsolationTest(EmbeddedKafka kafka) {
+        this.kafka = kafka;
         kafka.denyGroup("scaler", "denied-app");
     }
 
-    @AfterAll
-    static void stopBroker() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
-    private static KafkaTriggerSettings scramTrigger(String group, String topic) throws Exception {
+    private KafkaTriggerSettings scramTrigger(String group, String topic) throws Exception {
         return KafkaTriggerParser.parse(new TriggerInput(
                 Map.of("bootstrapServers", kafka.saslBootstrapServers(), "consumerGroup", group, "topic", topic,
                         "lagThreshold", "5"),
