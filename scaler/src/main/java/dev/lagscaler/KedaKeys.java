@@ -13,6 +13,8 @@ public final class KedaKeys {
     public static final String PAUSED_SCALE_IN = "autoscaling.keda.sh/paused-scale-in";
     public static final String PAUSED_SCALE_OUT = "autoscaling.keda.sh/paused-scale-out";
     public static final String FORCE_ACTIVATION = "autoscaling.keda.sh/force-activation";
+    /** Lets a ScaledObject take over an existing HPA of its {@code horizontalPodAutoscalerConfig.name}. */
+    public static final String TRANSFER_HPA_OWNERSHIP = "scaledobject.keda.sh/transfer-hpa-ownership";
     /** Ours: the polling interval while the target is at zero, e.g. "500ms" or "2s". */
     public static final String FAST_ACTIVATION_INTERVAL = "lagscaler.dev/activation-polling-interval";
 

@@ -193,8 +193,9 @@ final class ExplainCommand implements Callable<Integer> {
         }
         describeCooldown(doc, spec, status, current, now);
         ObjectNode state = doc.putObject("state");
-        state.put("paused", spec.annotations().containsKey("autoscaling.keda.sh/paused")
-                && !"false".equals(spec.annotations().get("autoscaling.keda.sh/paused")));
+        state.put("paused", dev.lagscaler.scaling.KedaBoolean.paused(spec.annotations()));
+        state.put("pausedScaleIn", dev.lagscaler.scaling.KedaBoolean.pausedScaleIn(spec.annotations()));
+        state.put("pausedScaleOut", dev.lagscaler.scaling.KedaBoolean.pausedScaleOut(spec.annotations()));
         state.put("pausedReplicas", spec.annotations().get("autoscaling.keda.sh/paused-replicas"));
         state.put("fallbackConfigured", spec.fallback() != null);
         for (JsonNode c : status.path("conditions")) {

@@ -23,16 +23,21 @@ final class ApiErrors {
     }
 
     /**
-     * Whether a failed write lost a race with another writer: 409, or the bare 422 a JSON patch gets when its test of
+     * Whether a failed write lost a race with another writer: 409 (but AlreadyExists, see {@link #isAlreadyExists}), or the bare 422 a JSON patch gets when its test of
      * the resourceVersion read fails (the apiserver drops json-patch's "test failed" and sends a Status with no
      * causes, where a validation failure lists the fields at fault). Any other 422 is invalid input and is retried on
      * the slow path, not every 200 ms.
      */
     static boolean isConflict(ApiException e) {
         if (e.getCode() == 409) {
-            return true;
+            return !isAlreadyExists(e);
         }
         return e.getCode() == 422 && status(e).path("details").path("causes").isEmpty();
+    }
+
+    /** A create refused because the name is taken: something to read and decide on, not a race to retry. */
+    static boolean isAlreadyExists(ApiException e) {
+        return e.getCode() == 409 && "AlreadyExists".equals(status(e).path("reason").asText());
     }
 
     /**

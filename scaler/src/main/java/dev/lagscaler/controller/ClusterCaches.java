@@ -6,6 +6,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.lagscaler.KedaKeys;
+import dev.lagscaler.plan.TargetClaims;
 import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.informer.ResourceEventHandler;
@@ -15,6 +16,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.AutoscalingV2Api;
 import io.kubernetes.client.openapi.models.V1Deployment;
+import io.kubernetes.client.openapi.models.V1OwnerReference;
 import io.kubernetes.client.openapi.models.V1DeploymentList;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
 import io.kubernetes.client.openapi.models.V1StatefulSetList;
@@ -22,7 +24,10 @@ import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
 import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscalerList;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,13 +35,15 @@ import java.util.function.Consumer;
 
 /**
  * What the operator reads, kept current by watches: ScaledObjects (indexed by the trigger authentications they
- * reference), TriggerAuthentications, ClusterTriggerAuthentications, the HPAs this operator made (label-selected),
+ * reference and by their target), TriggerAuthentications, ClusterTriggerAuthentications, every HPA (indexed by
+ * target and by owning ScaledObject: KEDA's HPAs must be seen to be adopted, and anyone's to be refused),
  * Deployments and StatefulSets. A reconcile reads these, never the apiserver, except /scale of other kinds and
  * Secrets by name.
  */
 final class ClusterCaches {
-    static final String OWNED_HPAS = "app.kubernetes.io/managed-by=lagscaler";
     private static final String BY_AUTHENTICATION = "authenticationRef";
+    private static final String BY_TARGET = "scaleTarget";
+    private static final String BY_OWNER = "ownerScaledObject";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     // One factory per dynamic resource (a factory keeps one informer per Java class); the typed kinds share one.
@@ -61,7 +68,7 @@ final class ClusterCaches {
         AutoscalingV2Api autoscaling = new AutoscalingV2Api(client);
         AppsV1Api apps = new AppsV1Api(client);
         hpas = typed.sharedIndexInformerFor(
-                params -> autoscaling.listHorizontalPodAutoscalerForAllNamespaces().labelSelector(OWNED_HPAS)
+                params -> autoscaling.listHorizontalPodAutoscalerForAllNamespaces()
                         .resourceVersion(params.resourceVersion).timeoutSeconds(params.timeoutSeconds)
                         .watch(params.watch).buildCall(null),
                 V2HorizontalPodAutoscaler.class, V2HorizontalPodAutoscalerList.class);
@@ -73,7 +80,10 @@ final class ClusterCaches {
                 params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
                 V1StatefulSet.class, V1StatefulSetList.class);
-        scaledObjects.addIndexers(Map.of(BY_AUTHENTICATION, ClusterCaches::authenticationRefs));
+        scaledObjects.addIndexers(Map.of(BY_AUTHENTICATION, ClusterCaches::authenticationRefs,
+                BY_TARGET, so -> List.of(scaledObjectTarget(so))));
+        hpas.addIndexers(Map.of(BY_TARGET, hpa -> List.of(hpaTarget(hpa)),
+                BY_OWNER, hpa -> ownerUid(hpa) == null ? List.of() : List.of(ownerUid(hpa))));
     }
 
     /** The factory holding the ScaledObject informer, which the controller builder watches. */
@@ -95,9 +105,9 @@ final class ClusterCaches {
     }
 
     /** The caches that have not synced yet, by kind (for the log line of a leader that gives up). */
-    java.util.List<String> notSynced() {
-        java.util.List<String> kinds = new java.util.ArrayList<>();
-        java.util.Map<String, io.kubernetes.client.informer.SharedIndexInformer<?>> all = new java.util.LinkedHashMap<>();
+    List<String> notSynced() {
+        List<String> kinds = new ArrayList<>();
+        Map<String, SharedIndexInformer<?>> all = new LinkedHashMap<>();
         all.put("ScaledObject", scaledObjects);
         all.put("TriggerAuthentication", triggerAuthentications);
         all.put("ClusterTriggerAuthentication", clusterTriggerAuthentications);
@@ -129,6 +139,40 @@ final class ClusterCaches {
         return hpas.getIndexer().getByKey(key);
     }
 
+    /** The other ScaledObjects in the namespace on the same target (kind and name). */
+    List<TargetClaims.OtherScaledObject> scaledObjectsOn(String namespace, String kind, String name, String except) {
+        List<TargetClaims.OtherScaledObject> others = new ArrayList<>();
+        for (DynamicKubernetesObject so : scaledObjects.getIndexer().byIndex(BY_TARGET, targetKey(namespace, kind, name))) {
+            if (!so.getMetadata().getName().equals(except) && so.getMetadata().getDeletionTimestamp() == null) {
+                OffsetDateTime created = so.getMetadata().getCreationTimestamp();
+                others.add(new TargetClaims.OtherScaledObject(so.getMetadata().getName(),
+                        created == null ? Instant.EPOCH : created.toInstant()));
+            }
+        }
+        return others;
+    }
+
+    /** The HPAs that matter to a ScaledObject: those scaling its target, the one of its HPA's name, those it owns. */
+    List<TargetClaims.SeenHpa> hpasAround(String namespace, String kind, String name, String hpaName, String ownerUid) {
+        Map<String, V2HorizontalPodAutoscaler> found = new LinkedHashMap<>();
+        hpas.getIndexer().byIndex(BY_TARGET, targetKey(namespace, kind, name))
+                .forEach(h -> found.put(h.getMetadata().getUid(), h));
+        V2HorizontalPodAutoscaler named = hpa(namespace + "/" + hpaName);
+        if (named != null) {
+            found.put(named.getMetadata().getUid(), named);
+        }
+        hpas.getIndexer().byIndex(BY_OWNER, ownerUid).forEach(h -> found.put(h.getMetadata().getUid(), h));
+        return found.values().stream().map(ClusterCaches::seen).toList();
+    }
+
+    static TargetClaims.SeenHpa seen(V2HorizontalPodAutoscaler hpa) {
+        V1OwnerReference owner = owner(hpa);
+        var ref = hpa.getSpec() == null ? null : hpa.getSpec().getScaleTargetRef();
+        return new TargetClaims.SeenHpa(hpa.getMetadata().getName(), hpa.getMetadata().getUid(),
+                owner == null ? null : owner.getUid(), owner == null ? null : owner.getName(),
+                ref == null ? "" : ref.getKind(), ref == null ? "" : ref.getName());
+    }
+
     SharedIndexInformer<V1Deployment> deployments() {
         return deployments;
     }
@@ -152,14 +196,22 @@ final class ClusterCaches {
         triggerAuthentications.addEventHandler(authChanged);
         clusterTriggerAuthentications.addEventHandler(authChanged);
         Consumer<V2HorizontalPodAutoscaler> owner = hpa -> {
-            Map<String, String> labels = hpa.getMetadata().getLabels();
-            if (labels != null && labels.containsKey(KedaKeys.SCALED_OBJECT_LABEL)) {
-                wake.accept(new Request(hpa.getMetadata().getNamespace(), labels.get(KedaKeys.SCALED_OBJECT_LABEL)));
+            V1OwnerReference ref = owner(hpa);
+            if (ref != null) {
+                wake.accept(new Request(hpa.getMetadata().getNamespace(), ref.getName()));
             }
+        };
+        // An HPA that appears or goes away on a target may start or end a conflict: every ScaledObject on that
+        // target looks again (a conflict waits for this, it does not retry).
+        Consumer<V2HorizontalPodAutoscaler> onTarget = hpa -> {
+            owner.accept(hpa);
+            scaledObjects.getIndexer().byIndex(BY_TARGET, hpaTarget(hpa)).forEach(so -> wake.accept(
+                    new Request(so.getMetadata().getNamespace(), so.getMetadata().getName())));
         };
         hpas.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(V2HorizontalPodAutoscaler hpa) {
+                onTarget.accept(hpa);
             }
 
             @Override
@@ -171,9 +223,69 @@ final class ClusterCaches {
 
             @Override
             public void onDelete(V2HorizontalPodAutoscaler hpa, boolean unknown) {
-                owner.accept(hpa);
+                onTarget.accept(hpa);
             }
         });
+        // A ScaledObject that goes away frees its target for the next one waiting on it.
+        scaledObjects.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(DynamicKubernetesObject so) {
+            }
+
+            @Override
+            public void onUpdate(DynamicKubernetesObject oldSo, DynamicKubernetesObject newSo) {
+                if (!scaledObjectTarget(oldSo).equals(scaledObjectTarget(newSo))) {
+                    wakeOthersOn(scaledObjectTarget(oldSo), oldSo, wake);
+                }
+            }
+
+            @Override
+            public void onDelete(DynamicKubernetesObject so, boolean unknown) {
+                wakeOthersOn(scaledObjectTarget(so), so, wake);
+            }
+        });
+    }
+
+    private void wakeOthersOn(String target, DynamicKubernetesObject except, Consumer<Request> wake) {
+        scaledObjects.getIndexer().byIndex(BY_TARGET, target).stream()
+                .filter(so -> !so.getMetadata().getName().equals(except.getMetadata().getName()))
+                .forEach(so -> wake.accept(new Request(so.getMetadata().getNamespace(), so.getMetadata().getName())));
+    }
+
+    /** The ScaledObject among an HPA's owners, or null. */
+    private static V1OwnerReference owner(V2HorizontalPodAutoscaler hpa) {
+        List<V1OwnerReference> refs = hpa.getMetadata().getOwnerReferences();
+        if (refs == null) {
+            return null;
+        }
+        return refs.stream().filter(r -> "ScaledObject".equals(r.getKind())
+                && (KedaKeys.GROUP + "/" + KedaKeys.VERSION).equals(r.getApiVersion())).findFirst().orElse(null);
+    }
+
+    private static String ownerUid(V2HorizontalPodAutoscaler hpa) {
+        V1OwnerReference owner = owner(hpa);
+        return owner == null ? null : owner.getUid();
+    }
+
+    private static String hpaTarget(V2HorizontalPodAutoscaler hpa) {
+        var ref = hpa.getSpec() == null ? null : hpa.getSpec().getScaleTargetRef();
+        return ref == null ? "" : targetKey(hpa.getMetadata().getNamespace(), ref.getKind(), ref.getName());
+    }
+
+    /** As ScaledObjectParser reads it: kind Deployment unless the ref says otherwise. */
+    private static String scaledObjectTarget(DynamicKubernetesObject so) {
+        JsonObject raw = so.getRaw();
+        JsonObject ref = raw.has("spec") && raw.get("spec").isJsonObject()
+                && raw.getAsJsonObject("spec").has("scaleTargetRef")
+                && raw.getAsJsonObject("spec").get("scaleTargetRef").isJsonObject()
+                ? raw.getAsJsonObject("spec").getAsJsonObject("scaleTargetRef") : new JsonObject();
+        String kind = ref.has("kind") && ref.get("kind").isJsonPrimitive() ? ref.get("kind").getAsString() : "Deployment";
+        String name = ref.has("name") && ref.get("name").isJsonPrimitive() ? ref.get("name").getAsString() : "";
+        return targetKey(so.getMetadata().getNamespace(), kind, name);
+    }
+
+    private static String targetKey(String namespace, String kind, String name) {
+        return namespace + "/" + kind + "/" + name;
     }
 
     /** The (Cluster)TriggerAuthentications a ScaledObject's triggers reference, as index keys. */

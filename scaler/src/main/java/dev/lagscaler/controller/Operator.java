@@ -231,7 +231,7 @@ public final class Operator implements AutoCloseable {
                 config.clusterObjectNamespace());
         LegacyEventBroadcaster broadcaster = new LegacyEventBroadcaster(core);
         ScaleTargets targets = new ScaleTargets(client, caches.deployments(), caches.statefulSets());
-        ScaledObjectReconciler reconciler = new ScaledObjectReconciler(caches::scaledObject, caches::hpa, registry, auth,
+        ScaledObjectReconciler reconciler = new ScaledObjectReconciler(caches, registry, auth,
                 targets, new PlanApplier(client, targets, broadcaster.newRecorder(new V1EventSource().component("lagscaler")),
                 metrics), config, Clock.systemUTC(), metrics, observed);
         caches.wakeDependents(queue::add);

@@ -65,6 +65,9 @@ final class PlanApplier {
         if (!(plan.hpa() instanceof Plan.HpaChange.None)) {
             applyHpa(so.spec(), plan.hpa());
         }
+        for (Plan.HpaChange.Delete former : plan.formerHpas()) {
+            applyHpa(so.spec(), former);
+        }
         if (plan.status() != null) {
             writeStatus(so.namespace(), so.name(), so.resourceVersion(), plan.status());
         }
@@ -90,13 +93,13 @@ final class PlanApplier {
     void applyHpa(ScaledObjectSpec spec, Plan.HpaChange change) throws ApiException {
         if (change instanceof Plan.HpaChange.Delete delete) {
             try {
-                autoscaling.deleteNamespacedHorizontalPodAutoscaler(spec.hpaName(), spec.namespace())
+                autoscaling.deleteNamespacedHorizontalPodAutoscaler(delete.name(), spec.namespace())
                         .body(new V1DeleteOptions().preconditions(new V1Preconditions().uid(delete.uid()))).execute();
-                LOG.info("hpa {} deleted", spec.hpaName());
+                LOG.info("hpa {} deleted", delete.name());
             } catch (ApiException e) {
                 // 404: already gone; 409: the name now holds another HPA (its uid differs), which is not ours to delete.
                 if (e.getCode() == 409) {
-                    LOG.info("hpa {} not deleted: it is no longer the one this object owned", spec.hpaName());
+                    LOG.info("hpa {} not deleted: it is no longer the one this object owned", delete.name());
                 } else if (e.getCode() != 404) {
                     throw e;
                 }
@@ -114,6 +117,31 @@ final class PlanApplier {
         } catch (ApiException e) {
             if (e.getCode() == 422) {
                 throw new HpaRejected(spec.hpaName(), ApiErrors.message(e));
+            }
+            if (ApiErrors.isAlreadyExists(e)) {
+                throw new HpaAlreadyExists(spec.hpaName());
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A create found an HPA of that name that the caches did not hold yet. Never a lost race to retry blindly: the
+     * reconcile reads it and plans again with it (adopting it when it is this object's).
+     */
+    static final class HpaAlreadyExists extends RuntimeException {
+        HpaAlreadyExists(String hpaName) {
+            super("HPA " + hpaName + " already exists");
+        }
+    }
+
+    /** The HPA as the apiserver has it now, or null when there is none. */
+    V2HorizontalPodAutoscaler readHpa(String namespace, String name) throws ApiException {
+        try {
+            return autoscaling.readNamespacedHorizontalPodAutoscaler(name, namespace).execute();
+        } catch (ApiException e) {
+            if (e.getCode() == 404) {
+                return null;
             }
             throw e;
         }

@@ -11,6 +11,7 @@ import dev.lagscaler.plan.Plan;
 import dev.lagscaler.plan.PlanInput;
 import dev.lagscaler.plan.ReconcilePlanner;
 import dev.lagscaler.plan.ResolvedTrigger;
+import dev.lagscaler.plan.TargetClaims;
 import dev.lagscaler.plan.TriggerType;
 import dev.lagscaler.plan.Triggers;
 import dev.lagscaler.scaling.ScaledObjectInvalid;
@@ -29,8 +30,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -44,8 +45,7 @@ final class ScaledObjectReconciler implements Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(ScaledObjectReconciler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Function<String, JsonNode> scaledObjects;
-    private final Function<String, V2HorizontalPodAutoscaler> hpas;
+    private final ClusterCaches caches;
     private final TriggerRegistry registry;
     private final AuthResolver auth;
     private final ScaleTargets targets;
@@ -56,12 +56,10 @@ final class ScaledObjectReconciler implements Reconciler {
     private final OperatorMetrics observed;
     private final AtomicLong passes = new AtomicLong();
 
-    ScaledObjectReconciler(Function<String, JsonNode> scaledObjects, Function<String, V2HorizontalPodAutoscaler> hpas,
-                           TriggerRegistry registry, AuthResolver auth, ScaleTargets targets, PlanApplier applier,
+    ScaledObjectReconciler(ClusterCaches caches, TriggerRegistry registry, AuthResolver auth, ScaleTargets targets, PlanApplier applier,
                            OperatorConfig config, Clock clock, MetricsSink metrics, OperatorMetrics observed) {
         this.observed = observed;
-        this.scaledObjects = scaledObjects;
-        this.hpas = hpas;
+        this.caches = caches;
         this.registry = registry;
         this.auth = auth;
         this.targets = targets;
@@ -79,7 +77,7 @@ final class ScaledObjectReconciler implements Reconciler {
         long started = System.nanoTime();
         String failed = null;
         try {
-            JsonNode so = scaledObjects.apply(key);
+            JsonNode so = caches.scaledObject(key);
             if (so == null) {
                 registry.remove(key);
                 metrics.removeObject(request.getNamespace(), request.getName());
@@ -141,6 +139,19 @@ final class ScaledObjectReconciler implements Reconciler {
             return apply(new PlanApplier.Subject(namespace, name, uid, version, null, null),
                     ReconcilePlanner.notReady(status, e.reason(), e.getMessage(), clock.instant(), null));
         }
+        List<TargetClaims.SeenHpa> around = caches.hpasAround(namespace, spec.target().kind(), spec.target().name(),
+                spec.hpaName(), uid);
+        Optional<String> conflict = TargetClaims.conflict(spec, uid, caches.scaledObjectsOn(namespace,
+                spec.target().kind(), spec.target().name(), name), around);
+        if (conflict.isPresent()) {
+            // Nothing is written but the status: the object waits for the HPA or ScaledObject in its way to go (their
+            // watch events wake it), with no retry loop.
+            registry.remove(key);
+            metrics.removeObject(namespace, name);
+            observed.removeObject(namespace, name);
+            return apply(new PlanApplier.Subject(namespace, name, uid, version, spec, null),
+                    ReconcilePlanner.notReady(status, "ScaledObjectCheckFailed", conflict.get(), clock.instant(), null));
+        }
         ScaleTargets.Target target = targets.read(namespace, spec.target());
         if (target == null) {
             String message = spec.target().kind() + " " + spec.target().name() + " not found, or it serves no /scale";
@@ -154,12 +165,29 @@ final class ScaledObjectReconciler implements Reconciler {
                 .forEach(t -> kafka.put(t.index(), ((ResolvedTrigger.Kafka) t).settings()));
         registry.sync(key, kafka, ReconcilePlanner.pollInterval(spec, target.replicas(), config.fastActivationInterval()));
 
-        Plan plan = ReconcilePlanner.plan(new PlanInput(spec, uid, status, target.replicas(),
-                existingHpa(namespace, spec.hpaName(), uid), triggers, registry.snapshot(key),
-                config.fastActivationInterval(), clock.instant(), registry.wakeUp(config.wakeUpConsumer())));
+        List<TargetClaims.SeenHpa> former = TargetClaims.formerHpas(spec, uid, around);
+        PlanInput input = new PlanInput(spec, uid, status, target.replicas(),
+                existingHpa(hpas(namespace + "/" + spec.hpaName()), uid), triggers, registry.snapshot(key),
+                config.fastActivationInterval(), clock.instant(), registry.wakeUp(config.wakeUpConsumer()), former);
+        Plan plan = ReconcilePlanner.plan(input);
         Result result;
         try {
-            result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan);
+            try {
+                result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan);
+            } catch (PlanApplier.HpaAlreadyExists e) {
+                // The caches had not seen it yet: read it and plan once more with it, in this same pass.
+                V2HorizontalPodAutoscaler live = applier.readHpa(namespace, spec.hpaName());
+                Optional<String> clash = live == null ? Optional.empty()
+                        : TargetClaims.conflict(spec, uid, List.of(), List.of(ClusterCaches.seen(live)));
+                if (clash.isPresent()) {
+                    registry.remove(key);
+                    return apply(new PlanApplier.Subject(namespace, name, uid, version, spec, null),
+                            ReconcilePlanner.notReady(status, "ScaledObjectCheckFailed", clash.get(), clock.instant(), null));
+                }
+                plan = ReconcilePlanner.plan(new PlanInput(spec, uid, status, target.replicas(), existingHpa(live, uid),
+                        triggers, input.health(), input.fastInterval(), input.now(), input.wakeUp(), former));
+                result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan.withoutReplicaWrite());
+            }
         } catch (PlanApplier.HpaRejected e) {
             // Before the status write (the plan writes it last), so the same version still holds.
             return apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), ReconcilePlanner.notReady(
@@ -170,7 +198,7 @@ final class ScaledObjectReconciler implements Reconciler {
             registry.follow(key, plan.pollInterval(), plan.decision() != null && plan.decision().atZero(),
                     config.wakeUpConsumer(), Duration.ofSeconds(spec.pollingIntervalSeconds()));
         }
-        V2HorizontalPodAutoscaler hpa = hpas.apply(namespace + "/" + spec.hpaName());
+        V2HorizontalPodAutoscaler hpa = hpas(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
                 hpaDesired, plan, status);
@@ -184,8 +212,11 @@ final class ScaledObjectReconciler implements Reconciler {
         return plan.requeueAfter() == null ? new Result(false) : new Result(true, plan.requeueAfter());
     }
 
-    private PlanInput.ExistingHpa existingHpa(String namespace, String name, String uid) {
-        V2HorizontalPodAutoscaler hpa = hpas.apply(namespace + "/" + name);
+    private V2HorizontalPodAutoscaler hpas(String key) {
+        return caches.hpa(key);
+    }
+
+    private static PlanInput.ExistingHpa existingHpa(V2HorizontalPodAutoscaler hpa, String uid) {
         if (hpa == null) {
             return null;
         }
@@ -251,10 +282,13 @@ final class ScaledObjectReconciler implements Reconciler {
         observed.removeObject(namespace, so.path("metadata").path("name").asText());
         try {
             ScaledObjectSpec spec = ScaledObjectParser.parse(so);
-            // Only an HPA this object owns, and only that one (its uid): a same-named HPA of someone else's stays.
-            PlanInput.ExistingHpa hpa = existingHpa(namespace, spec.hpaName(), so.path("metadata").path("uid").asText());
-            if (hpa != null && hpa.ownedByScaledObject()) {
-                applier.applyHpa(spec, new Plan.HpaChange.Delete(hpa.uid()));
+            // Only the HPAs this object owns, each by its uid: a same-named HPA of someone else's stays.
+            String uid = so.path("metadata").path("uid").asText();
+            for (TargetClaims.SeenHpa hpa : caches.hpasAround(namespace, spec.target().kind(), spec.target().name(),
+                    spec.hpaName(), uid)) {
+                if (uid.equals(hpa.ownerUid())) {
+                    applier.applyHpa(spec, new Plan.HpaChange.Delete(hpa.name(), hpa.uid()));
+                }
             }
             JsonNode original = so.path("status").get("originalReplicaCount");
             if (spec.restoreToOriginalReplicaCount() && original != null) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lagscaler.KedaKeys;
+import dev.lagscaler.scaling.KedaBoolean;
 import dev.lagscaler.scaling.ScaledObjectSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -15,7 +16,7 @@ import java.util.List;
 /**
  * Builds the autoscaling/v2 HPA a ScaledObject wants, as KEDA does: one External metric per event trigger (KEDA's
  * names, selected by {@code scaledobject.keda.sh/name}), Resource metrics for cpu and memory, minReplicas
- * max(min, 1), behaviour from {@code advanced}. Pure: the same input gives the same object and the same hash.
+ * max(min, 1), behaviour from {@code advanced}, KEDA's labels and the object's own labels and annotations. Pure: the same input gives the same object and the same hash.
  */
 public final class HpaBuilder {
     public static final String SPEC_HASH = "lagscaler.dev/spec-hash";
@@ -42,11 +43,16 @@ public final class HpaBuilder {
         ObjectNode meta = hpa.putObject("metadata");
         meta.put("name", spec.hpaName());
         meta.put("namespace", spec.namespace());
+        // KEDA's labels, then the ScaledObject's own over them (KEDA copies them so), then the one the metrics API
+        // selects on; the ScaledObject's annotations, as KEDA copies them, with our spec hash beside.
         ObjectNode labels = meta.putObject("labels");
         labels.put("app.kubernetes.io/name", spec.hpaName());
         labels.put("app.kubernetes.io/part-of", spec.name());
         labels.put("app.kubernetes.io/managed-by", "lagscaler");
+        spec.labels().forEach(labels::put);
         labels.put(KedaKeys.SCALED_OBJECT_LABEL, spec.name());
+        ObjectNode annotations = meta.putObject("annotations");
+        spec.annotations().forEach(annotations::put);
         ObjectNode owner = meta.putArray("ownerReferences").addObject();
         owner.put("apiVersion", KedaKeys.GROUP + "/" + KedaKeys.VERSION);
         owner.put("kind", "ScaledObject");
@@ -92,16 +98,42 @@ public final class HpaBuilder {
                 throw new IllegalArgumentException("advanced.horizontalPodAutoscalerConfig.behavior is not JSON", e);
             }
         }
-        meta.putObject("annotations").put(SPEC_HASH, hash(hpa));
+        // paused-scale-in / paused-scale-out stop the HPA too, not only our own 0 <-> N writes: KEDA disables the
+        // direction in the HPA's behavior.
+        if (KedaBoolean.pausedScaleIn(spec.annotations())) {
+            disable(hpaSpec, "scaleDown");
+        }
+        if (KedaBoolean.pausedScaleOut(spec.annotations())) {
+            disable(hpaSpec, "scaleUp");
+        }
+        annotations.put(SPEC_HASH, hash(hpa));
         return hpa;
+    }
+
+    /**
+     * Sets a direction's selectPolicy to Disabled. The apiserver wants at least one policy in a rule it is given, so a
+     * rule without any gets Kubernetes' own default (100 % per 15 s), which a disabled direction never applies.
+     */
+    private static void disable(ObjectNode hpaSpec, String direction) {
+        ObjectNode behavior = hpaSpec.has("behavior") && hpaSpec.get("behavior").isObject()
+                ? (ObjectNode) hpaSpec.get("behavior") : hpaSpec.putObject("behavior");
+        ObjectNode rule = behavior.has(direction) && behavior.get(direction).isObject()
+                ? (ObjectNode) behavior.get(direction) : behavior.putObject(direction);
+        rule.put("selectPolicy", "Disabled");
+        if (!rule.path("policies").isArray() || rule.path("policies").isEmpty()) {
+            rule.putArray("policies").addObject().put("type", "Percent").put("value", 100).put("periodSeconds", 15);
+        }
     }
 
     /** A digest of everything we set, so an unchanged HPA is never rewritten (the apiserver adds defaults to it). */
     public static String hash(JsonNode hpa) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            ObjectNode annotations = hpa.path("metadata").path("annotations").isObject()
+                    ? ((ObjectNode) hpa.path("metadata").path("annotations")).deepCopy() : JSON.createObjectNode();
+            annotations.remove(SPEC_HASH);
             String canonical = JSON.writeValueAsString(hpa.path("spec")) + JSON.writeValueAsString(hpa.path("metadata").path("labels"))
-                    + JSON.writeValueAsString(hpa.path("metadata").path("ownerReferences"));
+                    + JSON.writeValueAsString(annotations) + JSON.writeValueAsString(hpa.path("metadata").path("ownerReferences"));
             return HexFormat.of().formatHex(digest.digest(canonical.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
         } catch (NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);

@@ -9,18 +9,31 @@ import java.util.List;
 /**
  * What one reconcile does, as a value: the HPA change, the replica write, the status to write (null when
  * unchanged), Events, metric values for the adapter, the polling interval for the object's triggers and when to
- * look again, with the scaling decision behind them (null when the object could not be evaluated). Appliers carry it
- * out; tests assert on it.
+ * look again, with the scaling decision behind them (null when the object could not be evaluated), and the HPAs it
+ * owns under a former name, to delete. Appliers carry it out; tests assert on it.
  */
 public record Plan(Decision decision, HpaChange hpa, Integer replicaWrite, ObjectNode status, List<Event> events,
-                   List<MetricValue> metrics, Duration pollInterval, Duration requeueAfter, String reason) {
+                   List<MetricValue> metrics, Duration pollInterval, Duration requeueAfter, String reason,
+                   List<HpaChange.Delete> formerHpas) {
     public Plan {
         events = List.copyOf(events);
         metrics = List.copyOf(metrics);
+        formerHpas = List.copyOf(formerHpas);
+    }
+
+    public Plan(Decision decision, HpaChange hpa, Integer replicaWrite, ObjectNode status, List<Event> events,
+                List<MetricValue> metrics, Duration pollInterval, Duration requeueAfter, String reason) {
+        this(decision, hpa, replicaWrite, status, events, metrics, pollInterval, requeueAfter, reason, List.of());
+    }
+
+    /** The same plan with its replica write already done (a pass that plans again after a failed HPA create). */
+    public Plan withoutReplicaWrite() {
+        return new Plan(decision, hpa, null, status, events, metrics, pollInterval, requeueAfter, reason, formerHpas);
     }
 
     public boolean writesNothing() {
-        return hpa instanceof HpaChange.None && replicaWrite == null && status == null && events.isEmpty();
+        return hpa instanceof HpaChange.None && replicaWrite == null && status == null && events.isEmpty()
+                && formerHpas.isEmpty();
     }
 
     /**
@@ -37,8 +50,8 @@ public record Plan(Decision decision, HpaChange hpa, Integer replicaWrite, Objec
         record Update(ObjectNode desired, String resourceVersion) implements HpaChange {
         }
 
-        /** Deletes the HPA with this uid (a precondition: never another HPA made since under the same name). */
-        record Delete(String uid) implements HpaChange {
+        /** Deletes the HPA of this name and uid (a precondition: never another HPA made since under the same name). */
+        record Delete(String name, String uid) implements HpaChange {
         }
     }
 

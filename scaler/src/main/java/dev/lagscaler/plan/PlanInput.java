@@ -12,14 +12,22 @@ import java.util.Map;
 /**
  * Everything one reconcile decides from, read before deciding: the ScaledObject (its spec, uid and current status),
  * the target's replicas, the HPA that exists (null when none), the resolved triggers with one snapshot of their
- * poll results, the fast polling interval for targets at zero, and the clock.
+ * poll results, the fast polling interval for targets at zero, the clock, and the HPAs the object owns under a former
+ * name (see {@link TargetClaims#formerHpas}).
  */
 public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int currentReplicas, ExistingHpa hpa,
                         List<ResolvedTrigger> triggers, Map<Integer, TriggerHealth> health, Duration fastInterval,
-                        Instant now, WakeUp wakeUp) {
+                        Instant now, WakeUp wakeUp, List<TargetClaims.SeenHpa> formerHpas) {
     public PlanInput {
         triggers = List.copyOf(triggers);
         health = Map.copyOf(health);
+        formerHpas = List.copyOf(formerHpas);
+    }
+
+    public PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int currentReplicas, ExistingHpa hpa,
+                     List<ResolvedTrigger> triggers, Map<Integer, TriggerHealth> health, Duration fastInterval,
+                     Instant now, WakeUp wakeUp) {
+        this(spec, uid, status, currentReplicas, hpa, triggers, health, fastInterval, now, wakeUp, List.of());
     }
 
     public PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int currentReplicas, ExistingHpa hpa,
@@ -39,7 +47,6 @@ public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int 
         }
     }
 
-    /** What the planner needs of an existing HPA: whether this object owns it, its spec hash, its version. */
     /**
      * The HPA of the object's name as read: whether this object owns it, its spec hash annotation, version, uid, and
      * its live spec (null when unknown, as in {@code evaluate}: the hash alone then decides).

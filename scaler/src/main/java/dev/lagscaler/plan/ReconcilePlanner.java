@@ -84,7 +84,7 @@ public final class ReconcilePlanner {
         return new Plan(decision, hpa, decision.scaleWrite() ? decision.replicas() : null,
                 statusChanged ? status : null, events, metricValues(in, normal, drains), decision.atZero() ? fast : normal,
                 normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
-                decision.reason());
+                decision.reason(), in.formerHpas().stream().map(h -> new Plan.HpaChange.Delete(h.name(), h.uid())).toList());
     }
 
     /**
@@ -205,7 +205,7 @@ public final class ReconcilePlanner {
     private static Plan.HpaChange hpaChange(PlanInput in, List<HpaBuilder.Metric> metrics, boolean wanted) {
         PlanInput.ExistingHpa existing = in.hpa();
         if (!wanted || metrics.isEmpty()) {
-            return existing != null && existing.ownedByScaledObject() ? new Plan.HpaChange.Delete(existing.uid())
+            return existing != null && existing.ownedByScaledObject() ? new Plan.HpaChange.Delete(in.spec().hpaName(), existing.uid())
                     : new Plan.HpaChange.None();
         }
         ObjectNode desired = HpaBuilder.desired(in.spec(), in.uid(), metrics);

@@ -123,7 +123,7 @@ public final class ScaledObjectParser {
         String hpaName = hpaConfig.path("name").asText("");
         JsonNode behavior = hpaConfig.get("behavior");
         return new ScaledObjectSpec(metadata.path("namespace").asText("default"), name,
-                instant(metadata.get("creationTimestamp")), annotations, target, polling,
+                instant(metadata.get("creationTimestamp")), stringMap(metadata.path("labels")), annotations, target, polling,
                 cooldown, initialCooldown, idle, min, max, fallback,
                 advanced.path("restoreToOriginalReplicaCount").asBoolean(false),
                 hpaName.isEmpty() ? KedaKeys.HPA_PREFIX + name : hpaName,

@@ -15,6 +15,7 @@ public record ScaledObjectSpec(
         String namespace,
         String name,
         Instant createdAt,
+        Map<String, String> labels,
         Map<String, String> annotations,
         ScaleTarget target,
         int pollingIntervalSeconds,
@@ -31,6 +32,7 @@ public record ScaledObjectSpec(
         List<TriggerSpec> triggers) {
 
     public ScaledObjectSpec {
+        labels = Map.copyOf(labels);
         annotations = Map.copyOf(annotations);
         triggers = List.copyOf(triggers);
     }
@@ -67,6 +69,14 @@ public record ScaledObjectSpec(
         public boolean isResource() {
             return type.equals("cpu") || type.equals("memory");
         }
+    }
+
+    /**
+     * Whether an HPA of {@link #hpaName()} that this object does not own may be taken over: KEDA's
+     * {@code scaledobject.keda.sh/transfer-hpa-ownership} annotation, read as a Go boolean.
+     */
+    public boolean transfersHpaOwnership() {
+        return KedaBoolean.transferHpaOwnership(annotations);
     }
 
     /** The HPA's minReplicas: minReplicaCount, or 1 when it is 0. */

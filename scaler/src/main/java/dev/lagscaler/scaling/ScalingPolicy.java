@@ -43,7 +43,6 @@ public final class ScalingPolicy {
         }
 
         String pausedReplicas = spec.annotations().get(KedaKeys.PAUSED_REPLICAS);
-        String paused = spec.annotations().get(KedaKeys.PAUSED);
         if (pausedReplicas != null) {
             int n;
             try {
@@ -60,17 +59,26 @@ public final class ScalingPolicy {
             return new Decision(n, n != current, conditions, "paused at " + n + " replicas by " + KedaKeys.PAUSED_REPLICAS,
                     in.lastActiveTime(), false, n == 0, n != current ? "ScaledObjectPaused" : null);
         }
-        if (paused != null && !paused.equalsIgnoreCase("false")) {
+        if (KedaBoolean.paused(spec.annotations())) {
             conditions.put(PAUSED, Condition.yes("ScaledObjectPaused", "ScaledObject is paused"));
             conditions.put(READY, Condition.yes("ScaledObjectReady", "ScaledObject is paused"));
             return new Decision(current, false, conditions, "paused by " + KedaKeys.PAUSED + ": holding " + current,
                     in.lastActiveTime(), false, current == 0, null);
         }
 
+        boolean scaleInPaused = KedaBoolean.pausedScaleIn(spec.annotations());
+        boolean scaleOutPaused = KedaBoolean.pausedScaleOut(spec.annotations());
+        if (scaleInPaused || scaleOutPaused) {
+            // The HPA gets the same pause (its behavior's selectPolicy Disabled, see HpaBuilder), as KEDA does.
+            String direction = scaleInPaused && scaleOutPaused ? "scale in and scale out"
+                    : scaleInPaused ? "scale in" : "scale out";
+            conditions.put(PAUSED, Condition.yes("ScaledObjectPaused", "ScaledObject is paused for " + direction));
+        }
+
         boolean pending = false;
         boolean error = false;
         StringBuilder stale = new StringBuilder();
-        boolean active = "true".equalsIgnoreCase(spec.annotations().get(KedaKeys.FORCE_ACTIVATION))
+        boolean active = KedaBoolean.forceActivation(spec.annotations())
                 || spec.onlyResourceTriggers();
         boolean fallbackEngaged = false;
         StringBuilder errors = new StringBuilder();
@@ -207,17 +215,13 @@ public final class ScalingPolicy {
     }
 
     private static int respectDirectionPauses(ScaledObjectSpec spec, int current, int target) {
-        if (target < current && isTrue(spec.annotations().get(KedaKeys.PAUSED_SCALE_IN))) {
+        if (target < current && KedaBoolean.pausedScaleIn(spec.annotations())) {
             return current;
         }
-        if (target > current && isTrue(spec.annotations().get(KedaKeys.PAUSED_SCALE_OUT))) {
+        if (target > current && KedaBoolean.pausedScaleOut(spec.annotations())) {
             return current;
         }
         return target;
-    }
-
-    private static boolean isTrue(String value) {
-        return value != null && !value.equalsIgnoreCase("false");
     }
 
     /**

@@ -43,7 +43,11 @@ final class OperatorTestSupport {
     }
 
     String condition(String namespace, String type, String field) throws IOException {
-        for (JsonNode c : get(namespace, "scaledobject", "kafka-scaledobject").path("status").path("conditions")) {
+        return condition(namespace, "kafka-scaledobject", type, field);
+    }
+
+    String condition(String namespace, String scaledObject, String type, String field) throws IOException {
+        for (JsonNode c : get(namespace, "scaledobject", scaledObject).path("status").path("conditions")) {
             if (c.path("type").asText().equals(type)) {
                 return c.path(field).asText();
             }

@@ -232,6 +232,30 @@ class ScalingPolicyTest {
         assertFalse(noScaleOut.scaleWrite());
     }
 
+    /** Go's strconv.ParseBool, as KEDA reads its annotations; what KEDA does with a value it cannot parse. */
+    @Test
+    void annotationBooleansParseAsKedaDoes() throws Exception {
+        record Row(String value, boolean paused, boolean forced) {
+        }
+        for (Row row : List.of(new Row("true", true, true), new Row("1", true, true), new Row("T", true, true),
+                new Row("TRUE", true, true), new Row("True", true, true), new Row("t", true, true),
+                new Row("false", false, false), new Row("0", false, false), new Row("F", false, false),
+                new Row("FALSE", false, false), new Row("f", false, false),
+                // Unparsable: KEDA pauses (the user meant something) but does not force activation.
+                new Row("yes", true, false), new Row("", true, false), new Row("tRuE", true, false))) {
+            String quoted = "\"" + row.value() + "\"";
+            Decision paused = decide(spec("", "\"autoscaling.keda.sh/paused\": " + quoted), 3, null,
+                    TriggerOutcome.measured(0, 0, false));
+            assertEquals(row.paused() ? "True" : "False", paused.conditions().get("Paused").status(), "paused " + quoted);
+            Decision forced = decide(spec("", "\"autoscaling.keda.sh/force-activation\": " + quoted), 0, null,
+                    TriggerOutcome.measured(0, 0, false));
+            assertEquals(row.forced() ? 1 : 0, forced.replicas(), "force-activation " + quoted);
+            Decision scaleIn = decide(spec("", "\"autoscaling.keda.sh/paused-scale-in\": " + quoted), 2, null,
+                    TriggerOutcome.measured(0, 0, false));
+            assertEquals(row.paused() ? 2 : 0, scaleIn.replicas(), "paused-scale-in " + quoted);
+        }
+    }
+
     @Test
     void forceActivationActivates() throws Exception {
         Decision d = decide(spec("", "\"autoscaling.keda.sh/force-activation\": \"true\""), 0, null, TriggerOutcome.measured(0, 0, false));
