@@ -173,6 +173,33 @@ final class ClusterCaches {
                 ref == null ? "" : ref.getKind(), ref == null ? "" : ref.getName());
     }
 
+    /** ScaledObjects in the cache, per namespace (KEDA's keda_resource_registered_total). */
+    Map<String, Long> scaledObjectsByNamespace() {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        scaledObjects.getIndexer().list().forEach(so -> counts.merge(so.getMetadata().getNamespace(), 1L, Long::sum));
+        return counts;
+    }
+
+    /** Triggers of the cached ScaledObjects, per type (KEDA's keda_trigger_registered_total). */
+    Map<String, Long> triggersByType() {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        for (DynamicKubernetesObject so : scaledObjects.getIndexer().list()) {
+            JsonObject raw = so.getRaw();
+            JsonElement spec = raw.get("spec");
+            JsonElement triggers = spec != null && spec.isJsonObject() ? spec.getAsJsonObject().get("triggers") : null;
+            if (triggers == null || !triggers.isJsonArray()) {
+                continue;
+            }
+            for (JsonElement t : triggers.getAsJsonArray()) {
+                JsonElement type = t.isJsonObject() ? t.getAsJsonObject().get("type") : null;
+                if (type != null && type.isJsonPrimitive()) {
+                    counts.merge(type.getAsString(), 1L, Long::sum);
+                }
+            }
+        }
+        return counts;
+    }
+
     SharedIndexInformer<V1Deployment> deployments() {
         return deployments;
     }

@@ -1,6 +1,7 @@
 package dev.lagscaler.controller;
 
 import dev.lagscaler.lag.kafka.LagEngine;
+import dev.lagscaler.plan.Plan;
 import dev.lagscaler.metrics.MetricsSink;
 import io.kubernetes.client.extended.controller.Controller;
 import io.kubernetes.client.extended.controller.builder.ControllerBuilder;
@@ -20,6 +21,7 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -92,6 +94,13 @@ public final class Operator implements AutoCloseable {
             Running r = running;
             return r == null ? 0 : r.queue().length();
         }, this::isLeader);
+        observed.watchRegistered(() -> {
+            Running r = running;
+            return r == null ? Map.of() : r.caches().scaledObjectsByNamespace();
+        }, () -> {
+            Running r = running;
+            return r == null ? Map.of() : r.caches().triggersByType();
+        });
     }
 
     private void countRequests(ApiClient apiClient) {
@@ -222,18 +231,23 @@ public final class Operator implements AutoCloseable {
     private void startControllers() {
         ClusterCaches caches = new ClusterCaches(watches);
         RateLimitingQueue<Request> queue = new MeasuredQueue<>(Executors.newSingleThreadExecutor(), observed);
+        CoreV1Api core = new CoreV1Api(client);
+        LegacyEventBroadcaster broadcaster = new LegacyEventBroadcaster(core);
+        ScaleTargets targets = new ScaleTargets(client, caches.deployments(), caches.statefulSets());
+        PlanApplier applier = new PlanApplier(client, targets,
+                broadcaster.newRecorder(new V1EventSource().component("lagscaler")), metrics);
         TriggerRegistry registry = new TriggerRegistry(engine, key -> {
             String[] parts = key.split("/", 2);
             queue.add(new Request(parts[0], parts[1]));
+        }, (key, failure) -> {
+            String[] parts = key.split("/", 2);
+            applier.event(parts[0], parts[1], null, new Plan.Event("Warning", "KEDAScalerFailed",
+                    "trigger " + failure.key().index() + ": " + failure.error()));
         }, observed);
-        CoreV1Api core = new CoreV1Api(client);
         AuthResolver auth = new AuthResolver(core, caches::triggerAuthentication, caches::clusterTriggerAuthentication,
                 config.clusterObjectNamespace());
-        LegacyEventBroadcaster broadcaster = new LegacyEventBroadcaster(core);
-        ScaleTargets targets = new ScaleTargets(client, caches.deployments(), caches.statefulSets());
         ScaledObjectReconciler reconciler = new ScaledObjectReconciler(caches, registry, auth,
-                targets, new PlanApplier(client, targets, broadcaster.newRecorder(new V1EventSource().component("lagscaler")),
-                metrics), config, Clock.systemUTC(), metrics, observed);
+                targets, applier, config, Clock.systemUTC(), metrics, observed);
         caches.wakeDependents(queue::add);
 
         // The queue must be set before watch(): the watch captures the builder's queue at that moment.

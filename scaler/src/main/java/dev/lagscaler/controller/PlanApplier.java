@@ -59,7 +59,20 @@ final class PlanApplier {
 
     void apply(Subject so, Plan plan) throws ApiException {
         if (plan.replicaWrite() != null) {
-            targets.write(so.namespace(), so.spec().target(), so.target(), plan.replicaWrite());
+            try {
+                targets.write(so.namespace(), so.spec().target(), so.target(), plan.replicaWrite());
+            } catch (ApiException e) {
+                if (!ApiErrors.isConflict(e)) {
+                    // KEDA's Event for a scale write that failed; a lost race is retried at once and says nothing.
+                    boolean up = plan.replicaWrite() > so.target().replicas();
+                    event(so.namespace(), so.name(), so.uid(), new Plan.Event("Warning", up
+                            ? "KEDAScaleTargetActivationFailed" : "KEDAScaleTargetDeactivationFailed",
+                            "Failed to scale " + so.spec().target().kind() + " " + so.namespace() + "/"
+                                    + so.spec().target().name() + " from " + so.target().replicas() + " to "
+                                    + plan.replicaWrite() + ": " + ApiErrors.message(e)));
+                }
+                throw e;
+            }
             LOG.info("scaled from {} to {}: {}", so.target().replicas(), plan.replicaWrite(), plan.reason());
         }
         if (!(plan.hpa() instanceof Plan.HpaChange.None)) {
@@ -72,7 +85,7 @@ final class PlanApplier {
             writeStatus(so.namespace(), so.name(), so.resourceVersion(), plan.status());
         }
         for (Plan.Event e : plan.events()) {
-            event(so, e);
+            event(so.namespace(), so.name(), so.uid(), e);
         }
         for (Plan.MetricValue v : plan.metrics()) {
             metrics.publish(update(so, v));
@@ -168,9 +181,9 @@ final class PlanApplier {
     }
 
     /** Through client-java-extended's recorder: it aggregates repeats into one Event with a count. */
-    private void event(Subject so, Plan.Event e) {
+    void event(String namespace, String name, String uid, Plan.Event e) {
         V1ObjectReference ref = new V1ObjectReference().apiVersion(KedaKeys.GROUP + "/" + KedaKeys.VERSION)
-                .kind("ScaledObject").namespace(so.namespace()).name(so.name()).uid(so.uid());
+                .kind("ScaledObject").namespace(namespace).name(name).uid(uid);
         events.event(ref, e.type().equals("Warning") ? EventType.Warning : EventType.Normal, e.reason(), "%s", e.message());
     }
 

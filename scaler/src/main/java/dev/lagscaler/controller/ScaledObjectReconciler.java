@@ -160,16 +160,21 @@ final class ScaledObjectReconciler implements Reconciler {
         }
 
         List<ResolvedTrigger> triggers = Triggers.resolveAll(spec, new ClusterContext(namespace, spec, target));
-        Map<Integer, KafkaTriggerSettings> kafka = new HashMap<>();
-        triggers.stream().filter(t -> t instanceof ResolvedTrigger.Kafka)
-                .forEach(t -> kafka.put(t.index(), ((ResolvedTrigger.Kafka) t).settings()));
-        registry.sync(key, kafka, ReconcilePlanner.pollInterval(spec, target.replicas(), config.fastActivationInterval()));
+        Map<Integer, TriggerRegistry.Wanted> kafka = new HashMap<>();
+        triggers.stream().filter(t -> t instanceof ResolvedTrigger.Kafka).forEach(t -> kafka.put(t.index(),
+                new TriggerRegistry.Wanted(((ResolvedTrigger.Kafka) t).settings(),
+                        spec.triggers().get(t.index()).scalerName())));
+        boolean started = registry.sync(key, kafka,
+                ReconcilePlanner.pollInterval(spec, target.replicas(), config.fastActivationInterval()));
 
         List<TargetClaims.SeenHpa> former = TargetClaims.formerHpas(spec, uid, around);
         PlanInput input = new PlanInput(spec, uid, status, target.replicas(),
                 existingHpa(hpas(namespace + "/" + spec.hpaName()), uid), triggers, registry.snapshot(key),
                 config.fastActivationInterval(), clock.instant(), registry.wakeUp(config.wakeUpConsumer()), former);
         Plan plan = ReconcilePlanner.plan(input);
+        if (started) {
+            plan = plan.withEvent(new Plan.Event("Normal", "KEDAScalersStarted", "Started scalers watch"));
+        }
         Result result;
         try {
             try {
@@ -201,7 +206,7 @@ final class ScaledObjectReconciler implements Reconciler {
         V2HorizontalPodAutoscaler hpa = hpas(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
-                hpaDesired, plan, status);
+                hpaDesired, plan, status, i -> i < spec.triggers().size() ? spec.triggers().get(i).scalerName() : "kafkaScaler");
         return result;
     }
 
@@ -310,6 +315,8 @@ final class ScaledObjectReconciler implements Reconciler {
         if (ours) {
             applier.writeFinalizers(namespace, so.path("metadata").path("name").asText(),
                     so.path("metadata").path("resourceVersion").asText(), remaining);
+            applier.event(namespace, so.path("metadata").path("name").asText(), so.path("metadata").path("uid").asText(),
+                    new Plan.Event("Normal", "ScaledObjectDeleted", "ScaledObject was deleted"));
             LOG.info("finalized");
         }
     }

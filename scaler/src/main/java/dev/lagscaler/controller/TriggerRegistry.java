@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -23,6 +24,7 @@ final class TriggerRegistry implements AutoCloseable {
     /** One registered trigger and its health. */
     static final class Entry {
         final KafkaTriggerSettings settings;
+        final String scalerName;
         final LagEngine.Registration registration;
         volatile TriggerResult latest;
         volatile int consecutiveFailures;
@@ -30,46 +32,65 @@ final class TriggerRegistry implements AutoCloseable {
         volatile boolean atZero;
         volatile Instant lastWake;
 
-        Entry(KafkaTriggerSettings settings, LagEngine.Registration registration) {
+        Entry(KafkaTriggerSettings settings, String scalerName, LagEngine.Registration registration) {
             this.settings = settings;
+            this.scalerName = scalerName;
             this.registration = registration;
         }
     }
 
     private final LagEngine engine;
     private final Consumer<String> wake;
+    private final BiConsumer<String, TriggerResult.Failed> failed;
     private final OperatorMetrics observed;
     private final Map<String, Map<Integer, Entry>> byObject = new ConcurrentHashMap<>();
 
-    TriggerRegistry(LagEngine engine, Consumer<String> wake, OperatorMetrics observed) {
+    /**
+     * {@code wake} gets the object key of a result worth a reconcile; {@code failed} every failed poll of a trigger
+     * (KEDA's KEDAScalerFailed Event, one per failed query).
+     */
+    TriggerRegistry(LagEngine engine, Consumer<String> wake, BiConsumer<String, TriggerResult.Failed> failed,
+                    OperatorMetrics observed) {
         this.engine = engine;
         this.wake = wake;
+        this.failed = failed;
         this.observed = observed;
     }
 
-    /** Makes the object's registrations match {@code wanted} (index → settings) at {@code interval}. */
-    synchronized void sync(String objectKey, Map<Integer, KafkaTriggerSettings> wanted, Duration interval) {
+    /** A kafka trigger to register: its settings and KEDA's {@code scaler} label for its metrics. */
+    record Wanted(KafkaTriggerSettings settings, String scalerName) {
+    }
+
+    /**
+     * Makes the object's registrations match {@code wanted} (index → trigger) at {@code interval}; returns whether it
+     * registered any trigger it did not poll before (KEDA's "scalers started").
+     */
+    synchronized boolean sync(String objectKey, Map<Integer, Wanted> wanted, Duration interval) {
+        boolean[] started = {false};
         Map<Integer, Entry> current = byObject.computeIfAbsent(objectKey, k -> new ConcurrentHashMap<>());
         for (Integer index : new HashMap<>(current).keySet()) {
             Entry entry = current.get(index);
-            if (!entry.settings.equals(wanted.get(index))) {
+            Wanted still = wanted.get(index);
+            if (still == null || !entry.settings.equals(still.settings()) || !entry.scalerName.equals(still.scalerName())) {
                 entry.registration.close();
                 current.remove(index);
             }
         }
-        wanted.forEach((index, settings) -> {
+        wanted.forEach((index, trigger) -> {
             Entry entry = current.get(index);
             if (entry == null) {
                 String[] parts = objectKey.split("/", 2);
                 Entry[] holder = new Entry[1];
-                LagEngine.Registration registration = engine.register(new TriggerKey(parts[0], parts[1], index), settings,
-                        interval, result -> onResult(objectKey, index, holder[0], result));
-                holder[0] = new Entry(settings, registration);
+                LagEngine.Registration registration = engine.register(new TriggerKey(parts[0], parts[1], index),
+                        trigger.settings(), interval, result -> onResult(objectKey, index, holder[0], result));
+                holder[0] = new Entry(trigger.settings(), trigger.scalerName(), registration);
                 current.put(index, holder[0]);
+                started[0] = true;
             } else {
                 entry.registration.setInterval(interval);
             }
         });
+        return started[0];
     }
 
     /**
@@ -97,7 +118,10 @@ final class TriggerRegistry implements AutoCloseable {
             entry.latest = result;
         }
         String[] parts = objectKey.split("/", 2);
-        observed.triggerResult(parts[0], parts[1], index, entry.settings, result);
+        observed.triggerResult(parts[0], parts[1], index, entry.scalerName, entry.settings, result);
+        if (result instanceof TriggerResult.Failed f) {
+            failed.accept(objectKey, f);
+        }
         // A target at zero with nothing new to say needs no reconcile per safety-net poll (at 1,000 idle objects
         // that was 200 passes a second): one per QUIET_WAKE keeps its status and served values fresh. Anything new,
         // and every result of an active target, wakes it at once.

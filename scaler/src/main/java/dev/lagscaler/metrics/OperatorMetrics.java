@@ -6,6 +6,7 @@ import dev.lagscaler.lag.PollStats;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.plan.Plan;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
+import dev.lagscaler.trigger.MetricNames;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -19,7 +20,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The operator's Prometheus metrics, named the Prometheus way (base units in the name, {@code _total} counters).
@@ -58,6 +61,9 @@ public final class OperatorMetrics {
     private final Counter kedaErrors;
     private final Counter kedaObjectErrors;
     private final Gauge kedaPaused;
+    private final Gauge kedaLatency;
+    /** KEDA's per-scaler label values of each trigger, by the Kafka cluster that polls it (for the latency gauge). */
+    private final Map<String, Set<List<String>>> kedaLabelsByCluster = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Gauge currentReplicas;
     private final Gauge desiredReplicas;
@@ -133,6 +139,16 @@ public final class OperatorMetrics {
                 .help("KEDA-compatible: errors of each ScaledObject's triggers").labelNames(KEDA_OBJECT).register(registry);
         kedaPaused = Gauge.builder().name("keda_scaled_object_paused")
                 .help("KEDA-compatible: 1 when the ScaledObject is paused").labelNames(KEDA_OBJECT).register(registry);
+        kedaLatency = Gauge.builder().name("keda_scaler_metrics_latency_seconds")
+                .help("KEDA-compatible: how long the trigger's latest measurement took (its cluster's batched poll)")
+                .labelNames(KEDA_SCALER).register(registry);
+        Gauge.builder().name("keda_build_info")
+                .help("KEDA-compatible: 1, labelled with lagscaler's version and runtime (goversion holds the JVM's)")
+                .labelNames("version", "git_commit", "goversion", "goos", "goarch").register(registry)
+                .labelValues(version(), "unknown", "java" + Runtime.version().feature() + "." + Runtime.version().interim()
+                        + "." + Runtime.version().update(), System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT),
+                        System.getProperty("os.arch").equals("x86_64") ? "amd64" : System.getProperty("os.arch"))
+                .set(1);
 
         currentReplicas = Gauge.builder().name("lagscaler_scaledobject_current_replicas")
                 .help("The target's spec.replicas as last read").labelNames(OBJECT).register(registry);
@@ -216,12 +232,37 @@ public final class OperatorMetrics {
                 .register(registry);
     }
 
+    /**
+     * KEDA's registration gauges, read at scrape time: ScaledObjects per namespace
+     * ({@code keda_resource_registered_total{type="scaled_object"}}) and triggers per type
+     * ({@code keda_trigger_registered_total}). Empty maps on a standby (it holds no caches).
+     */
+    public void watchRegistered(Supplier<Map<String, Long>> scaledObjectsByNamespace,
+                                Supplier<Map<String, Long>> triggersByType) {
+        GaugeWithCallback.builder().name("keda_resource_registered_total")
+                .help("KEDA-compatible: ScaledObjects the operator handles, per namespace").labelNames("type", "namespace")
+                .callback(cb -> scaledObjectsByNamespace.get().forEach((ns, n) -> cb.call(n, "scaled_object", ns)))
+                .register(registry);
+        GaugeWithCallback.builder().name("keda_trigger_registered_total")
+                .help("KEDA-compatible: triggers of the ScaledObjects the operator handles, per trigger type")
+                .labelNames("type").callback(cb -> triggersByType.get().forEach((type, n) -> cb.call(n, type)))
+                .register(registry);
+    }
+
+    /** lagscaler's version from the jar's manifest; "dev" when run from classes. */
+    static String version() {
+        String v = OperatorMetrics.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
     /** One poll result of one trigger. */
-    public void triggerResult(String namespace, String scaledObject, int index, KafkaTriggerSettings settings,
-                              TriggerResult result) {
+    public void triggerResult(String namespace, String scaledObject, int index, String scalerName,
+                              KafkaTriggerSettings settings, TriggerResult result) {
         String[] labels = {namespace, scaledObject, Integer.toString(index), settings.consumerGroup()};
-        String[] keda = {namespace, settings.metricName(index), scaledObject, "kafkaScaler", Integer.toString(index),
+        String[] keda = {namespace, settings.metricName(index), scaledObject, scalerName, Integer.toString(index),
                 "scaledobject"};
+        kedaLabelsByCluster.computeIfAbsent(settings.connection().label(),
+                k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(List.of(keda));
         lagThreshold.labelValues(labels).set(settings.lagThreshold());
         activationThreshold.labelValues(labels).set(settings.activationLagThreshold());
         if (result instanceof TriggerResult.Measured m) {
@@ -261,7 +302,7 @@ public final class OperatorMetrics {
 
     /** What a reconcile decided: replicas, conditions and the values sent to the HPA. */
     public void reconciled(String namespace, String scaledObject, int minReplicaCount, int maxReplicaCount,
-                           int current, Integer hpaDesired, Plan plan, JsonNode status) {
+                           int current, Integer hpaDesired, Plan plan, JsonNode status, IntFunction<String> scalerNames) {
         currentReplicas.labelValues(namespace, scaledObject).set(current);
         int desired = plan.replicaWrite() != null ? plan.replicaWrite() : hpaDesired != null && current > 0 ? hpaDesired : current;
         desiredReplicas.labelValues(namespace, scaledObject).set(desired);
@@ -293,9 +334,9 @@ public final class OperatorMetrics {
             double value = v.valueMilli() / 1000.0;
             metricValue.remove(namespace, scaledObject, v.metricName(), Boolean.toString(!v.fallback()));
             metricValue.labelValues(namespace, scaledObject, v.metricName(), Boolean.toString(v.fallback())).set(value);
-            String index = v.metricName().startsWith("s") && v.metricName().indexOf('-') > 1
-                    ? v.metricName().substring(1, v.metricName().indexOf('-')) : "0";
-            kedaMetricValue.labelValues(namespace, v.metricName(), scaledObject, "kafkaScaler", index, "scaledobject").set(value);
+            int index = MetricNames.triggerIndex(v.metricName());
+            kedaMetricValue.labelValues(namespace, v.metricName(), scaledObject, scalerNames.apply(index),
+                    Integer.toString(index), "scaledobject").set(value);
         }
     }
 
@@ -317,15 +358,22 @@ public final class OperatorMetrics {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
         }
         // ... KEDA's per-scaler families carry it third (namespace, metric, scaledObject, ...).
-        for (var metric : List.of(kedaMetricValue, kedaActive, kedaDetailErrors, kedaErrors)) {
+        for (var metric : List.of(kedaMetricValue, kedaActive, kedaDetailErrors, kedaErrors, kedaLatency)) {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject));
         }
+        kedaLabelsByCluster.values().forEach(set -> set.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject)));
         topicsReported.keySet().removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
     }
 
     /** One batched poll of one Kafka cluster. */
     public void poll(PollStats stats) {
         pollDuration.labelValues(stats.cluster()).observe(stats.duration().toNanos() / 1e9);
+        if (!stats.failed()) {
+            // One batched poll measures every due trigger of the cluster: each one's latency is that poll's.
+            for (List<String> keda : kedaLabelsByCluster.getOrDefault(stats.cluster(), Set.of())) {
+                kedaLatency.labelValues(keda.toArray(String[]::new)).set(stats.duration().toNanos() / 1e9);
+            }
+        }
         kafkaRequests.labelValues(stats.cluster()).inc(stats.kafkaRequests());
         requestsPerPoll.labelValues(stats.cluster()).set(stats.kafkaRequests());
         polls.labelValues(stats.cluster(), stats.failed() ? "failed" : "ok").inc();

@@ -26,6 +26,13 @@ public record Plan(Decision decision, HpaChange hpa, Integer replicaWrite, Objec
         this(decision, hpa, replicaWrite, status, events, metrics, pollInterval, requeueAfter, reason, List.of());
     }
 
+    /** The same plan with one more Event. */
+    public Plan withEvent(Event event) {
+        List<Event> more = new java.util.ArrayList<>(events);
+        more.add(event);
+        return new Plan(decision, hpa, replicaWrite, status, more, metrics, pollInterval, requeueAfter, reason, formerHpas);
+    }
+
     /** The same plan with its replica write already done (a pass that plans again after a failed HPA create). */
     public Plan withoutReplicaWrite() {
         return new Plan(decision, hpa, null, status, events, metrics, pollInterval, requeueAfter, reason, formerHpas);

@@ -77,6 +77,7 @@ public final class ReconcilePlanner {
                 && !ready.reason().equals(StatusDocument.conditionReason(in.status(), ScalingPolicy.READY))) {
             events.add(new Plan.Event("Warning", ready.reason(), ready.message()));
         }
+        events.addAll(transitionEvents(in.status(), decision));
         // Invalid input (a trigger that does not parse, a bad annotation, min 0 with only cpu/memory) keeps the last
         // good HPA (and its stabilization history) as it is.
         Plan.HpaChange hpa = decision.invalidInput() ? new Plan.HpaChange.None()
@@ -85,6 +86,38 @@ public final class ReconcilePlanner {
                 statusChanged ? status : null, events, metricValues(in, normal, drains), decision.atZero() ? fast : normal,
                 normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
                 decision.reason(), in.formerHpas().stream().map(h -> new Plan.HpaChange.Delete(h.name(), h.uid())).toList());
+    }
+
+    /**
+     * KEDA's Events for a condition that changed: ScaledObjectReady when Ready turns True, ScaledObjectPaused and
+     * ScaledObjectUnpaused, ScaledObjectFallbackActivated and ScaledObjectFallbackDeactivated.
+     */
+    static List<Plan.Event> transitionEvents(JsonNode oldStatus, Decision decision) {
+        List<Plan.Event> events = new ArrayList<>();
+        if (turned(oldStatus, decision, ScalingPolicy.READY, "True")) {
+            events.add(new Plan.Event("Normal", "ScaledObjectReady", "ScaledObject is ready for scaling"));
+        }
+        if (turned(oldStatus, decision, ScalingPolicy.PAUSED, "True") && !"ScaledObjectPaused".equals(decision.event())) {
+            events.add(new Plan.Event("Normal", "ScaledObjectPaused", decision.conditions().get(ScalingPolicy.PAUSED).message()));
+        }
+        if (turned(oldStatus, decision, ScalingPolicy.PAUSED, "False")
+                && "True".equals(StatusDocument.conditionStatus(oldStatus, ScalingPolicy.PAUSED))) {
+            events.add(new Plan.Event("Normal", "ScaledObjectUnpaused", "ScaledObject was unpaused"));
+        }
+        if (turned(oldStatus, decision, ScalingPolicy.FALLBACK, "True")) {
+            events.add(new Plan.Event("Warning", "ScaledObjectFallbackActivated",
+                    "Fallback activated: " + decision.reason()));
+        }
+        if (turned(oldStatus, decision, ScalingPolicy.FALLBACK, "False")
+                && "True".equals(StatusDocument.conditionStatus(oldStatus, ScalingPolicy.FALLBACK))) {
+            events.add(new Plan.Event("Normal", "ScaledObjectFallbackDeactivated", "Fallback deactivated: triggers answer again"));
+        }
+        return events;
+    }
+
+    private static boolean turned(JsonNode oldStatus, Decision decision, String type, String to) {
+        Condition now = decision.conditions().get(type);
+        return now != null && now.status().equals(to) && !to.equals(StatusDocument.conditionStatus(oldStatus, type));
     }
 
     /**

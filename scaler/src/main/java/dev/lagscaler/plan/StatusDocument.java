@@ -31,12 +31,20 @@ final class StatusDocument {
         JsonNode old = in.status();
         ObjectNode status = JSON.createObjectNode();
         status.put("scaleTargetKind", spec.target().apiVersion() + "." + spec.target().kind());
+        status.set("scaleTargetGVKR", gvkr(spec.target()));
         status.put("originalReplicaCount", old.has("originalReplicaCount") ? old.get("originalReplicaCount").asInt()
                 : in.currentReplicas());
         if (decision.lastActiveTime() != null) {
             status.put("lastActiveTime", decision.lastActiveTime().toString());
         }
         status.put("hpaName", spec.hpaName());
+        status.put("triggersTypes", String.join(",", spec.triggers().stream().map(ScaledObjectSpec.TriggerSpec::type)
+                .distinct().toList()));
+        List<String> auths = spec.triggers().stream().map(ScaledObjectSpec.TriggerSpec::authName)
+                .filter(java.util.Objects::nonNull).distinct().toList();
+        if (!auths.isEmpty()) {
+            status.put("authenticationsTypes", String.join(",", auths));
+        }
         ArrayNode external = status.putArray("externalMetricNames");
         ObjectNode health = status.putObject("health");
         for (ResolvedTrigger t : in.triggers()) {
@@ -74,6 +82,22 @@ final class StatusDocument {
         }
         status.set("conditions", conditions(old, conditions, in.now()));
         return status;
+    }
+
+    /**
+     * KEDA's scaleTargetGVKR: the target's group, version, kind and resource. The resource is the kind's lower-case
+     * plural as Kubernetes forms it for the kinds that serve /scale (deployments, statefulsets, replicasets, and
+     * custom kinds named the usual way).
+     */
+    static ObjectNode gvkr(ScaledObjectSpec.ScaleTarget target) {
+        ObjectNode gvkr = JSON.createObjectNode();
+        String apiVersion = target.apiVersion();
+        int slash = apiVersion.indexOf('/');
+        gvkr.put("group", slash < 0 ? "" : apiVersion.substring(0, slash));
+        gvkr.put("version", slash < 0 ? apiVersion : apiVersion.substring(slash + 1));
+        gvkr.put("kind", target.kind());
+        gvkr.put("resource", target.kind().toLowerCase(java.util.Locale.ROOT) + "s");
+        return gvkr;
     }
 
     /**
@@ -141,6 +165,11 @@ final class StatusDocument {
             }
         }
         return null;
+    }
+
+    static String conditionStatus(JsonNode status, String type) {
+        JsonNode c = condition(status, type);
+        return c == null ? null : c.path("status").asText();
     }
 
     static String conditionReason(JsonNode status, String type) {

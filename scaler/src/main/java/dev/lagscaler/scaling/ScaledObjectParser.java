@@ -77,6 +77,14 @@ public final class ScaledObjectParser {
                     textOrNull(t.get("metricType")), t.path("useCachedMetrics").asBoolean(false)));
         }
 
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (ScaledObjectSpec.TriggerSpec t : triggers) {
+            if (t.name() != null && !names.add(t.name())) {
+                throw invalid("triggerName \"" + t.name() + "\" is defined multiple times in the ScaledObject/ScaledJob,"
+                        + " but it must be unique");
+            }
+        }
+
         ScaledObjectSpec.Fallback fallback = null;
         JsonNode fb = spec.path("fallback");
         if (fb.isObject()) {

@@ -69,6 +69,17 @@ public record ScaledObjectSpec(
         public boolean isResource() {
             return type.equals("cpu") || type.equals("memory");
         }
+
+        /**
+         * KEDA's {@code scaler} label on this trigger's metrics: the trigger's {@code name} when it has one, else the
+         * name of KEDA's scaler type ({@code kafkaScaler}, {@code cpuMemoryScaler}).
+         */
+        public String scalerName() {
+            if (name != null) {
+                return name;
+            }
+            return isResource() ? "cpuMemoryScaler" : type + "Scaler";
+        }
     }
 
     /**

@@ -15,6 +15,19 @@ public final class MetricNames {
         return "s" + triggerIndex + "-" + normalize(name);
     }
 
+    /** The trigger index in a name made by {@link #withIndex}; 0 for any other name. */
+    public static int triggerIndex(String metricName) {
+        int dash = metricName.indexOf('-');
+        if (!metricName.startsWith("s") || dash < 2) {
+            return 0;
+        }
+        try {
+            return Integer.parseInt(metricName.substring(1, dash));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
     /** Each of {@code / . : % ( )} becomes {@code -}; nothing else changes. */
     public static String normalize(String name) {
         StringBuilder out = new StringBuilder(name.length());

@@ -232,4 +232,55 @@ class KedaCutoverTest {
                 });
         assertEquals("ScaledObject is paused for scale out", support.condition(ns, "Paused", "message"));
     }
+
+    private List<String> eventReasons(String namespace, String object) throws Exception {
+        List<String> reasons = new java.util.ArrayList<>();
+        for (JsonNode e : new com.fasterxml.jackson.databind.ObjectMapper().readTree(plane.kubectl("-n", namespace, "get",
+                "events", "--field-selector", "involvedObject.name=" + object, "-o", "json")).path("items")) {
+            reasons.add(e.path("reason").asText());
+        }
+        return reasons;
+    }
+
+    @Test
+    void kedasEventsStatusFieldsAndColumns() throws Exception {
+        String ns = "keda-events";
+        support.setUp(ns, kafka.bootstrapServers(), "keda-events", 1);
+        support.apply(ns, OperatorTestSupport.seed(kafka.bootstrapServers(), "keda-events", "minReplicaCount: 1", "")
+                .replace("  - type: kafka\n", "  - type: kafka\n    name: orders\n"));
+        ChildProcess.await("Ready", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> support.condition(ns, "Ready", "status").equals("True"));
+        ChildProcess.await("KEDAScalersStarted and ScaledObjectReady", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> eventReasons(ns, "kafka-scaledobject").containsAll(List.of("KEDAScalersStarted", "ScaledObjectReady")));
+        JsonNode status = support.get(ns, "scaledobject", "kafka-scaledobject").path("status");
+        assertEquals("kafka", status.path("triggersTypes").asText());
+        assertEquals("deployments", status.path("scaleTargetGVKR").path("resource").asText());
+        assertEquals("apps", status.path("scaleTargetGVKR").path("group").asText());
+        String table = plane.kubectl("-n", ns, "get", "scaledobject", "kafka-scaledobject");
+        assertTrue(table.lines().findFirst().orElse("").contains("TRIGGERS"), table);
+        assertTrue(table.lines().findFirst().orElse("").contains("AUTHENTICATIONS"), table);
+
+        // Every failed query is a KEDAScalerFailed Event (the recorder counts repeats on one Event).
+        plane.kubectl("-n", ns, "patch", "scaledobject", "kafka-scaledobject", "--type=json", "-p",
+                "[{\"op\":\"replace\",\"path\":\"/spec/triggers/0/metadata/bootstrapServers\",\"value\":\"127.0.0.1:1\"}]");
+        ChildProcess.await("KEDAScalerFailed", Duration.ofSeconds(60), Duration.ofMillis(200),
+                () -> eventReasons(ns, "kafka-scaledobject").contains("KEDAScalerFailed"));
+
+        plane.kubectl("-n", ns, "delete", "scaledobject", "kafka-scaledobject", "--wait=true", "--timeout=60s");
+        ChildProcess.await("ScaledObjectDeleted", Duration.ofSeconds(30), Duration.ofMillis(200),
+                () -> eventReasons(ns, "kafka-scaledobject").contains("ScaledObjectDeleted"));
+    }
+
+    @Test
+    void triggerNamesMustBeUnique() throws Exception {
+        String ns = "trigger-names";
+        support.setUp(ns, kafka.bootstrapServers(), "names-events", 1);
+        String two = OperatorTestSupport.seed(kafka.bootstrapServers(), "names-events", "minReplicaCount: 1", "");
+        String trigger = two.substring(two.indexOf("  - type: kafka"));
+        support.apply(ns, two.replace(trigger, (trigger + trigger).replace("  - type: kafka\n", "  - type: kafka\n    name: lag\n")));
+        ChildProcess.await("Ready=False", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> support.condition(ns, "Ready", "status").equals("False"));
+        assertEquals("triggerName \"lag\" is defined multiple times in the ScaledObject/ScaledJob, but it must be unique",
+                support.condition(ns, "Ready", "message"));
+    }
 }

@@ -187,7 +187,8 @@ class ReconcilePlannerTest {
         JsonNode pending = StatusDocument.condition(plan(spec, NO_STATUS, 1, null, measured(spec, 5)).status(),
                 ReconcilePlanner.CONSUMER_HEALTHY);
         assertEquals("Unknown", pending.path("status").asText());
-        assertEquals(List.of(), plan(spec, NO_STATUS, 1, null, measured(spec, 5)).events());
+        assertEquals(List.of(), plan(spec, NO_STATUS, 1, null, measured(spec, 5)).events().stream()
+                .filter(e -> e.reason().startsWith("Consumer")).toList(), "no consumer-health Event before a judgement");
         ScaledObjectSpec cpu = spec("""
                 - type: cpu
                   metricType: Utilization
@@ -234,6 +235,60 @@ class ReconcilePlannerTest {
         Plan second = plan(spec, first.status(), 0, new PlanInput.ExistingHpa(true, hash, "3", "hpa-uid"), measured(spec, 0));
         assertTrue(second.writesNothing(), () -> "second pass: " + second);
         assertEquals(FAST, second.pollInterval(), "targets at zero are polled at the fast interval");
+    }
+
+    private static List<String> reasons(Plan plan) {
+        return plan.events().stream().map(Plan.Event::reason).toList();
+    }
+
+    @Test
+    void kedasEventsFollowTheConditionsThatChanged() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("fallback: {failureThreshold: 3, replicas: 4}");
+        Plan first = plan(spec, NO_STATUS, 2, null, measured(spec, 0));
+        assertTrue(reasons(first).contains("ScaledObjectReady"), reasons(first).toString());
+        Plan again = plan(spec, first.status(), 2, null, measured(spec, 0));
+        assertFalse(reasons(again).contains("ScaledObjectReady"), "only when Ready turns True");
+
+        Plan fallback = plan(spec, first.status(), 2, null, failing(4));
+        assertTrue(reasons(fallback).contains("ScaledObjectFallbackActivated"), reasons(fallback).toString());
+        Plan recovered = plan(spec, fallback.status(), 4, null, measured(spec, 0));
+        assertTrue(reasons(recovered).contains("ScaledObjectFallbackDeactivated"), reasons(recovered).toString());
+        assertTrue(reasons(recovered).contains("ScaledObjectReady"), "Ready again after the TriggerError");
+
+        ScaledObjectSpec paused = ScaledObjectParser.parse(YAML.readTree("""
+                metadata: {name: so, namespace: default, creationTimestamp: "2026-01-01T00:00:00Z",
+                           annotations: {autoscaling.keda.sh/paused: "true"}}
+                spec:
+                  scaleTargetRef: {name: consumer}
+                  triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}}]
+                """));
+        Plan pausing = plan(paused, first.status(), 2, null, measured(paused, 0));
+        assertEquals(List.of("ScaledObjectPaused"), reasons(pausing));
+        Plan unpausing = plan(spec, pausing.status(), 2, null, measured(spec, 0));
+        assertTrue(reasons(unpausing).contains("ScaledObjectUnpaused"), reasons(unpausing).toString());
+    }
+
+    @Test
+    void theStatusCarriesKedasTargetTriggerAndAuthenticationFields() throws Exception {
+        ScaledObjectSpec spec = spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}
+                  authenticationRef: {name: kafka-auth}
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: other}
+                  authenticationRef: {name: kafka-auth}
+                - type: cpu
+                  metricType: Utilization
+                  metadata: {value: "60"}
+                """, "minReplicaCount: 1");
+        JsonNode status = plan(spec, NO_STATUS, 1, null, null).status();
+        assertEquals("kafka,cpu", status.path("triggersTypes").asText());
+        assertEquals("kafka-auth", status.path("authenticationsTypes").asText());
+        JsonNode gvkr = status.path("scaleTargetGVKR");
+        assertEquals(List.of("apps", "v1", "Deployment", "deployments"), List.of(gvkr.path("group").asText(),
+                gvkr.path("version").asText(), gvkr.path("kind").asText(), gvkr.path("resource").asText()));
+        assertFalse(plan(kafkaSpec(""), NO_STATUS, 1, null, null).status().has("authenticationsTypes"),
+                "absent without authentication references");
     }
 
     @Test

@@ -52,7 +52,11 @@ public final class Prometheus implements AutoCloseable {
         }
     }
 
-    /** Starts a server scraping {@code targets} ({@code host:port}, path /metrics) every second. */
+    /**
+     * Starts a server scraping {@code targets} ({@code host:port}, path /metrics) every second, as the chart's
+     * ServiceMonitor has Prometheus scrape them on a cluster: the target carries its pod's namespace label, the
+     * series' own namespace label is honoured, and copied into exported_namespace (where KEDA's dashboard reads it).
+     */
     public static Prometheus start(List<String> targets, List<Path> ruleFiles) throws IOException {
         Path dir = Files.createTempDirectory("lagscaler-prometheus-");
         StringBuilder config = new StringBuilder("""
@@ -61,8 +65,12 @@ public final class Prometheus implements AutoCloseable {
                   evaluation_interval: 1s
                 scrape_configs:
                 - job_name: lagscaler
+                  honor_labels: true
                   static_configs:
                   - targets: [%s]
+                    labels: {namespace: lagscaler}
+                  metric_relabel_configs:
+                  - {source_labels: [namespace], target_label: exported_namespace}
                 """.formatted(String.join(", ", targets.stream().map(t -> "'" + t + "'").toList())));
         if (!ruleFiles.isEmpty()) {
             config.append("rule_files:\n");
