@@ -52,6 +52,14 @@ public final class ReconcilePlanner {
             }
         }
         outcomes.sort(Comparator.comparingInt(TriggerOutcome::index));
+        // scalingModifiers: one composite metric replaces the event triggers' own in the HPA, and its value against
+        // activationTarget decides activity.
+        CompositeMetric composite = spec.scalingModifiers() == null ? null : CompositeMetric.of(spec, in);
+        if (composite != null) {
+            outcomes = composite.decideActivity(spec, outcomes);
+            hpaMetrics.removeIf(m -> m.type().equals("External"));
+            hpaMetrics.add(0, CompositeMetric.hpaMetric(spec.scalingModifiers()));
+        }
         Instant lastActive = StatusDocument.lastActiveTime(in.status());
         Decision decision = ScalingPolicy.decide(new ScalingInput(spec, outcomes, in.currentReplicas(), lastActive, in.now()));
 
@@ -82,8 +90,12 @@ public final class ReconcilePlanner {
         // good HPA (and its stabilization history) as it is.
         Plan.HpaChange hpa = decision.invalidInput() ? new Plan.HpaChange.None()
                 : hpaChange(in, hpaMetrics, decision.hpaWanted());
+        List<Plan.MetricValue> served = new ArrayList<>(metricValues(in, normal, drains));
+        if (composite != null) {
+            served.add(composite.served(spec, in.currentReplicas(), in.now(), normal.multipliedBy(3)));
+        }
         return new Plan(decision, hpa, decision.scaleWrite() ? decision.replicas() : null,
-                statusChanged ? status : null, events, metricValues(in, normal, drains), decision.atZero() ? fast : normal,
+                statusChanged ? status : null, events, served, decision.atZero() ? fast : normal,
                 normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
                 decision.reason(), in.formerHpas().stream().map(h -> new Plan.HpaChange.Delete(h.name(), h.uid())).toList());
     }

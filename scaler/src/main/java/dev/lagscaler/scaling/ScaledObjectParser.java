@@ -96,8 +96,12 @@ public final class ScaledObjectParser {
                 }
             }
             if (fallbackBehavior == null) {
-                throw invalid("spec.fallback.behavior \"" + behavior
-                        + "\" is not one of static, currentReplicas, currentReplicasIfHigher, currentReplicasIfLower");
+                throw invalid("spec.fallback.behavior \"" + behavior + "\" is not one of static, currentReplicas,"
+                        + " currentReplicasIfHigher, currentReplicasIfLower, scalingModifiers");
+            }
+            if (fallbackBehavior == ScaledObjectSpec.FallbackBehavior.SCALING_MODIFIERS
+                    && !spec.path("advanced").path("scalingModifiers").isObject()) {
+                throw invalid("spec.fallback.behavior scalingModifiers needs spec.advanced.scalingModifiers");
             }
             fallback = new ScaledObjectSpec.Fallback(intField(fb, "failureThreshold", 3, 0, MAX_FAILURE_THRESHOLD),
                     intField(fb, "replicas", 0, 0, MAX_REPLICAS),
@@ -130,12 +134,60 @@ public final class ScaledObjectParser {
         String name = metadata.path("name").asText("");
         String hpaName = hpaConfig.path("name").asText("");
         JsonNode behavior = hpaConfig.get("behavior");
+        ScaledObjectSpec.ScalingModifiers modifiers = scalingModifiers(advanced.path("scalingModifiers"), triggers);
         return new ScaledObjectSpec(metadata.path("namespace").asText("default"), name,
                 instant(metadata.get("creationTimestamp")), stringMap(metadata.path("labels")), annotations, target, polling,
                 cooldown, initialCooldown, idle, min, max, fallback,
                 advanced.path("restoreToOriginalReplicaCount").asBoolean(false),
                 hpaName.isEmpty() ? KedaKeys.HPA_PREFIX + name : hpaName,
-                behavior == null || behavior.isNull() ? null : behavior.toString(), activationPollingInterval, triggers);
+                behavior == null || behavior.isNull() ? null : behavior.toString(), activationPollingInterval, triggers,
+                modifiers);
+    }
+
+    /**
+     * KEDA's checks of scalingModifiers: a formula and a target are required, the target and activationTarget are
+     * numbers, metricType is AverageValue (default) or Value, and the formula compiles over the triggers' names
+     * (cpu and memory triggers have no value the operator could put in it).
+     */
+    private static ScaledObjectSpec.ScalingModifiers scalingModifiers(JsonNode node, List<ScaledObjectSpec.TriggerSpec> triggers)
+            throws ScaledObjectInvalid {
+        if (!node.isObject()) {
+            return null;
+        }
+        String formula = node.path("formula").asText("");
+        if (formula.isBlank()) {
+            throw invalid("spec.advanced.scalingModifiers.formula is required when scalingModifiers is set");
+        }
+        String target = node.path("target").asText("");
+        if (target.isBlank()) {
+            throw invalid("spec.advanced.scalingModifiers.target is required when scalingModifiers is set");
+        }
+        double targetValue = number("target", target);
+        if (targetValue <= 0) {
+            throw invalid("spec.advanced.scalingModifiers.target must be greater than 0, got \"" + target + "\"");
+        }
+        String activation = node.path("activationTarget").asText("");
+        double activationValue = activation.isBlank() ? 0 : number("activationTarget", activation);
+        String metricType = node.path("metricType").asText("AverageValue");
+        if (!metricType.equals("AverageValue") && !metricType.equals("Value")) {
+            throw invalid("spec.advanced.scalingModifiers.metricType must be AverageValue or Value, got \"" + metricType + "\"");
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        triggers.stream().filter(t -> t.name() != null && !t.isResource()).forEach(t -> names.add(t.name()));
+        return new ScaledObjectSpec.ScalingModifiers(ScalingFormula.compile(formula, names), targetValue, activationValue,
+                metricType);
+    }
+
+    private static double number(String field, String value) throws ScaledObjectInvalid {
+        try {
+            double d = Double.parseDouble(value.trim());
+            if (Double.isNaN(d) || Double.isInfinite(d)) {
+                throw new NumberFormatException();
+            }
+            return d;
+        } catch (NumberFormatException e) {
+            throw invalid("spec.advanced.scalingModifiers." + field + " must be a number, got \"" + value + "\"");
+        }
     }
 
     private static int intField(JsonNode node, String field, int defaultValue, int minimum, int maximum)

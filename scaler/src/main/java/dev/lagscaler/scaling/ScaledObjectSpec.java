@@ -29,7 +29,8 @@ public record ScaledObjectSpec(
         String hpaName,
         String hpaBehavior,
         Duration activationPollingInterval,
-        List<TriggerSpec> triggers) {
+        List<TriggerSpec> triggers,
+        ScalingModifiers scalingModifiers) {
 
     public ScaledObjectSpec {
         labels = Map.copyOf(labels);
@@ -44,9 +45,20 @@ public record ScaledObjectSpec(
     public record Fallback(int failureThreshold, int replicas, FallbackBehavior behavior) {
     }
 
+    /**
+     * {@code advanced.scalingModifiers}: one composite metric, the formula over the triggers' values by name, with
+     * its target, activation target and metric type (AverageValue or Value). Null on the spec when absent.
+     */
+    public record ScalingModifiers(ScalingFormula formula, double target, double activationTarget, String metricType) {
+        /** The HPA's metric name for the composite value, as KEDA names it. */
+        public static final String METRIC_NAME = "composite-metric";
+    }
+
     public enum FallbackBehavior {
         STATIC("static"), CURRENT_REPLICAS("currentReplicas"), CURRENT_REPLICAS_IF_HIGHER("currentReplicasIfHigher"),
-        CURRENT_REPLICAS_IF_LOWER("currentReplicasIfLower");
+        CURRENT_REPLICAS_IF_LOWER("currentReplicasIfLower"),
+        /** With advanced.scalingModifiers: the composite metric falls back (to replicas x its target). */
+        SCALING_MODIFIERS("scalingModifiers");
 
         private final String kedaName;
 

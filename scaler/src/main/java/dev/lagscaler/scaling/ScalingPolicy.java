@@ -187,7 +187,7 @@ public final class ScalingPolicy {
     /** The replica count a fallback holds, by its behavior. */
     public static int fallbackReplicas(ScaledObjectSpec.Fallback fallback, int current) {
         return switch (fallback.behavior()) {
-            case STATIC -> fallback.replicas();
+            case STATIC, SCALING_MODIFIERS -> fallback.replicas();
             case CURRENT_REPLICAS -> current;
             case CURRENT_REPLICAS_IF_HIGHER -> Math.max(current, fallback.replicas());
             case CURRENT_REPLICAS_IF_LOWER -> Math.min(current, fallback.replicas());

@@ -18,6 +18,7 @@ import dev.lagscaler.lag.TriggerError;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.Condition;
+import dev.lagscaler.scaling.ScaledObjectInvalid;
 import dev.lagscaler.scaling.ScaledObjectParser;
 import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.scaling.ScalingPolicy;
@@ -289,6 +290,89 @@ class ReconcilePlannerTest {
                 gvkr.path("version").asText(), gvkr.path("kind").asText(), gvkr.path("resource").asText()));
         assertFalse(plan(kafkaSpec(""), NO_STATUS, 1, null, null).status().has("authenticationsTypes"),
                 "absent without authentication references");
+    }
+
+    private static TriggerHealth measuredAt(ScaledObjectSpec spec, int index, long lag) {
+        var settings = ((ResolvedTrigger.Kafka) resolve(spec).get(index)).settings();
+        var result = LagArithmetic.compute(settings, List.of(new PartitionOffsets(settings.topic(), 0, 100L, 100L + lag, 0L)),
+                PersistentLagMemory.EMPTY);
+        return new TriggerHealth(new TriggerResult.Measured(new TriggerKey("default", "so", index), NOW, result), 0);
+    }
+
+    private static ScaledObjectSpec composite(String extra) throws Exception {
+        return spec("""
+                - type: kafka
+                  name: orders
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: orders, lagThreshold: "10"}
+                - type: kafka
+                  name: refunds
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: refunds, lagThreshold: "10"}
+                """, """
+                advanced:
+                  scalingModifiers: {formula: "(orders + refunds)/2", target: "5", activationTarget: "2"}
+                """ + extra);
+    }
+
+    @Test
+    void scalingModifiersScaleOnOneCompositeMetric() throws Exception {
+        ScaledObjectSpec spec = composite("");
+        Plan active = ReconcilePlanner.plan(new PlanInput(spec, UID, NO_STATUS, 0, null, resolve(spec),
+                Map.of(0, measuredAt(spec, 0, 6), 1, measuredAt(spec, 1, 2)), FAST, NOW));
+        assertEquals(1, active.replicaWrite(), "(6 + 2) / 2 = 4 is above activationTarget 2");
+        JsonNode metrics = assertInstanceOf(Plan.HpaChange.Create.class, active.hpa()).desired().path("spec").path("metrics");
+        assertEquals(1, metrics.size(), "one composite metric instead of each trigger's: " + metrics);
+        assertEquals("composite-metric", metrics.get(0).path("external").path("metric").path("name").asText());
+        assertEquals("AverageValue", metrics.get(0).path("external").path("target").path("type").asText());
+        assertEquals("5", metrics.get(0).path("external").path("target").path("averageValue").asText());
+        Plan.MetricValue served = active.metrics().stream().filter(m -> m.metricName().equals("composite-metric"))
+                .findFirst().orElseThrow();
+        assertEquals(4_000, served.valueMilli(), "the formula's value, in milli-units");
+
+        Plan quiet = ReconcilePlanner.plan(new PlanInput(spec, UID, NO_STATUS, 0, null, resolve(spec),
+                Map.of(0, measuredAt(spec, 0, 1), 1, measuredAt(spec, 1, 2)), FAST, NOW));
+        assertNull(quiet.replicaWrite(), "(1 + 2) / 2 = 1.5 is not above 2, though each trigger has lag past its"
+                + " activationLagThreshold (0): the formula decides");
+    }
+
+    @Test
+    void aCompositeFallsBackPastTheThresholdAndErrsBefore() throws Exception {
+        ScaledObjectSpec spec = composite("fallback: {failureThreshold: 3, replicas: 4, behavior: scalingModifiers}");
+        Plan failing = ReconcilePlanner.plan(new PlanInput(spec, UID, NO_STATUS, 2, null, resolve(spec),
+                Map.of(0, measuredAt(spec, 0, 6), 1, failing(2)), FAST, NOW));
+        Plan.MetricValue error = failing.metrics().stream().filter(m -> m.metricName().equals("composite-metric"))
+                .findFirst().orElseThrow();
+        assertNull(error.valueMilli());
+        assertTrue(error.error().contains("no value for refunds (BROKER_UNREACHABLE"), error.error());
+        Plan fallback = ReconcilePlanner.plan(new PlanInput(spec, UID, NO_STATUS, 2, null, resolve(spec),
+                Map.of(0, measuredAt(spec, 0, 6), 1, failing(4)), FAST, NOW));
+        Plan.MetricValue value = fallback.metrics().stream().filter(m -> m.metricName().equals("composite-metric"))
+                .findFirst().orElseThrow();
+        assertEquals(4 * 5 * 1000, value.valueMilli(), "fallback.replicas x the composite target");
+        assertTrue(value.fallback());
+    }
+
+    @Test
+    void scalingModifiersAreCheckedAsKedaChecksThem() {
+        record Row(String modifiers, String message) {
+        }
+        for (Row row : List.of(
+                new Row("{formula: \"orders\"}", "spec.advanced.scalingModifiers.target is required when scalingModifiers is set"),
+                new Row("{target: \"5\"}", "spec.advanced.scalingModifiers.formula is required when scalingModifiers is set"),
+                new Row("{formula: \"orders\", target: \"five\"}", "spec.advanced.scalingModifiers.target must be a number, got \"five\""),
+                new Row("{formula: \"orders\", target: \"5\", metricType: Utilization}",
+                        "spec.advanced.scalingModifiers.metricType must be AverageValue or Value, got \"Utilization\""),
+                new Row("{formula: \"orders + lag\", target: \"5\"}",
+                        "scalingModifiers.formula \"orders + lag\" uses [lag], which name no trigger (the triggers' names are [orders])"))) {
+            ScaledObjectInvalid e = org.junit.jupiter.api.Assertions.assertThrows(ScaledObjectInvalid.class, () -> spec("""
+                    - type: kafka
+                      name: orders
+                      metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: orders}
+                    """, "advanced: {scalingModifiers: " + row.modifiers() + "}"), row.modifiers());
+            assertEquals(row.message(), e.getMessage());
+        }
+        ScaledObjectInvalid behavior = org.junit.jupiter.api.Assertions.assertThrows(ScaledObjectInvalid.class,
+                () -> kafkaSpec("fallback: {failureThreshold: 3, replicas: 4, behavior: scalingModifiers}"));
+        assertEquals("spec.fallback.behavior scalingModifiers needs spec.advanced.scalingModifiers", behavior.getMessage());
     }
 
     @Test
