@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lagscaler.adapter.ExternalMetricsServer;
 import dev.lagscaler.adapter.MetricsAdapter;
+import dev.lagscaler.controller.AdmissionWebhook;
 import dev.lagscaler.controller.Operator;
 import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.kafka.LagEngine;
@@ -26,6 +27,7 @@ import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.util.PatchUtils;
 import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -211,8 +213,12 @@ class DeployTest {
         String applied = plane.kubectl("apply", "--server-side", "--force-conflicts",
                 "-f", repo.resolve("deploy/manifests/lagscaler.yaml").toString());
         assertTrue(applied.contains("statefulset.apps/lagscaler-operator serverside-applied"), applied);
-        // The test runs the adapter itself and registers it below in place of the manifests' APIService.
+        // The test runs the adapter itself and registers it below in place of the manifests' APIService; the same for
+        // the admission webhook (its Service has no pods here).
         plane.kubectl("delete", "apiservice", "v1beta1.external.metrics.k8s.io", "--ignore-not-found");
+        assertTrue(applied.contains("validatingwebhookconfiguration.admissionregistration.k8s.io/lagscaler-scaledobjects"),
+                applied);
+        plane.kubectl("delete", "validatingwebhookconfiguration", "lagscaler-scaledobjects");
 
         ApiClient operatorClient = plane.apiClient(plane.kubectl("-n", "lagscaler", "create", "token", "lagscaler-operator").trim());
         operatorClient.setReadTimeout(0);
@@ -262,6 +268,32 @@ class DeployTest {
                         () -> plane.kubectl("get", "--raw", "/apis/external.metrics.k8s.io/v1beta1/namespaces/" + ns
                                 + "/s0-kafka-rbac-events?labelSelector=scaledobject.keda.sh%2Fname%3Dkafka-scaledobject")
                                 .contains("\"metricName\":\"s0-kafka-rbac-events\""));
+                // The admission webhook's reads with the operator's token: HPAs, ScaledObjects, the target's containers,
+                // LimitRanges. A cpu trigger on a container without a cpu request is refused.
+                plane.kubectl("label", "namespace", ns, "lagscaler-rbac-webhook=true");
+                plane.kubectl("-n", ns, "create", "deployment", "cpu-target", "--image=consumer:1.0", "--replicas=0");
+                Path webhookTls = Files.createTempDirectory(plane.directory(), "webhook-tls-");
+                Pki.Issued webhookServing = Pki.server(ca, "localhost", List.of("localhost"), List.of("127.0.0.1"));
+                Files.writeString(webhookTls.resolve("tls.crt"), webhookServing.certificatePem());
+                Files.writeString(webhookTls.resolve("tls.key"), webhookServing.privateKeyPem());
+                try (AdmissionWebhook webhook = AdmissionWebhook.start("127.0.0.1", 0, webhookTls.resolve("tls.crt"),
+                        webhookTls.resolve("tls.key"), operatorClient)) {
+                    plane.registerScaledObjectWebhook("lagscaler-rbac-webhook", webhook.port(), AdmissionWebhook.PATH,
+                            ca.certificatePem(), "lagscaler-rbac-webhook");
+                    IOException refused = assertThrows(IOException.class, () -> ExternalMetricsEndToEndTest.apply(plane, ns, """
+                            apiVersion: keda.sh/v1alpha1
+                            kind: ScaledObject
+                            metadata: {name: cpu-check}
+                            spec:
+                              scaleTargetRef: {name: cpu-target}
+                              minReplicaCount: 1
+                              triggers:
+                              - {type: cpu, metricType: Utilization, metadata: {value: "60"}}
+                            """));
+                    assertTrue(refused.getMessage().contains("doesn't have the cpu request defined"), refused.getMessage());
+                } finally {
+                    plane.kubectl("delete", "validatingwebhookconfiguration", "lagscaler-rbac-webhook", "--ignore-not-found");
+                }
                 // And no more: no listing Secrets, no writing a Deployment outside /scale.
                 ApiException list = assertThrows(ApiException.class,
                         () -> new CoreV1Api(operatorClient).listNamespacedSecret(ns).execute());

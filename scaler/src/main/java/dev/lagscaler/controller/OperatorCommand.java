@@ -114,6 +114,18 @@ public final class OperatorCommand implements Callable<Integer> {
                     + " (default ${DEFAULT-VALUE}).")
     String cacheSyncTimeout;
 
+    @Option(names = "--webhook-address", defaultValue = "0.0.0.0:9443",
+            description = "host:port of the ScaledObject validating admission webhook (HTTPS), served when --webhook-cert"
+                    + " and --webhook-key are given (default ${DEFAULT-VALUE}).")
+    String webhookAddress;
+
+    @Option(names = "--webhook-cert", description = "PEM serving certificate of the admission webhook (reloaded when it"
+            + " changes); without it no webhook is served.")
+    java.nio.file.Path webhookCert;
+
+    @Option(names = "--webhook-key", description = "PEM private key of --webhook-cert.")
+    java.nio.file.Path webhookKey;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -136,9 +148,15 @@ public final class OperatorCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;
         }
-        if (!validAddress(metricsFeed) || !validAddress(healthAddress) || !validAddress(metricsAddress)) {
+        if ((webhookCert == null) != (webhookKey == null)) {
+            spec.commandLine().getErr().println("lagscaler operator: --webhook-cert and --webhook-key go together");
+            return EXIT_BAD_INPUT;
+        }
+        if (!validAddress(metricsFeed) || !validAddress(healthAddress) || !validAddress(metricsAddress)
+                || !validAddress(webhookAddress)) {
             spec.commandLine().getErr().println(
-                    "lagscaler operator: --metrics-feed, --health-address and --metrics-address take host:port or off");
+                    "lagscaler operator: --metrics-feed, --health-address, --metrics-address and --webhook-address take"
+                            + " host:port or off");
             return EXIT_BAD_INPUT;
         }
         // Watches stay open (no read timeout); every other call has one, so a hung connection cannot pin a worker.
@@ -170,6 +188,17 @@ public final class OperatorCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("lagscaler operator: --metrics-feed " + metricsFeed + ": " + e.getMessage());
                 return EXIT_BAD_INPUT;
             }
+            AdmissionWebhook webhook = null;
+            if (webhookCert != null && !webhookAddress.equals("off")) {
+                try {
+                    webhook = AdmissionWebhook.start(host(webhookAddress), port(webhookAddress), webhookCert, webhookKey,
+                            requests);
+                } catch (Exception e) {
+                    spec.commandLine().getErr().println("lagscaler operator: --webhook-address " + webhookAddress + ": "
+                            + e.getMessage());
+                    return EXIT_BAD_INPUT;
+                }
+            }
             Operator operator = new Operator(watches, requests, engine, config, feed == null ? MetricsSink.NONE : feed,
                     observed);
             if (!healthAddress.equals("off")) {
@@ -180,8 +209,12 @@ public final class OperatorCommand implements Callable<Integer> {
             MetricsFeedServer feedToClose = feed;
             HealthServer healthToClose = health;
             HTTPServer metricsToClose = metricsServer;
+            AdmissionWebhook webhookToClose = webhook;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 operator.close(); // releases the Lease when leading: a standby takes over at its next retry
+                if (webhookToClose != null) {
+                    webhookToClose.close();
+                }
                 if (feedToClose != null) {
                     feedToClose.close();
                 }

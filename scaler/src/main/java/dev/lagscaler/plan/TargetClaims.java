@@ -43,9 +43,31 @@ public final class TargetClaims {
                         || (o.createdAt().equals(spec.createdAt()) && o.name().compareTo(spec.name()) < 0))
                 .min(Comparator.comparing(OtherScaledObject::createdAt).thenComparing(OtherScaledObject::name));
         if (first.isPresent()) {
-            return Optional.of("the workload '" + spec.target().name() + "' of type '" + workloadType(spec.target())
-                    + "' is already managed by the ScaledObject '" + first.get().name() + "'");
+            return Optional.of(managedBy(spec, first.get().name()));
         }
+        return hpaConflict(spec, uid, hpas);
+    }
+
+    /**
+     * The same at admission (KEDA's webhook): any other ScaledObject on the target refuses the one applied, whenever
+     * it was made.
+     */
+    public static Optional<String> conflictAtAdmission(ScaledObjectSpec spec, String uid, List<OtherScaledObject> others,
+                                                       List<SeenHpa> hpas) {
+        Optional<OtherScaledObject> other = others.stream().filter(o -> !o.name().equals(spec.name()))
+                .min(Comparator.comparing(OtherScaledObject::name));
+        if (other.isPresent()) {
+            return Optional.of(managedBy(spec, other.get().name()));
+        }
+        return hpaConflict(spec, uid, hpas);
+    }
+
+    private static String managedBy(ScaledObjectSpec spec, String other) {
+        return "the workload '" + spec.target().name() + "' of type '" + workloadType(spec.target())
+                + "' is already managed by the ScaledObject '" + other + "'";
+    }
+
+    private static Optional<String> hpaConflict(ScaledObjectSpec spec, String uid, List<SeenHpa> hpas) {
         for (SeenHpa hpa : hpas) {
             if (uid.equals(hpa.ownerUid())) {
                 continue; // ours: the current one, or one under a former name that the plan deletes

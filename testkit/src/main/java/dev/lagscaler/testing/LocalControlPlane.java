@@ -223,6 +223,35 @@ public final class LocalControlPlane implements AutoCloseable {
         kubectl("-n", "lagscaler-metrics", "delete", "service", "lagscaler-metrics", "--ignore-not-found");
     }
 
+    /**
+     * Registers the ScaledObject admission webhook listening on loopback {@code port} at {@code path} as the
+     * ValidatingWebhookConfiguration {@code name}, for CREATE and UPDATE of scaledobjects in namespaces labelled
+     * {@code namespaceLabel=true} only (so other test classes never meet it), failurePolicy Ignore as the chart's.
+     */
+    public void registerScaledObjectWebhook(String name, int port, String path, String caBundlePem, String namespaceLabel)
+            throws IOException {
+        Path manifest = Files.createTempFile(dir, "webhook-", ".yaml");
+        Files.writeString(manifest, """
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingWebhookConfiguration
+                metadata: {name: %s}
+                webhooks:
+                - name: vscaledobject.lagscaler.dev
+                  clientConfig:
+                    url: https://127.0.0.1:%d%s
+                    caBundle: %s
+                  rules:
+                  - {apiGroups: [keda.sh], apiVersions: [v1alpha1], operations: [CREATE, UPDATE], resources: [scaledobjects]}
+                  namespaceSelector: {matchLabels: {%s: "true"}}
+                  failurePolicy: Ignore
+                  sideEffects: None
+                  admissionReviewVersions: [v1]
+                  timeoutSeconds: 5
+                """.formatted(name, port, path, Base64.getEncoder().encodeToString(caBundlePem.getBytes()), namespaceLabel));
+        kubectl("apply", "-f", manifest.toString());
+        Files.delete(manifest);
+    }
+
     /** Runs kubectl against this control plane and returns its stdout; fails with its output on a non-zero exit. */
     public String kubectl(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(binaries.resolve("kubectl").toString(),
