@@ -22,14 +22,23 @@ public final class HpaBuilder {
     public static final String SPEC_HASH = "lagscaler.dev/spec-hash";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One metric of the HPA, computed from a parsed trigger. */
-    public record Metric(String type, String name, String targetType, String targetValue) {
+    /**
+     * One metric of the HPA, computed from a parsed trigger; {@code container} is set for a ContainerResource metric
+     * (a cpu or memory trigger with {@code containerName}), else null.
+     */
+    public record Metric(String type, String name, String targetType, String targetValue, String container) {
+        public Metric(String type, String name, String targetType, String targetValue) {
+            this(type, name, targetType, targetValue, null);
+        }
+
         public static Metric external(String name, String targetType, long value) {
             return new Metric("External", name, targetType, String.valueOf(value));
         }
 
-        public static Metric resource(String resource, String targetType, String value) {
-            return new Metric("Resource", resource, targetType, value);
+        /** A Resource metric, or with a container name KEDA's ContainerResource metric of that container alone. */
+        public static Metric resource(String resource, String targetType, String value, String container) {
+            return container == null ? new Metric("Resource", resource, targetType, value)
+                    : new Metric("ContainerResource", resource, targetType, value, container);
         }
     }
 
@@ -79,6 +88,11 @@ public final class HpaBuilder {
                 metric.put("name", m.name());
                 metric.putObject("selector").putObject("matchLabels").put(KedaKeys.SCALED_OBJECT_LABEL, spec.name());
                 target = external.putObject("target");
+            } else if (m.type().equals("ContainerResource")) {
+                ObjectNode resource = node.putObject("containerResource");
+                resource.put("name", m.name());
+                resource.put("container", m.container());
+                target = resource.putObject("target");
             } else {
                 ObjectNode resource = node.putObject("resource");
                 resource.put("name", m.name());

@@ -3,8 +3,9 @@ package dev.lagscaler.plan;
 import dev.lagscaler.scaling.ScaledObjectSpec;
 
 /**
- * The {@code cpu} and {@code memory} triggers: one HPA Resource metric each, as KEDA builds it. {@code value} must
- * be set, and be a whole percentage for the default Utilization target.
+ * The {@code cpu} and {@code memory} triggers: one HPA Resource metric each, as KEDA builds it, or with
+ * {@code containerName} a ContainerResource metric of that container. {@code value} must be set, and be a whole
+ * percentage for the default Utilization target.
  */
 final class ResourceTriggerType implements TriggerType {
     private final String resource;
@@ -33,6 +34,8 @@ final class ResourceTriggerType implements TriggerType {
             return new ResolvedTrigger.Invalid(index, resource, "metadata.value must be a whole number of percent for"
                     + " Utilization, got \"" + value + "\"");
         }
-        return new ResolvedTrigger.Resource(index, resource, HpaBuilder.Metric.resource(resource, type, value));
+        String container = trigger.metadata().get("containerName");
+        return new ResolvedTrigger.Resource(index, resource, HpaBuilder.Metric.resource(resource, type, value,
+                container == null || container.isBlank() ? null : container.trim()));
     }
 }

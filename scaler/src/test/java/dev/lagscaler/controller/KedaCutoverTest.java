@@ -283,4 +283,18 @@ class KedaCutoverTest {
         assertEquals("triggerName \"lag\" is defined multiple times in the ScaledObject/ScaledJob, but it must be unique",
                 support.condition(ns, "Ready", "message"));
     }
+
+    @Test
+    void aContainerNameMakesAContainerResourceMetricTheApiserverTakes() throws Exception {
+        String ns = "container-cpu";
+        support.setUp(ns, kafka.bootstrapServers(), "container-events", 1);
+        support.apply(ns, OperatorTestSupport.seed(kafka.bootstrapServers(), "container-events", "minReplicaCount: 1", "")
+                + "  - type: cpu\n    metricType: Utilization\n    metadata: {value: \"60\", containerName: consumer}\n");
+        ChildProcess.await("the HPA with a ContainerResource metric", Duration.ofSeconds(30), Duration.ofMillis(100),
+                () -> support.exists(ns, "hpa", "keda-hpa-kafka-scaledobject"));
+        JsonNode metric = support.get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("metrics").get(1);
+        assertEquals("ContainerResource", metric.path("type").asText(), metric.toString());
+        assertEquals("consumer", metric.path("containerResource").path("container").asText());
+        assertEquals("True", support.condition(ns, "Ready", "status"));
+    }
 }

@@ -376,6 +376,27 @@ class ReconcilePlannerTest {
     }
 
     @Test
+    void aCpuTriggerWithContainerNameScalesOnThatContainerAlone() throws Exception {
+        ScaledObjectSpec spec = spec("""
+                - type: kafka
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}
+                - type: cpu
+                  metricType: Utilization
+                  metadata: {value: "60", containerName: consumer}
+                - type: memory
+                  metricType: AverageValue
+                  metadata: {value: "512Mi"}
+                """, "minReplicaCount: 1");
+        JsonNode metrics = assertInstanceOf(Plan.HpaChange.Create.class, plan(spec, NO_STATUS, 1, null, null).hpa())
+                .desired().path("spec").path("metrics");
+        assertEquals("ContainerResource", metrics.get(1).path("type").asText());
+        assertEquals("consumer", metrics.get(1).path("containerResource").path("container").asText());
+        assertEquals("cpu", metrics.get(1).path("containerResource").path("name").asText());
+        assertEquals(60, metrics.get(1).path("containerResource").path("target").path("averageUtilization").asInt());
+        assertEquals("Resource", metrics.get(2).path("type").asText(), "without containerName: the whole pod");
+    }
+
+    @Test
     void recordsAtZeroActivateWithAReplicaWriteAnHpaAndAnEvent() throws Exception {
         ScaledObjectSpec spec = kafkaSpec("");
         Plan plan = plan(spec, NO_STATUS, 0, null, measured(spec, 5));
