@@ -12,6 +12,11 @@ public final class Defaults {
     public static final int MAX_REPLICA_COUNT = 100;
     /** Ours: how often groups of targets at zero are polled, so activation does not wait for pollingInterval. */
     public static final Duration FAST_ACTIVATION_INTERVAL = Duration.ofSeconds(1);
+    /**
+     * How often an active target's kafka triggers are polled when a trigger has {@code useCachedMetrics: false}
+     * (KEDA's default: it reads Kafka at each HPA query); the value the HPA reads is then at most this old.
+     */
+    public static final Duration FRESH_METRIC_INTERVAL = Duration.ofSeconds(2);
     /** Ours: the longest any single Admin call of a poll may take before the poll counts as failed. */
     public static final Duration KAFKA_API_TIMEOUT = Duration.ofSeconds(10);
     /**

@@ -236,9 +236,16 @@ public final class Operator implements AutoCloseable {
         ScaleTargets targets = new ScaleTargets(client, caches.deployments(), caches.statefulSets());
         PlanApplier applier = new PlanApplier(client, targets,
                 broadcaster.newRecorder(new V1EventSource().component("lagscaler")), metrics);
+        java.util.concurrent.atomic.AtomicReference<ScaledObjectReconciler> reconcilerRef =
+                new java.util.concurrent.atomic.AtomicReference<>();
         TriggerRegistry registry = new TriggerRegistry(engine, key -> {
             String[] parts = key.split("/", 2);
             queue.add(new Request(parts[0], parts[1]));
+        }, key -> {
+            ScaledObjectReconciler r = reconcilerRef.get();
+            if (r != null) {
+                r.serveFresh(key);
+            }
         }, (key, failure) -> {
             String[] parts = key.split("/", 2);
             applier.event(parts[0], parts[1], null, new Plan.Event("Warning", "KEDAScalerFailed",
@@ -248,6 +255,7 @@ public final class Operator implements AutoCloseable {
                 config.clusterObjectNamespace());
         ScaledObjectReconciler reconciler = new ScaledObjectReconciler(caches, registry, auth,
                 targets, applier, config, Clock.systemUTC(), metrics, observed);
+        reconcilerRef.set(reconciler);
         caches.wakeDependents(queue::add);
 
         // The queue must be set before watch(): the watch captures the builder's queue at that moment.

@@ -87,8 +87,13 @@ final class PlanApplier {
         for (Plan.Event e : plan.events()) {
             event(so.namespace(), so.name(), so.uid(), e);
         }
-        for (Plan.MetricValue v : plan.metrics()) {
-            metrics.publish(update(so, v));
+        publish(so.namespace(), so.name(), plan.metrics());
+    }
+
+    /** Sends the object's values to the adapter's feed. */
+    void publish(String namespace, String name, java.util.List<Plan.MetricValue> values) {
+        for (Plan.MetricValue v : values) {
+            metrics.publish(update(namespace, name, v));
         }
     }
 
@@ -191,8 +196,8 @@ final class PlanApplier {
         return client.getJSON().deserialize(desired.toString(), V2HorizontalPodAutoscaler.class);
     }
 
-    private static MetricUpdate update(Subject so, Plan.MetricValue v) {
-        MetricUpdate.Builder b = MetricUpdate.newBuilder().setNamespace(so.namespace()).setScaledObject(so.name())
+    private static MetricUpdate update(String namespace, String name, Plan.MetricValue v) {
+        MetricUpdate.Builder b = MetricUpdate.newBuilder().setNamespace(namespace).setScaledObject(name)
                 .setMetricName(v.metricName()).setTimestampMillis(v.at().toEpochMilli())
                 .setStaleAfterMillis(v.staleAfter().toMillis());
         if (v.valueMilli() != null) {

@@ -55,6 +55,8 @@ final class ScaledObjectReconciler implements Reconciler {
     private final MetricsSink metrics;
     private final OperatorMetrics observed;
     private final AtomicLong passes = new AtomicLong();
+    /** The input of each object's last reconcile, for serving fresher values between reconciles (see serveFresh). */
+    private final Map<String, PlanInput> lastInputs = new java.util.concurrent.ConcurrentHashMap<>();
 
     ScaledObjectReconciler(ClusterCaches caches, TriggerRegistry registry, AuthResolver auth, ScaleTargets targets, PlanApplier applier,
                            OperatorConfig config, Clock clock, MetricsSink metrics, OperatorMetrics observed) {
@@ -79,7 +81,7 @@ final class ScaledObjectReconciler implements Reconciler {
         try {
             JsonNode so = caches.scaledObject(key);
             if (so == null) {
-                registry.remove(key);
+                forget(key);
                 metrics.removeObject(request.getNamespace(), request.getName());
                 observed.removeObject(request.getNamespace(), request.getName());
                 return new Result(false);
@@ -118,6 +120,24 @@ final class ScaledObjectReconciler implements Reconciler {
         }
     }
 
+    /**
+     * Serves the object's values from its latest poll results without a reconcile: its last reconcile's input with
+     * the newer results (the decision stays the last reconcile's; anything that could change it wakes a reconcile).
+     */
+    void serveFresh(String key) {
+        PlanInput last = lastInputs.get(key);
+        if (last == null) {
+            return;
+        }
+        try {
+            String[] parts = key.split("/", 2);
+            applier.publish(parts[0], parts[1], ReconcilePlanner.servedValues(last.withHealth(registry.snapshot(key),
+                    clock.instant())));
+        } catch (RuntimeException e) {
+            LOG.atWarn().addKeyValue("scaledobject", key).addKeyValue("error", e.toString()).log("fresh values not served");
+        }
+    }
+
     /** Reconcile passes started so far. */
     long passes() {
         return passes.get();
@@ -133,7 +153,7 @@ final class ScaledObjectReconciler implements Reconciler {
         try {
             spec = ScaledObjectParser.parse(so);
         } catch (ScaledObjectInvalid e) {
-            registry.remove(key);
+            forget(key);
             metrics.removeObject(namespace, name);
             observed.removeObject(namespace, name);
             return apply(new PlanApplier.Subject(namespace, name, uid, version, null, null),
@@ -146,7 +166,7 @@ final class ScaledObjectReconciler implements Reconciler {
         if (conflict.isPresent()) {
             // Nothing is written but the status: the object waits for the HPA or ScaledObject in its way to go (their
             // watch events wake it), with no retry loop.
-            registry.remove(key);
+            forget(key);
             metrics.removeObject(namespace, name);
             observed.removeObject(namespace, name);
             return apply(new PlanApplier.Subject(namespace, name, uid, version, spec, null),
@@ -185,7 +205,7 @@ final class ScaledObjectReconciler implements Reconciler {
                 Optional<String> clash = live == null ? Optional.empty()
                         : TargetClaims.conflict(spec, uid, List.of(), List.of(ClusterCaches.seen(live)));
                 if (clash.isPresent()) {
-                    registry.remove(key);
+                    forget(key);
                     return apply(new PlanApplier.Subject(namespace, name, uid, version, spec, null),
                             ReconcilePlanner.notReady(status, "ScaledObjectCheckFailed", clash.get(), clock.instant(), null));
                 }
@@ -203,6 +223,7 @@ final class ScaledObjectReconciler implements Reconciler {
             registry.follow(key, plan.pollInterval(), plan.decision() != null && plan.decision().atZero(),
                     config.wakeUpConsumer(), Duration.ofSeconds(spec.pollingIntervalSeconds()));
         }
+        lastInputs.put(key, input);
         V2HorizontalPodAutoscaler hpa = hpas(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
@@ -215,6 +236,12 @@ final class ScaledObjectReconciler implements Reconciler {
         plan.events().stream().filter(e -> e.type().equals("Warning"))
                 .forEach(e -> LOG.warn("{}: {}", e.reason(), e.message()));
         return plan.requeueAfter() == null ? new Result(false) : new Result(true, plan.requeueAfter());
+    }
+
+    /** The object's triggers leave the engine, and its remembered input goes with them. */
+    private void forget(String key) {
+        registry.remove(key);
+        lastInputs.remove(key);
     }
 
     private V2HorizontalPodAutoscaler hpas(String key) {
@@ -282,7 +309,7 @@ final class ScaledObjectReconciler implements Reconciler {
 
     private void finalizeDeletion(String key, JsonNode so) throws ApiException {
         String namespace = so.path("metadata").path("namespace").asText();
-        registry.remove(key);
+        forget(key);
         metrics.removeObject(namespace, so.path("metadata").path("name").asText());
         observed.removeObject(namespace, so.path("metadata").path("name").asText());
         try {

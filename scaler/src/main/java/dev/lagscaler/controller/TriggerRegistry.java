@@ -31,6 +31,9 @@ final class TriggerRegistry implements AutoCloseable {
         /** The target is at zero: an unchanged result wakes no reconcile (see onResult). */
         volatile boolean atZero;
         volatile Instant lastWake;
+        /** How often it is polled, and how often an active target's unremarkable result still wakes its reconcile. */
+        volatile Duration interval = Duration.ZERO;
+        volatile Duration wakeEvery = Duration.ZERO;
 
         Entry(KafkaTriggerSettings settings, String scalerName, LagEngine.Registration registration) {
             this.settings = settings;
@@ -41,18 +44,21 @@ final class TriggerRegistry implements AutoCloseable {
 
     private final LagEngine engine;
     private final Consumer<String> wake;
+    private final Consumer<String> refresh;
     private final BiConsumer<String, TriggerResult.Failed> failed;
     private final OperatorMetrics observed;
     private final Map<String, Map<Integer, Entry>> byObject = new ConcurrentHashMap<>();
 
     /**
-     * {@code wake} gets the object key of a result worth a reconcile; {@code failed} every failed poll of a trigger
-     * (KEDA's KEDAScalerFailed Event, one per failed query).
+     * {@code wake} gets the object key of a result worth a reconcile; {@code refresh} the key of an active target's
+     * result that only updates the values the HPA reads (served without a reconcile); {@code failed} every failed
+     * poll of a trigger (KEDA's KEDAScalerFailed Event, one per failed query).
      */
-    TriggerRegistry(LagEngine engine, Consumer<String> wake, BiConsumer<String, TriggerResult.Failed> failed,
-                    OperatorMetrics observed) {
+    TriggerRegistry(LagEngine engine, Consumer<String> wake, Consumer<String> refresh,
+                    BiConsumer<String, TriggerResult.Failed> failed, OperatorMetrics observed) {
         this.engine = engine;
         this.wake = wake;
+        this.refresh = refresh;
         this.failed = failed;
         this.observed = observed;
     }
@@ -102,6 +108,8 @@ final class TriggerRegistry implements AutoCloseable {
     void follow(String objectKey, Duration interval, boolean atZero, boolean watchForRecords, Duration safetyNet) {
         byObject.getOrDefault(objectKey, Map.of()).values().forEach(e -> {
             e.registration.setInterval(interval);
+            e.interval = interval;
+            e.wakeEvery = safetyNet;
             e.atZero = atZero;
             e.registration.watchForRecords(atZero && watchForRecords, safetyNet);
         });
@@ -113,7 +121,9 @@ final class TriggerRegistry implements AutoCloseable {
         }
         boolean changed;
         synchronized (entry) {
-            changed = !sameMeasurement(entry.latest, result);
+            // At zero anything new matters (the first record); above zero only what can change the decision (a
+            // failure, activity, the group's health): new values alone go to the HPA without a reconcile.
+            changed = entry.atZero ? !sameMeasurement(entry.latest, result) : !sameDecision(entry.latest, result);
             entry.consecutiveFailures = result instanceof TriggerResult.Failed ? entry.consecutiveFailures + 1 : 0;
             entry.latest = result;
         }
@@ -123,17 +133,36 @@ final class TriggerRegistry implements AutoCloseable {
             failed.accept(objectKey, f);
         }
         // A target at zero with nothing new to say needs no reconcile per safety-net poll (at 1,000 idle objects
-        // that was 200 passes a second): one per QUIET_WAKE keeps its status and served values fresh. Anything new,
-        // and every result of an active target, wakes it at once.
-        if (wakes(changed, entry.atZero, entry.lastWake, result.at())) {
+        // that was 200 passes a second): one per QUIET_WAKE keeps its status and served values fresh. An active
+        // target polled for fresh values (useCachedMetrics: false) reconciles once per pollingInterval, as with
+        // cached values, and between those its new values are served directly. Anything that matters wakes at once.
+        Duration quiet = entry.atZero ? QUIET_WAKE : activeWakeEvery(entry.wakeEvery, entry.interval);
+        if (wakes(changed, entry.lastWake, result.at(), quiet)) {
             entry.lastWake = result.at();
             wake.accept(objectKey);
+        } else if (!entry.atZero) {
+            refresh.accept(objectKey);
         }
     }
 
-    /** Whether a result wakes its object's reconcile: anything new, any result of an active target, else every QUIET_WAKE. */
-    static boolean wakes(boolean changed, boolean atZero, Instant lastWake, Instant at) {
-        return changed || !atZero || lastWake == null || !at.isBefore(lastWake.plus(QUIET_WAKE));
+    /** Whether a result wakes its object's reconcile: anything that matters, else once {@code quiet} has passed. */
+    static boolean wakes(boolean changed, Instant lastWake, Instant at, Duration quiet) {
+        return changed || lastWake == null || !at.isBefore(lastWake.plus(quiet));
+    }
+
+    /**
+     * How long an active target's unremarkable results go without a reconcile: pollingInterval, less half a poll so
+     * that polls at pollingInterval (cached values) each still wake one.
+     */
+    static Duration activeWakeEvery(Duration pollingInterval, Duration pollEvery) {
+        Duration quiet = pollingInterval.minus(pollEvery.dividedBy(2));
+        return quiet.isNegative() ? Duration.ZERO : quiet;
+    }
+
+    /** Whether two results decide alike: both measured, as active, with the group in the same health. */
+    static boolean sameDecision(TriggerResult before, TriggerResult now) {
+        return before instanceof TriggerResult.Measured b && now instanceof TriggerResult.Measured n
+                && b.lag().active() == n.lag().active() && b.health().status() == n.health().status();
     }
 
     /** How often an unchanged result of a target at zero still wakes its reconcile. */

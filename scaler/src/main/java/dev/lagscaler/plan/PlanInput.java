@@ -35,6 +35,11 @@ public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int 
         this(spec, uid, status, currentReplicas, hpa, triggers, health, fastInterval, now, null);
     }
 
+    /** The same input with newer poll results, read at {@code now} (fresh values between reconciles). */
+    public PlanInput withHealth(Map<Integer, TriggerHealth> newer, Instant at) {
+        return new PlanInput(spec, uid, status, currentReplicas, hpa, triggers, newer, fastInterval, at, wakeUp, formerHpas);
+    }
+
     /**
      * How a target at zero learns of its first record: whether the operator runs wake-up consumers, and per Kafka
      * cluster (by {@code ClusterConnection.label()}) whether its consumer fetches (null error) or why not. A cluster

@@ -2,6 +2,7 @@ package dev.lagscaler.plan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.Defaults;
 import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.Condition;
@@ -90,12 +91,9 @@ public final class ReconcilePlanner {
         // good HPA (and its stabilization history) as it is.
         Plan.HpaChange hpa = decision.invalidInput() ? new Plan.HpaChange.None()
                 : hpaChange(in, hpaMetrics, decision.hpaWanted());
-        List<Plan.MetricValue> served = new ArrayList<>(metricValues(in, normal, drains));
-        if (composite != null) {
-            served.add(composite.served(spec, in.currentReplicas(), in.now(), normal.multipliedBy(3)));
-        }
+        List<Plan.MetricValue> served = served(in, composite, drains);
         return new Plan(decision, hpa, decision.scaleWrite() ? decision.replicas() : null,
-                statusChanged ? status : null, events, served, decision.atZero() ? fast : normal,
+                statusChanged ? status : null, events, served, decision.atZero() ? fast : activeInterval(spec),
                 normal.compareTo(Duration.ofSeconds(60)) < 0 ? normal.multipliedBy(2) : Duration.ofSeconds(120),
                 decision.reason(), in.formerHpas().stream().map(h -> new Plan.HpaChange.Delete(h.name(), h.uid())).toList());
     }
@@ -146,6 +144,35 @@ public final class ReconcilePlanner {
                 reason + ": " + message);
     }
 
+    /**
+     * The values the adapter serves for the object, from what was read: each kafka trigger's and, with
+     * scalingModifiers, the composite. The operator also calls it between reconciles, with fresher poll results
+     * ({@link PlanInput#withHealth}), to keep the HPA's values fresh without a reconcile per poll.
+     */
+    public static List<Plan.MetricValue> servedValues(PlanInput in) {
+        CompositeMetric composite = in.spec().scalingModifiers() == null ? null : CompositeMetric.of(in.spec(), in);
+        return served(in, composite, drainStates(in));
+    }
+
+    private static List<Plan.MetricValue> served(PlanInput in, CompositeMetric composite, Map<Integer, DrainState> drains) {
+        Duration normal = Duration.ofSeconds(in.spec().pollingIntervalSeconds());
+        List<Plan.MetricValue> served = new ArrayList<>(metricValues(in, normal, drains));
+        if (composite != null) {
+            served.add(composite.served(in.spec(), in.currentReplicas(), in.now(), normal.multipliedBy(3)));
+        }
+        return served;
+    }
+
+    /**
+     * The polling interval while the target is above zero: pollingInterval, or when the HPA should read fresh values
+     * ({@link ScaledObjectSpec#wantsFreshMetrics}) the shorter {@link Defaults#FRESH_METRIC_INTERVAL}.
+     */
+    public static Duration activeInterval(ScaledObjectSpec spec) {
+        Duration normal = Duration.ofSeconds(spec.pollingIntervalSeconds());
+        return spec.wantsFreshMetrics() && Defaults.FRESH_METRIC_INTERVAL.compareTo(normal) < 0
+                ? Defaults.FRESH_METRIC_INTERVAL : normal;
+    }
+
     /** The polling interval while the target is at zero: the object's annotation, else the operator's default. */
     public static Duration fastInterval(ScaledObjectSpec spec, Duration operatorDefault) {
         return spec.activationPollingInterval() != null ? spec.activationPollingInterval() : operatorDefault;
@@ -153,7 +180,7 @@ public final class ReconcilePlanner {
 
     /** The interval a reconcile registers the object's triggers at, before its decision is known. */
     public static Duration pollInterval(ScaledObjectSpec spec, int currentReplicas, Duration operatorDefault) {
-        return currentReplicas == 0 ? fastInterval(spec, operatorDefault) : Duration.ofSeconds(spec.pollingIntervalSeconds());
+        return currentReplicas == 0 ? fastInterval(spec, operatorDefault) : activeInterval(spec);
     }
 
     /**

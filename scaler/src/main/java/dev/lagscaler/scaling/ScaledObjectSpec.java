@@ -107,6 +107,14 @@ public record ScaledObjectSpec(
         return Math.max(minReplicaCount, 1);
     }
 
+    /**
+     * Whether the HPA should read fresh values: a kafka trigger with {@code useCachedMetrics: false} (KEDA's default).
+     * With every event trigger at {@code true}, values are as old as pollingInterval, as in KEDA.
+     */
+    public boolean wantsFreshMetrics() {
+        return triggers.stream().anyMatch(t -> !t.isResource() && !t.useCachedMetrics());
+    }
+
     public boolean onlyResourceTriggers() {
         return triggers.stream().allMatch(TriggerSpec::isResource);
     }

@@ -1,5 +1,6 @@
 package dev.lagscaler.controller;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.trigger.KafkaTriggerParser;
 import dev.lagscaler.trigger.TriggerInput;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -44,10 +46,29 @@ class TriggerRegistryTest {
     @Test
     void atZeroAnUnchangedResultWakesOnlyEveryQuietWake() {
         Instant last = T0;
-        assertFalse(TriggerRegistry.wakes(false, true, last, T0.plusSeconds(5)), "at zero, nothing new, 5 s later");
-        assertTrue(TriggerRegistry.wakes(false, true, last, T0.plus(TriggerRegistry.QUIET_WAKE)), "the quiet wake is due");
-        assertTrue(TriggerRegistry.wakes(true, true, last, T0.plusSeconds(1)), "something new wakes at once");
-        assertTrue(TriggerRegistry.wakes(false, false, last, T0.plusSeconds(1)), "an active target wakes on every result");
-        assertTrue(TriggerRegistry.wakes(false, true, null, T0), "never woken");
+        Duration quiet = TriggerRegistry.QUIET_WAKE;
+        assertFalse(TriggerRegistry.wakes(false, last, T0.plusSeconds(5), quiet), "at zero, nothing new, 5 s later");
+        assertTrue(TriggerRegistry.wakes(false, last, T0.plus(quiet), quiet), "the quiet wake is due");
+        assertTrue(TriggerRegistry.wakes(true, last, T0.plusSeconds(1), quiet), "something new wakes at once");
+        assertTrue(TriggerRegistry.wakes(false, null, T0, quiet), "never woken");
+    }
+
+    /**
+     * Above zero, fresh values (polled every 2 s) reconcile once per pollingInterval and are served directly between;
+     * cached values (polled every pollingInterval) still wake a reconcile with each result, however the polls jitter.
+     */
+    @Test
+    void anActiveTargetReconcilesOncePerPollingInterval() throws Exception {
+        Duration polling = Duration.ofSeconds(30);
+        Duration fresh = TriggerRegistry.activeWakeEvery(polling, Duration.ofSeconds(2));
+        assertEquals(Duration.ofSeconds(29), fresh);
+        assertFalse(TriggerRegistry.wakes(false, T0, T0.plusSeconds(2), fresh), "a fresh poll 2 s later: served, not reconciled");
+        assertTrue(TriggerRegistry.wakes(false, T0, T0.plusSeconds(30), fresh), "pollingInterval later: reconciled");
+        Duration cached = TriggerRegistry.activeWakeEvery(polling, polling);
+        assertTrue(TriggerRegistry.wakes(false, T0, T0.plusMillis(29_900), cached), "a cached poll a little early still wakes");
+        assertTrue(TriggerRegistry.sameDecision(measured(5, T0), measured(9, T0.plusSeconds(2))), "only the value moved");
+        assertFalse(TriggerRegistry.sameDecision(measured(0, T0), measured(9, T0.plusSeconds(2))), "it became active");
+        TriggerResult failed = new TriggerResult.Failed(KEY, T0, new TriggerError(TriggerError.Kind.BROKER_UNREACHABLE, "down"));
+        assertFalse(TriggerRegistry.sameDecision(measured(5, T0), failed), "a failure always wakes (fallback counts it)");
     }
 }

@@ -376,6 +376,26 @@ class ReconcilePlannerTest {
     }
 
     @Test
+    void useCachedMetricsChoosesHowOldTheHpasValueMayBe() throws Exception {
+        ScaledObjectSpec fresh = kafkaSpec("pollingInterval: 30");
+        ScaledObjectSpec cached = spec("""
+                - type: kafka
+                  useCachedMetrics: true
+                  metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}
+                """, "pollingInterval: 30");
+        ScaledObjectSpec quick = kafkaSpec("pollingInterval: 1");
+        assertEquals(Duration.ofSeconds(2), ReconcilePlanner.activeInterval(fresh), "KEDA's default: read fresh");
+        assertEquals(Duration.ofSeconds(30), ReconcilePlanner.activeInterval(cached), "cached: pollingInterval, as KEDA");
+        assertEquals(Duration.ofSeconds(1), ReconcilePlanner.activeInterval(quick), "never slower than pollingInterval");
+        assertEquals(FAST, ReconcilePlanner.pollInterval(cached, 0, FAST), "at zero the fast interval either way");
+        // Between reconciles the served values follow newer polls: the same input, newer results.
+        PlanInput in = new PlanInput(fresh, UID, NO_STATUS, 2, null, resolve(fresh), Map.of(0, measured(fresh, 5)), FAST, NOW);
+        assertEquals(5_000, ReconcilePlanner.servedValues(in).get(0).valueMilli());
+        assertEquals(8_000, ReconcilePlanner.servedValues(in.withHealth(Map.of(0, measured(fresh, 8)), NOW.plusSeconds(2)))
+                .get(0).valueMilli());
+    }
+
+    @Test
     void aCpuTriggerWithContainerNameScalesOnThatContainerAlone() throws Exception {
         ScaledObjectSpec spec = spec("""
                 - type: kafka
@@ -406,7 +426,8 @@ class ReconcilePlannerTest {
         assertEquals(UID, create.desired().path("metadata").path("ownerReferences").get(0).path("uid").asText());
         assertEquals("KEDAScaleTargetActivated", plan.events().get(0).reason());
         assertEquals(5_000, plan.metrics().get(0).valueMilli(), "the adapter gets the lag in milli-units");
-        assertEquals(Duration.ofSeconds(30), plan.pollInterval(), "back to pollingInterval once active");
+        assertEquals(dev.lagscaler.Defaults.FRESH_METRIC_INTERVAL, plan.pollInterval(),
+                "once active, polled for fresh values (useCachedMetrics false, KEDA's default)");
     }
 
     @Test
@@ -560,7 +581,8 @@ class ReconcilePlannerTest {
                   triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: t}}]
                 """));
         assertEquals(Duration.ofMillis(500), ReconcilePlanner.pollInterval(annotated, 0, FAST));
-        assertEquals(Duration.ofSeconds(30), ReconcilePlanner.pollInterval(annotated, 2, FAST));
+        assertEquals(dev.lagscaler.Defaults.FRESH_METRIC_INTERVAL, ReconcilePlanner.pollInterval(annotated, 2, FAST),
+                "above zero with useCachedMetrics false (KEDA's default): fresh values for the HPA");
         // Out of range is Ready=False naming the annotation (before: this number overflowed inside the reconcile).
         for (String bad : List.of("99999999999999999999h", "10ms", "2h", "soon")) {
             var e = org.junit.jupiter.api.Assertions.assertThrows(dev.lagscaler.scaling.ScaledObjectInvalid.class,
