@@ -128,10 +128,14 @@ public final class ScalingPolicy {
             conditions.put(READY, Condition.no("TriggerError", "Triggers failed: " + errors));
             conditions.put(ACTIVE, Condition.unknown("TriggerError", "Activity is unknown while triggers fail"));
             if (fallbackEngaged) {
+                // As KEDA 2.19: a trigger in fallback counts as active (it brings a target at zero back) and refreshes
+                // lastActiveTime, so the cooldown starts again after the outage. Unlike KEDA, Ready stays False: an
+                // outage shows in `kubectl get` and in alerts on Ready (see the README).
                 int target = respectDirectionPauses(spec, current, fallbackReplicas(spec.fallback(), current));
+                conditions.put(ACTIVE, Condition.yes("ScalerActive", "Scaling is performed because the fallback is active"));
                 return new Decision(target, target != current, conditions, "fallback (" + spec.fallback().behavior().kedaName()
                         + "): " + target + " replicas after more than " + spec.fallback().failureThreshold() + " failures",
-                        in.lastActiveTime(), true, target == 0, target != current ? "KEDAScalerFailed" : null);
+                        in.now(), true, target == 0, target != current ? "KEDAScalerFailed" : null);
             }
             return new Decision(current, false, conditions, "triggers failed: holding " + current + " replicas",
                     in.lastActiveTime(), true, current == 0, null);

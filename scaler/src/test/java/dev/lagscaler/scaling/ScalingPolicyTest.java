@@ -158,7 +158,14 @@ class ScalingPolicyTest {
         assertEquals(6, beyond.replicas());
         assertEquals("FallbackExists", beyond.conditions().get("Fallback").reason());
         Decision fromZero = decide(s, 0, null, TriggerOutcome.failed(0, 4, "down"));
-        assertEquals(6, fromZero.replicas());
+        assertEquals(6, fromZero.replicas(), "a trigger in fallback counts as active: it brings a target at zero back");
+        // KEDA 2.19's conditions in fallback, but Ready: Active=True and lastActiveTime refreshed (the cooldown starts
+        // again after the outage); Ready stays False with TriggerError, on purpose (README, Where we differ).
+        assertEquals("True", beyond.conditions().get("Active").status());
+        assertEquals(NOW, beyond.lastActiveTime());
+        assertEquals("False", beyond.conditions().get("Ready").status());
+        assertEquals("TriggerError", beyond.conditions().get("Ready").reason());
+        assertNull(within.lastActiveTime(), "below the threshold nothing is refreshed");
     }
 
     @Test
