@@ -83,16 +83,7 @@ class KedaCutoverTest {
         engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
         var client = plane.apiClient();
         client.setReadTimeout(0);
-        client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
-            List<String> path = chain.request().url().pathSegments();
-            if (!chain.request().method().equals("GET") && path.contains("horizontalpodautoscalers")) {
-                int at = path.indexOf("namespaces");
-                HPA_WRITES.add(chain.request().method() + " " + (at >= 0 ? path.get(at + 1) : "") + " "
-                        + (path.indexOf("horizontalpodautoscalers") + 1 < path.size()
-                        ? path.get(path.indexOf("horizontalpodautoscalers") + 1) : ""));
-            }
-            return chain.proceed(chain.request());
-        }).build());
+        OperatorTestSupport.recordHpaWrites(client, HPA_WRITES);
         operator = new Operator(client, engine, OperatorConfig.defaults("cutover-operator")
                 .withFastActivationInterval(Duration.ofMillis(500)));
         operator.start();
@@ -106,7 +97,7 @@ class KedaCutoverTest {
     }
 
     private List<String> hpaWritesIn(String namespace) {
-        return HPA_WRITES.stream().filter(w -> w.split(" ")[1].equals(namespace)).toList();
+        return OperatorTestSupport.writesIn(HPA_WRITES, namespace);
     }
 
     @Test

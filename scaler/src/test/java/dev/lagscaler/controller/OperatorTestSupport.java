@@ -68,6 +68,28 @@ final class OperatorTestSupport {
         KafkaTestData.commit(bootstrap, "my-group", committed);
     }
 
+    /**
+     * Has {@code client} record every HPA write it sends (POST, PUT, PATCH, DELETE) into {@code writes}, as
+     * "METHOD namespace name" (name empty for a create).
+     */
+    static void recordHpaWrites(io.kubernetes.client.openapi.ApiClient client, java.util.List<String> writes) {
+        client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
+            java.util.List<String> path = chain.request().url().pathSegments();
+            int kind = path.indexOf("horizontalpodautoscalers");
+            if (!chain.request().method().equals("GET") && kind >= 0) {
+                int at = path.indexOf("namespaces");
+                writes.add(chain.request().method() + " " + (at >= 0 ? path.get(at + 1) : "") + " "
+                        + (kind + 1 < path.size() ? path.get(kind + 1) : ""));
+            }
+            return chain.proceed(chain.request());
+        }).build());
+    }
+
+    /** The writes of {@link #recordHpaWrites} in one namespace. */
+    static java.util.List<String> writesIn(java.util.List<String> writes, String namespace) {
+        return writes.stream().filter(w -> w.split(" ", -1)[1].equals(namespace)).toList();
+    }
+
     /** The seed ScaledObject of the issue, with the test broker's address and topic. */
     static String seed(String bootstrap, String topic, String extraSpec, String annotations) {
         return """

@@ -22,8 +22,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,10 +32,8 @@ import org.junit.jupiter.api.Test;
 class ScaledObjectControllerTest {
     private static LagEngine engine;
     private static Operator operator;
-    /** HPA writes (POST, PUT, PATCH, DELETE) the operator sent, counted on its own HTTP client. */
-    private static final AtomicLong HPA_WRITES = new AtomicLong();
-    /** The same, by namespace. */
-    private static final Map<String, AtomicLong> HPA_WRITES_IN = new ConcurrentHashMap<>();
+    /** HPA writes (POST, PUT, PATCH, DELETE) the operator sent, recorded on its own HTTP client. */
+    private static final List<String> HPA_WRITES = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final EmbeddedKafka kafka;
     private final LocalControlPlane plane;
     private final OperatorTestSupport support;
@@ -53,17 +49,7 @@ class ScaledObjectControllerTest {
         engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
         var client = plane.apiClient();
         client.setReadTimeout(0);
-        client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
-            if (!chain.request().method().equals("GET") && chain.request().url().encodedPath().contains("/horizontalpodautoscalers")) {
-                HPA_WRITES.incrementAndGet();
-                List<String> segments = chain.request().url().pathSegments();
-                int at = segments.indexOf("namespaces");
-                if (at >= 0 && at + 1 < segments.size()) {
-                    HPA_WRITES_IN.computeIfAbsent(segments.get(at + 1), k -> new AtomicLong()).incrementAndGet();
-                }
-            }
-            return chain.proceed(chain.request());
-        }).build());
+        OperatorTestSupport.recordHpaWrites(client, HPA_WRITES);
         operator = new Operator(client, engine, OperatorConfig.defaults("test-operator")
                 .withFastActivationInterval(Duration.ofMillis(500)));
         operator.start();
@@ -158,7 +144,7 @@ class ScaledObjectControllerTest {
                         && get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 5);
         assertEquals(2, get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("minReplicas").asInt());
         // Later reconciles (woken here by annotation edits, which change nothing the HPA depends on) send no HPA write.
-        long writes = HPA_WRITES.get();
+        long writes = HPA_WRITES.size();
         long passes = operator.reconcilePasses();
         for (int i = 0; i < 3; i++) {
             plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=" + i);
@@ -166,7 +152,7 @@ class ScaledObjectControllerTest {
             ChildProcess.await("reconcile " + (i + 1), Duration.ofSeconds(30), Duration.ofMillis(50),
                     () -> operator.reconcilePasses() >= seen);
         }
-        assertEquals(writes, HPA_WRITES.get(), "an unchanged HPA is not rewritten by later reconciles");
+        assertEquals(writes, HPA_WRITES.size(), "an unchanged HPA is not rewritten by later reconciles");
 
         apply(ns, seed(kafka.bootstrapServers(), "lifecycle-events", "minReplicaCount: 2\nmaxReplicaCount: 7\nadvanced:\n  restoreToOriginalReplicaCount: true", ""));
         ChildProcess.await("HPA max 7", Duration.ofSeconds(30), Duration.ofMillis(200),
@@ -308,10 +294,10 @@ class ScaledObjectControllerTest {
         assertEquals("ScaledObjectCheckFailed", condition(ns, "Ready", "reason"));
         assertTrue(condition(ns, "Ready", "message").startsWith("the apiserver rejected HPA keda-hpa-kafka-scaledobject: "),
                 condition(ns, "Ready", "message"));
-        long attempts = HPA_WRITES_IN.get(ns).get();
+        long attempts = OperatorTestSupport.writesIn(HPA_WRITES, ns).size();
         Thread.sleep(3000); // a window in which a 200 ms retry loop would send about 15 more
-        assertTrue(HPA_WRITES_IN.get(ns).get() - attempts <= 1, "HPA writes in 3 s after the rejection: "
-                + (HPA_WRITES_IN.get(ns).get() - attempts));
+        long after = OperatorTestSupport.writesIn(HPA_WRITES, ns).size();
+        assertTrue(after - attempts <= 1, "HPA writes in 3 s after the rejection: " + (after - attempts));
         assertFalse(exists(ns, "hpa", "keda-hpa-kafka-scaledobject"));
         assertEquals(1, replicas(ns), "the target keeps its replicas");
 
