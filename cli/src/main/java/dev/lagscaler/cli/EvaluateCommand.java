@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
                 "Input (file or stdin): one JSON document or an array of them:",
                 "  {\"triggerMetadata\":{...},\"authParams\":{...},\"triggerIndex\":0,",
                 "   \"offsets\":[{\"topic\":\"t\",\"partition\":0,\"committed\":100,\"latest\":105}]}",
-                "committed null or -1: no committed offset; latest null: missing from the log-end answer.", "",
+                "committed null or -1: no committed offset; latest null: missing from the log-end answer.",
+                "For a ScaledJob: {\"scaledJob\":{...},\"queueLength\":N,\"runningJobCount\":R,\"pendingJobCount\":P}",
+                "  gives the Jobs one pass creates, and why (queueLength: the lag; an array by trigger index).", "",
                 "Example:  lagscaler evaluate -f snapshot.json -o yaml"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:evaluated", "2:bad input (the error is printed as a document)"})
@@ -55,13 +57,18 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         if (input.isArray()) {
             ArrayNode results = JSON.createArrayNode();
-            input.forEach(doc -> results.add(TriggerEvaluation.evaluate(doc)));
+            input.forEach(doc -> results.add(evaluate(doc)));
             print(out, results);
             return 0;
         }
-        ObjectNode result = TriggerEvaluation.evaluate(input);
+        ObjectNode result = evaluate(input);
         print(out, result);
         return result.has("error") ? LagscalerCli.EXIT_BAD_INPUT : 0;
+    }
+
+    /** A ScaledJob snapshot (it has "scaledJob") or a trigger / ScaledObject one. */
+    private static ObjectNode evaluate(JsonNode doc) {
+        return doc.hasNonNull("scaledJob") ? JobEvaluation.evaluate(doc) : TriggerEvaluation.evaluate(doc);
     }
 
     private int fail(PrintWriter out, String message) {

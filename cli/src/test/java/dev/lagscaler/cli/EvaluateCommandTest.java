@@ -99,4 +99,30 @@ class EvaluateCommandTest {
         assertEquals(3, failing.json().get("decision").get("replicas").asInt(), "an error never scales to zero");
         assertEquals("TriggerError", failing.json().get("decision").get("conditions").get("Ready").get("reason").asText());
     }
+
+    /** The issue's ScaledJob snapshot: the Jobs one pass creates, and why, from the same arithmetic as the operator. */
+    @Test
+    void aScaledJobSnapshotGivesTheJobsToCreate() throws Exception {
+        String scaledJob = """
+                {"metadata":{"name":"batches","namespace":"default"},
+                 "spec":{"jobTargetRef":{"template":{"spec":{"containers":[{"name":"w","image":"w"}]}}},
+                         "maxReplicaCount":10,"scalingStrategy":{"strategy":"%s"},
+                         "triggers":[{"type":"kafka","metadata":{"bootstrapServers":"k:9092","consumerGroup":"g",
+                                      "topic":"t","lagThreshold":"10"}}]}}""";
+        Run standard = run("{\"scaledJob\":" + scaledJob.formatted("default")
+                + ",\"queueLength\":35,\"runningJobCount\":1,\"pendingJobCount\":0}");
+        assertEquals(0, standard.exit(), standard.out());
+        assertEquals(3, standard.json().get("jobsToCreate").asLong(), "35 records at 10 a Job ask 4, 1 runs: "
+                + standard.out());
+        assertEquals(4, standard.json().get("jobsAskedFor").asLong());
+        assertTrue(standard.json().get("reason").asText().startsWith("default strategy: 4 asked for (queue 35)"),
+                standard.out());
+        Run eager = run("{\"scaledJob\":" + scaledJob.formatted("eager")
+                + ",\"queueLength\":35,\"runningJobCount\":1,\"pendingJobCount\":2}");
+        assertEquals(4, eager.json().get("jobsToCreate").asLong(), "eager: min(10 - 1 - 2, 4): " + eager.out());
+        Run bad = run("{\"scaledJob\":" + scaledJob.formatted("fastest") + ",\"queueLength\":35}");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.json().get("error").asText().contains("scalingStrategy.strategy"), bad.out());
+        assertEquals(2, run("{\"scaledJob\":" + scaledJob.formatted("default") + "}").exit(), "no queueLength");
+    }
 }

@@ -61,29 +61,7 @@ public final class ScaledObjectParser {
             throw invalid("IdleReplicaCount=" + idle + " must be less than MinReplicaCount=" + min);
         }
 
-        List<ScaledObjectSpec.TriggerSpec> triggers = new ArrayList<>();
-        JsonNode triggerNodes = spec.path("triggers");
-        if (!triggerNodes.isArray() || triggerNodes.isEmpty()) {
-            throw invalid("spec.triggers needs at least one trigger");
-        }
-        for (JsonNode t : triggerNodes) {
-            String type = t.path("type").asText("");
-            if (type.isEmpty()) {
-                throw invalid("spec.triggers[" + triggers.size() + "].type is required");
-            }
-            JsonNode auth = t.path("authenticationRef");
-            triggers.add(new ScaledObjectSpec.TriggerSpec(type, textOrNull(t.get("name")), stringMap(t.path("metadata")),
-                    textOrNull(auth.get("name")), auth.path("kind").asText("TriggerAuthentication"),
-                    textOrNull(t.get("metricType")), t.path("useCachedMetrics").asBoolean(false)));
-        }
-
-        java.util.Set<String> names = new java.util.HashSet<>();
-        for (ScaledObjectSpec.TriggerSpec t : triggers) {
-            if (t.name() != null && !names.add(t.name())) {
-                throw invalid("triggerName \"" + t.name() + "\" is defined multiple times in the ScaledObject/ScaledJob,"
-                        + " but it must be unique");
-            }
-        }
+        List<ScaledObjectSpec.TriggerSpec> triggers = triggers(spec);
 
         ScaledObjectSpec.Fallback fallback = null;
         JsonNode fb = spec.path("fallback");
@@ -190,7 +168,34 @@ public final class ScaledObjectParser {
         }
     }
 
-    private static int intField(JsonNode node, String field, int defaultValue, int minimum, int maximum)
+    /** spec.triggers of a ScaledObject or a ScaledJob: at least one, each with a type, names unique. */
+    static List<ScaledObjectSpec.TriggerSpec> triggers(JsonNode spec) throws ScaledObjectInvalid {
+        List<ScaledObjectSpec.TriggerSpec> triggers = new ArrayList<>();
+        JsonNode triggerNodes = spec.path("triggers");
+        if (!triggerNodes.isArray() || triggerNodes.isEmpty()) {
+            throw invalid("spec.triggers needs at least one trigger");
+        }
+        for (JsonNode t : triggerNodes) {
+            String type = t.path("type").asText("");
+            if (type.isEmpty()) {
+                throw invalid("spec.triggers[" + triggers.size() + "].type is required");
+            }
+            JsonNode auth = t.path("authenticationRef");
+            triggers.add(new ScaledObjectSpec.TriggerSpec(type, textOrNull(t.get("name")), stringMap(t.path("metadata")),
+                    textOrNull(auth.get("name")), auth.path("kind").asText("TriggerAuthentication"),
+                    textOrNull(t.get("metricType")), t.path("useCachedMetrics").asBoolean(false)));
+        }
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (ScaledObjectSpec.TriggerSpec t : triggers) {
+            if (t.name() != null && !names.add(t.name())) {
+                throw invalid("triggerName \"" + t.name() + "\" is defined multiple times in the ScaledObject/ScaledJob,"
+                        + " but it must be unique");
+            }
+        }
+        return triggers;
+    }
+
+    static int intField(JsonNode node, String field, int defaultValue, int minimum, int maximum)
             throws ScaledObjectInvalid {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
@@ -208,7 +213,7 @@ public final class ScaledObjectParser {
         return v.asInt();
     }
 
-    private static Map<String, String> stringMap(JsonNode node) {
+    static Map<String, String> stringMap(JsonNode node) {
         Map<String, String> map = new LinkedHashMap<>();
         if (node != null && node.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
@@ -221,7 +226,7 @@ public final class ScaledObjectParser {
         return map;
     }
 
-    private static Instant instant(JsonNode node) {
+    static Instant instant(JsonNode node) {
         if (node == null || node.isNull()) {
             return Instant.EPOCH;
         }
@@ -232,11 +237,11 @@ public final class ScaledObjectParser {
         }
     }
 
-    private static String textOrNull(JsonNode node) {
+    static String textOrNull(JsonNode node) {
         return node == null || node.isNull() || node.asText().isEmpty() ? null : node.asText();
     }
 
-    private static ScaledObjectInvalid invalid(String message) {
+    static ScaledObjectInvalid invalid(String message) {
         return new ScaledObjectInvalid("ScaledObjectCheckFailed", message);
     }
 }
