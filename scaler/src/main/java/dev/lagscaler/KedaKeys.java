@@ -5,6 +5,7 @@ public final class KedaKeys {
     public static final String GROUP = "keda.sh";
     public static final String VERSION = "v1alpha1";
     public static final String SCALED_OBJECTS = "scaledobjects";
+    public static final String SCALED_JOBS = "scaledjobs";
     public static final String TRIGGER_AUTHENTICATIONS = "triggerauthentications";
     public static final String CLUSTER_TRIGGER_AUTHENTICATIONS = "clustertriggerauthentications";
 

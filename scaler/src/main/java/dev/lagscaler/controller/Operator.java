@@ -1,5 +1,6 @@
 package dev.lagscaler.controller;
 
+import dev.lagscaler.KedaKeys;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.plan.Plan;
 import dev.lagscaler.metrics.MetricsSink;
@@ -15,6 +16,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1EventSource;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -52,7 +54,16 @@ public final class Operator implements AutoCloseable {
     /** What runs while this process leads. */
     private record Running(ClusterCaches caches, Controller controller, TriggerRegistry registry,
                            LegacyEventBroadcaster events, ScaledObjectReconciler reconciler, Thread controllerThread,
-                           RateLimitingQueue<Request> queue) {
+                           RateLimitingQueue<Request> queue, JobControl jobs) {
+    }
+
+    /** The ScaledJob controller, when the cluster serves ScaledJobs (null otherwise). */
+    private record JobControl(ScaledJobCaches caches, Controller controller, TriggerRegistry registry) {
+        void stop() {
+            controller.shutdown();
+            caches.stop();
+            registry.close();
+        }
     }
 
     private final MetricsSink metrics;
@@ -276,8 +287,69 @@ public final class Operator implements AutoCloseable {
         Thread controllerThread = new Thread(controller, "scaledobject-controller");
         controllerThread.setDaemon(true);
         controllerThread.start();
-        running = new Running(caches, controller, registry, broadcaster, reconciler, controllerThread, queue);
+        JobControl jobs = startJobController(auth, broadcaster);
+        running = new Running(caches, controller, registry, broadcaster, reconciler, controllerThread, queue, jobs);
         superviseController(controllerThread);
+    }
+
+    /**
+     * The ScaledJob controller, on the same engine (its triggers are polled by the shared client and woken at zero by
+     * the same wake-up consumer, through a registry of its own). Only where the cluster serves ScaledJobs: a chart
+     * upgrade does not upgrade CRDs, and an informer on a kind not served would keep the caches from syncing.
+     */
+    private JobControl startJobController(AuthResolver auth, LegacyEventBroadcaster broadcaster) {
+        try {
+            new CustomObjectsApi(client).listClusterCustomObject(KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_JOBS)
+                    .limit(1).execute();
+        } catch (ApiException e) {
+            LOG.atWarn().addKeyValue("code", e.getCode()).log(e.getCode() == 404
+                    ? "ScaledJobs are not served (install crds/keda.sh_scaledjobs.yaml): no ScaledJob controller"
+                    : "ScaledJobs cannot be listed: no ScaledJob controller");
+            return null;
+        }
+        ScaledJobCaches caches = new ScaledJobCaches(watches);
+        RateLimitingQueue<Request> queue = new MeasuredQueue<>(Executors.newSingleThreadExecutor(), observed);
+        java.util.function.Consumer<String> wake = key -> {
+            String[] parts = key.split("/", 2);
+            queue.add(new Request(parts[0], parts[1].substring(ScaledJobReconciler.KEY_PREFIX.length())));
+        };
+        TriggerRegistry registry = new TriggerRegistry(engine, wake, wake, (key, failure) -> { }, observed);
+        // A Job that finishes (or goes) wakes its ScaledJob.
+        caches.jobs().addEventHandler(new io.kubernetes.client.informer.ResourceEventHandler<>() {
+            @Override
+            public void onAdd(io.kubernetes.client.openapi.models.V1Job job) {
+            }
+
+            @Override
+            public void onUpdate(io.kubernetes.client.openapi.models.V1Job before, io.kubernetes.client.openapi.models.V1Job job) {
+                onDelete(job, false);
+            }
+
+            @Override
+            public void onDelete(io.kubernetes.client.openapi.models.V1Job job, boolean unknown) {
+                queue.add(new Request(job.getMetadata().getNamespace(),
+                        job.getMetadata().getLabels().get(dev.lagscaler.plan.JobPlanner.SCALED_JOB_LABEL)));
+            }
+        });
+        ScaledJobReconciler reconciler = new ScaledJobReconciler(caches, registry, auth, client,
+                broadcaster.newRecorder(new V1EventSource().component("lagscaler")), config, Clock.systemUTC());
+        Controller controller = ControllerBuilder.defaultBuilder(caches.scaledJobFactory())
+                .withWorkQueue(queue)
+                .watch(q -> ControllerBuilder.controllerWatchBuilder(DynamicKubernetesObject.class, q)
+                        .withOnUpdateFilter(Operator::significantChange)
+                        .withResyncPeriod(Duration.ofMinutes(5))
+                        .build())
+                .withReconciler(reconciler)
+                .withName("scaledjob-controller")
+                .withWorkerCount(2)
+                .withReadyFunc(caches::hasSynced)
+                .withReadyTimeout(config.cacheSyncTimeout())
+                .build();
+        caches.start();
+        Thread thread = new Thread(controller, "scaledjob-controller");
+        thread.setDaemon(true);
+        thread.start();
+        return new JobControl(caches, controller, registry);
     }
 
     /** Status-only updates (our own writes) do not re-trigger a reconcile; spec, annotation and lifecycle changes do. */
@@ -309,6 +381,9 @@ public final class Operator implements AutoCloseable {
         r.controller().shutdown();
         r.caches().stop();
         r.registry().close();
+        if (r.jobs() != null) {
+            r.jobs().stop();
+        }
         r.events().shutdown();
     }
 

@@ -136,8 +136,13 @@ final class StatusDocument {
 
     /** Conditions in KEDA's order, keeping lastTransitionTime when a condition's status did not change. */
     private static ArrayNode conditions(JsonNode old, Map<String, Condition> wanted, Instant now) {
+        return conditions(old, wanted, now, ReconcilePlanner.CONDITION_TYPES);
+    }
+
+    /** The conditions of {@code types}, in that order, each keeping its lastTransitionTime while its status holds. */
+    static ArrayNode conditions(JsonNode old, Map<String, Condition> wanted, Instant now, List<String> types) {
         ArrayNode list = JSON.createArrayNode();
-        for (String type : ReconcilePlanner.CONDITION_TYPES) {
+        for (String type : types) {
             Condition c = wanted.get(type);
             JsonNode previous = condition(old, type);
             if (c == null) {

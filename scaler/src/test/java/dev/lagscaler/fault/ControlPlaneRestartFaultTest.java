@@ -43,7 +43,12 @@ class ControlPlaneRestartFaultTest {
         KafkaTestData.commit(kafka.bootstrapServers(), "restart-group", Map.of(new TopicPartition(topic, 0), 0L));
         Map<String, Object> figures = new LinkedHashMap<>();
         try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
-             Operator operator = FaultSupport.operator(plane, engine, "fault-restart")) {
+             // A lease longer than the restart (whose unready time grows with the machine's load: over the 4 s
+             // renew deadline of the default 6 s lease on a busy 2-core machine), so the case measures reconnection
+             // and convergence, not lease timing (the leader-kill cases measure that).
+             Operator operator = FaultSupport.operator(plane, engine, dev.lagscaler.controller.OperatorConfig
+                     .defaults("fault-restart").withNamespace("lagscaler-fault-restart")
+                     .withLeaseDuration(Duration.ofSeconds(20)))) {
             operator.start();
             ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(100), operator::isLeader);
             FaultSupport.apply(plane, ns, FaultSupport.scaledObject(kafka.bootstrapServers(), "restart-group", topic, ""));

@@ -19,10 +19,13 @@ final class FaultSupport {
 
     /** An operator as the process runs it: a watch client with no read timeout, a request client with one. */
     static Operator operator(LocalControlPlane plane, LagEngine engine, String name) throws Exception {
+        return operator(plane, engine, OperatorConfig.defaults(name).withNamespace("lagscaler-" + name));
+    }
+
+    static Operator operator(LocalControlPlane plane, LagEngine engine, OperatorConfig config) throws Exception {
         var watches = plane.apiClient();
         watches.setReadTimeout(0);
-        return new Operator(watches, plane.apiClient(), engine,
-                OperatorConfig.defaults(name).withNamespace("lagscaler-" + name), MetricsSink.NONE);
+        return new Operator(watches, plane.apiClient(), engine, config, MetricsSink.NONE);
     }
 
     /**

@@ -1,0 +1,246 @@
+package dev.lagscaler.controller;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.lagscaler.KedaKeys;
+import dev.lagscaler.plan.JobPlanner;
+import dev.lagscaler.plan.Plan;
+import dev.lagscaler.plan.ResolvedTrigger;
+import dev.lagscaler.plan.TriggerType;
+import dev.lagscaler.plan.Triggers;
+import dev.lagscaler.scaling.ScaledJobParser;
+import dev.lagscaler.scaling.ScaledJobSpec;
+import dev.lagscaler.scaling.ScaledObjectInvalid;
+import dev.lagscaler.scaling.ScaledObjectSpec;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
+import dev.lagscaler.trigger.TriggerParseException;
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.extended.controller.reconciler.Reconciler;
+import io.kubernetes.client.extended.controller.reconciler.Request;
+import io.kubernetes.client.extended.controller.reconciler.Result;
+import io.kubernetes.client.extended.event.EventType;
+import io.kubernetes.client.extended.event.legacy.EventRecorder;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.BatchV1Api;
+import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import io.kubernetes.client.openapi.models.V1DeleteOptions;
+import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1JobCondition;
+import io.kubernetes.client.openapi.models.V1ObjectReference;
+import io.kubernetes.client.util.PatchUtils;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Reconciles one ScaledJob on the ScaledObject's shape: read (the caches, the lag engine's results through its own
+ * {@link TriggerRegistry}, Secrets when a trigger references them), decide ({@link JobPlanner}, pure), act (create
+ * Jobs, delete Jobs past the history limits or of an older template, write the status, record Events).
+ */
+final class ScaledJobReconciler implements Reconciler {
+    private static final Logger LOG = LoggerFactory.getLogger(ScaledJobReconciler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The registry's key of a ScaledJob, apart from the ScaledObjects': "namespace/sj:name". */
+    static final String KEY_PREFIX = "sj:";
+
+    private final ScaledJobCaches caches;
+    private final TriggerRegistry registry;
+    private final AuthResolver auth;
+    private final ApiClient client;
+    private final EventRecorder events;
+    private final OperatorConfig config;
+    private final Clock clock;
+
+    ScaledJobReconciler(ScaledJobCaches caches, TriggerRegistry registry, AuthResolver auth, ApiClient client,
+                        EventRecorder events, OperatorConfig config, Clock clock) {
+        this.caches = caches;
+        this.registry = registry;
+        this.auth = auth;
+        this.client = client;
+        this.events = events;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    @Override
+    public Result reconcile(Request request) {
+        String key = request.getNamespace() + "/" + request.getName();
+        String registryKey = request.getNamespace() + "/" + KEY_PREFIX + request.getName();
+        MDC.put("scaledjob", key);
+        try {
+            JsonNode sj = caches.scaledJob(key);
+            if (sj == null) {
+                registry.remove(registryKey); // its Jobs go with it (ownerReferences)
+                return new Result(false);
+            }
+            return reconcileLive(key, registryKey, sj);
+        } catch (ApiException e) {
+            if (ApiErrors.isConflict(e)) {
+                LOG.info("changed since read (HTTP {}): requeued", e.getCode());
+            } else {
+                LOG.warn("apiserver call failed (HTTP {}): {}; requeued with backoff", e.getCode(), ApiErrors.message(e));
+            }
+            return new Result(true);
+        } catch (AuthResolver.TransientReadException e) {
+            LOG.warn("{}; requeued with backoff", e.getMessage());
+            return new Result(true);
+        } catch (RuntimeException e) {
+            LOG.error("reconcile crashed: {}", e.toString(), e);
+            return new Result(true);
+        } finally {
+            MDC.remove("scaledjob");
+        }
+    }
+
+    private Result reconcileLive(String key, String registryKey, JsonNode sj) throws ApiException {
+        String namespace = sj.path("metadata").path("namespace").asText();
+        String name = sj.path("metadata").path("name").asText();
+        String uid = sj.path("metadata").path("uid").asText();
+        String version = sj.path("metadata").path("resourceVersion").asText();
+        JsonNode status = sj.path("status");
+        ScaledJobSpec spec;
+        Map<Integer, KafkaTriggerSettings> kafka = new HashMap<>();
+        try {
+            spec = ScaledJobParser.parse(sj);
+            TriggerType.Context context = context(namespace, spec);
+            for (int i = 0; i < spec.triggers().size(); i++) {
+                ResolvedTrigger t = Triggers.resolve(i, spec.triggers().get(i), context);
+                if (t instanceof ResolvedTrigger.Kafka k) {
+                    kafka.put(i, k.settings());
+                } else if (t instanceof ResolvedTrigger.Invalid invalid) {
+                    throw new ScaledObjectInvalid("ScaledJobCheckFailed", "trigger " + i + " (" + t.type() + "): "
+                            + invalid.message());
+                } else {
+                    throw new ScaledObjectInvalid("UnsupportedTrigger", "trigger " + i + " has type \"" + t.type()
+                            + "\": lagscaler's ScaledJobs scale on kafka triggers");
+                }
+            }
+        } catch (ScaledObjectInvalid e) {
+            registry.remove(registryKey);
+            apply(namespace, name, uid, version, null, JobPlanner.notReady(status, e.reason(), e.getMessage(), clock.instant()));
+            return new Result(false);
+        }
+        Map<Integer, TriggerRegistry.Wanted> wanted = new HashMap<>();
+        kafka.forEach((i, s) -> wanted.put(i, new TriggerRegistry.Wanted(s, spec.triggers().get(i).scalerName())));
+        registry.sync(registryKey, wanted, Duration.ofSeconds(spec.pollingIntervalSeconds()));
+
+        List<JobPlanner.ExistingJob> jobs = new ArrayList<>();
+        for (V1Job job : caches.jobsOf(key)) {
+            jobs.add(existing(job));
+        }
+        JobPlanner.JobPlan plan = JobPlanner.plan(new JobPlanner.JobPlanInput(spec, uid, status, jobs, kafka,
+                registry.snapshot(registryKey), config.fastActivationInterval(), clock.instant()));
+        try {
+            apply(namespace, name, uid, version, spec, plan);
+        } finally {
+            registry.follow(registryKey, plan.pollInterval(), plan.idle(), config.wakeUpConsumer(),
+                    Duration.ofSeconds(spec.pollingIntervalSeconds()));
+        }
+        // Jobs that finish wake it (the Job informer); the trigger results wake it; pollingInterval is the safety net.
+        return new Result(true, Duration.ofSeconds(spec.pollingIntervalSeconds()));
+    }
+
+    private void apply(String namespace, String name, String uid, String version, ScaledJobSpec spec,
+                       JobPlanner.JobPlan plan) throws ApiException {
+        BatchV1Api batch = new BatchV1Api(client);
+        int created = 0;
+        for (int i = 0; i < plan.create(); i++) {
+            try {
+                batch.createNamespacedJob(namespace, client.getJSON().deserialize(plan.job().toString(), V1Job.class)).execute();
+                created++;
+            } catch (ApiException e) {
+                event(namespace, name, uid, new Plan.Event("Warning", "KEDAJobCreateFailed",
+                        "Failed to create job " + name + "-: " + ApiErrors.message(e)));
+                throw e;
+            }
+        }
+        if (created > 0) {
+            LOG.info("created {} jobs: {}", created, plan.decision().reason());
+            event(namespace, name, uid, new Plan.Event("Normal", "KEDAJobsCreated", "Created " + created + " jobs"));
+        }
+        for (String job : plan.delete()) {
+            try {
+                batch.deleteNamespacedJob(job, namespace).body(new V1DeleteOptions().propagationPolicy(
+                        spec != null && spec.rollout().propagationPolicy().equals("foreground") ? "Foreground" : "Background"))
+                        .execute();
+                LOG.info("job {} deleted", job);
+            } catch (ApiException e) {
+                if (e.getCode() != 404) {
+                    throw e;
+                }
+            }
+        }
+        if (plan.status() != null) {
+            ArrayNode patch = JSON.createArrayNode();
+            patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", version);
+            patch.addObject().put("op", "add").put("path", "/status").set("value", plan.status());
+            PatchUtils.patch(Object.class, () -> new CustomObjectsApi(client).patchNamespacedCustomObjectStatus(KedaKeys.GROUP,
+                    KedaKeys.VERSION, namespace, KedaKeys.SCALED_JOBS, name, new V1Patch(patch.toString())).buildCall(null),
+                    V1Patch.PATCH_FORMAT_JSON_PATCH, client);
+        }
+        for (Plan.Event e : plan.events()) {
+            event(namespace, name, uid, e);
+        }
+    }
+
+    /** A Job as the planner needs it: finished (Complete or Failed) and when, pending (no pod ready or done yet). */
+    static JobPlanner.ExistingJob existing(V1Job job) {
+        String finished = null;
+        Instant at = null;
+        if (job.getStatus() != null && job.getStatus().getConditions() != null) {
+            for (V1JobCondition c : job.getStatus().getConditions()) {
+                if ((c.getType().equals("Complete") || c.getType().equals("Failed")) && "True".equals(c.getStatus())) {
+                    finished = c.getType();
+                    at = c.getLastTransitionTime() == null ? null : c.getLastTransitionTime().toInstant();
+                }
+            }
+        }
+        if (finished != null && job.getStatus().getCompletionTime() != null) {
+            at = job.getStatus().getCompletionTime().toInstant();
+        }
+        boolean started = job.getStatus() != null && ((job.getStatus().getReady() != null && job.getStatus().getReady() > 0)
+                || (job.getStatus().getSucceeded() != null && job.getStatus().getSucceeded() > 0));
+        Map<String, String> annotations = job.getMetadata().getAnnotations();
+        return new JobPlanner.ExistingJob(job.getMetadata().getName(), finished, at, finished == null && !started,
+                annotations == null ? null : annotations.get(JobPlanner.TEMPLATE_HASH));
+    }
+
+    private TriggerType.Context context(String namespace, ScaledJobSpec spec) {
+        return new TriggerType.Context() {
+            private Map<String, String> environment;
+
+            @Override
+            public Map<String, String> authParams(ScaledObjectSpec.TriggerSpec trigger) throws TriggerParseException {
+                return auth.authParams(namespace, trigger, environment());
+            }
+
+            @Override
+            public Map<String, String> environment() throws TriggerParseException {
+                if (environment == null) {
+                    try {
+                        environment = auth.containerEnv(namespace, JSON.readTree(spec.jobTemplate()).path("template"),
+                                spec.envSourceContainerName());
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        throw new TriggerParseException("jobTargetRef is not JSON");
+                    }
+                }
+                return environment;
+            }
+        };
+    }
+
+    private void event(String namespace, String name, String uid, Plan.Event e) {
+        V1ObjectReference ref = new V1ObjectReference().apiVersion(KedaKeys.GROUP + "/" + KedaKeys.VERSION)
+                .kind("ScaledJob").namespace(namespace).name(name).uid(uid);
+        events.event(ref, e.type().equals("Warning") ? EventType.Warning : EventType.Normal, e.reason(), "%s", e.message());
+    }
+}

@@ -1,0 +1,156 @@
+package dev.lagscaler.controller;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lagscaler.lag.kafka.LagEngine;
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.KafkaTestData;
+import dev.lagscaler.testing.LocalControlPlane;
+import dev.lagscaler.testing.WithControlPlane;
+import dev.lagscaler.testing.WithKafka;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ScaledJob controller on the real control plane and broker. The control plane has no kubelet (and runs no Job
+ * controller): Jobs are made and never run, and the test completes them by status writes, as the issue allows until
+ * the real node exists.
+ */
+@WithKafka
+@WithControlPlane
+class ScaledJobControllerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final EmbeddedKafka kafka;
+    private final LocalControlPlane plane;
+    private final OperatorTestSupport support;
+
+    ScaledJobControllerTest(EmbeddedKafka kafka, LocalControlPlane plane) {
+        this.kafka = kafka;
+        this.plane = plane;
+        this.support = new OperatorTestSupport(plane);
+    }
+
+    private List<JsonNode> jobs(String ns) throws Exception {
+        List<JsonNode> jobs = new ArrayList<>();
+        JSON.readTree(plane.kubectl("-n", ns, "get", "jobs", "-l", "scaledjob.keda.sh/name=kafka-batches", "-o", "json"))
+                .path("items").forEach(jobs::add);
+        return jobs;
+    }
+
+    private void complete(String ns, String job) throws Exception {
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        plane.kubectl("-n", ns, "patch", "job", job, "--subresource=status", "--type=merge", "-p", """
+                {"status":{"startTime":"%1$s","completionTime":"%1$s","succeeded":1,"conditions":[
+                  {"type":"SuccessCriteriaMet","status":"True","lastTransitionTime":"%1$s"},
+                  {"type":"Complete","status":"True","lastTransitionTime":"%1$s"}]}}""".formatted(now));
+    }
+
+    @Test
+    void recordsMakeJobsTheLagDrainsAndHistoryIsTrimmed() throws Exception {
+        String ns = "scaledjob";
+        String topic = "scaledjob-events";
+        plane.kubectl("create", "namespace", ns);
+        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 4);
+        Map<TopicPartition, Long> start = new HashMap<>();
+        for (int p = 0; p < 4; p++) {
+            start.put(new TopicPartition(topic, p), 0L);
+        }
+        KafkaTestData.commit(kafka.bootstrapServers(), "batches", start);
+        var client = plane.apiClient();
+        client.setReadTimeout(0); // the informers' watches stay open
+        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
+             Operator operator = new Operator(client, engine, OperatorConfig.defaults("scaledjob-operator")
+                     .withFastActivationInterval(Duration.ofMillis(500)))) {
+            operator.start();
+            ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(100), operator::isLeader);
+            // KEDA's kafka ScaledJob example, unchanged but for the broker and the numbers.
+            support.apply(ns, """
+                    apiVersion: keda.sh/v1alpha1
+                    kind: ScaledJob
+                    metadata: {name: kafka-batches}
+                    spec:
+                      jobTargetRef:
+                        parallelism: 1
+                        completions: 1
+                        backoffLimit: 4
+                        template:
+                          spec:
+                            containers:
+                            - {name: consumer, image: "consumer:1.0"}
+                            restartPolicy: Never
+                      pollingInterval: 2
+                      maxReplicaCount: 10
+                      successfulJobsHistoryLimit: 2
+                      failedJobsHistoryLimit: 2
+                      triggers:
+                      - type: kafka
+                        metadata: {bootstrapServers: "%s", consumerGroup: batches, topic: %s, lagThreshold: "10"}
+                    """.formatted(kafka.bootstrapServers(), topic));
+            ChildProcess.await("Ready and inactive", Duration.ofSeconds(30), Duration.ofMillis(100),
+                    () -> support.get(ns, "scaledjob", "kafka-batches").path("status").path("conditions").toString()
+                            .contains("ScalerNotActive"));
+            assertEquals(0, jobs(ns).size(), "no records, no Jobs");
+
+            for (int p = 0; p < 4; p++) {
+                KafkaTestData.produce(kafka.bootstrapServers(), topic, p, p < 3 ? 9 : 8);
+            }
+            // 35 records at lagThreshold 10 a Job: 4 Jobs, and no more while they run.
+            AtomicInteger most = new AtomicInteger();
+            ChildProcess.await("4 Jobs", Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+                int n = jobs(ns).size();
+                most.accumulateAndGet(n, Math::max);
+                return n == 4;
+            });
+            JsonNode job = jobs(ns).get(0);
+            assertEquals("kafka-batches", job.path("metadata").path("ownerReferences").get(0).path("name").asText());
+            assertEquals("consumer:1.0", job.path("spec").path("template").path("spec").path("containers").get(0)
+                    .path("image").asText());
+            String status = support.get(ns, "scaledjob", "kafka-batches").path("status").toString();
+            ChildProcess.await("Active", Duration.ofSeconds(30), Duration.ofMillis(100),
+                    () -> support.get(ns, "scaledjob", "kafka-batches").path("status").path("conditions").toString()
+                            .contains("ScalerActive"));
+
+            // The Jobs consume their share and commit; they complete.
+            Map<TopicPartition, Long> done = new HashMap<>();
+            for (int p = 0; p < 4; p++) {
+                done.put(new TopicPartition(topic, p), p < 3 ? 9L : 8L);
+            }
+            KafkaTestData.commit(kafka.bootstrapServers(), "batches", done);
+            for (JsonNode j : jobs(ns)) {
+                complete(ns, j.path("metadata").path("name").asText());
+            }
+            // Drained: inactive, no new Job; the history keeps the 2 newest completed Jobs.
+            try {
+                ChildProcess.await("history trimmed to 2 and inactive", Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+                    int n = jobs(ns).size();
+                    most.accumulateAndGet(n, Math::max);
+                    return n == 2 && support.get(ns, "scaledjob", "kafka-batches").path("status").path("conditions")
+                            .toString().contains("ScalerNotActive");
+                });
+            } catch (java.io.IOException e) {
+                throw new AssertionError(e.getMessage() + "; jobs: " + plane.kubectl("-n", ns, "get", "jobs", "-o",
+                        "jsonpath={range .items[*]}{.metadata.name} {.status.conditions[*].type};{end}") + " status: "
+                        + support.get(ns, "scaledjob", "kafka-batches").path("status"), e);
+            }
+            assertEquals(4, most.get(), "never more than the 4 Jobs the lag asked for (before: " + status + ")");
+            String table = plane.kubectl("-n", ns, "get", "sj");
+            assertTrue(table.lines().findFirst().orElse("").contains("TRIGGERS"), table);
+            assertTrue(table.contains("kafka"), table);
+            String events = plane.kubectl("-n", ns, "get", "events", "--field-selector",
+                    "involvedObject.name=kafka-batches", "-o", "jsonpath={.items[*].reason}");
+            assertTrue(events.contains("KEDAJobsCreated") && events.contains("ScaledJobActive"), events);
+        }
+    }
+}
