@@ -16,6 +16,8 @@ public final class KedaKeys {
     public static final String FORCE_ACTIVATION = "autoscaling.keda.sh/force-activation";
     /** Lets a ScaledObject take over an existing HPA of its {@code horizontalPodAutoscalerConfig.name}. */
     public static final String TRANSFER_HPA_OWNERSHIP = "scaledobject.keda.sh/transfer-hpa-ownership";
+    /** Labels of the ScaledObject (comma-separated) its HPA does not copy. */
+    public static final String HPA_EXCLUDED_LABELS = "scaledobject.keda.sh/hpa-excluded-labels";
     /** Ours: the polling interval while the target is at zero, e.g. "500ms" or "2s". */
     public static final String FAST_ACTIVATION_INTERVAL = "lagscaler.dev/activation-polling-interval";
 

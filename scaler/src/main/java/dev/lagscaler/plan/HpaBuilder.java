@@ -52,13 +52,19 @@ public final class HpaBuilder {
         ObjectNode meta = hpa.putObject("metadata");
         meta.put("name", spec.hpaName());
         meta.put("namespace", spec.namespace());
-        // KEDA's labels, then the ScaledObject's own over them (KEDA copies them so), then the one the metrics API
-        // selects on; the ScaledObject's annotations, as KEDA copies them, with our spec hash beside.
+        // KEDA's labels, then the ScaledObject's own over them (KEDA copies them so, but those listed in
+        // scaledobject.keda.sh/hpa-excluded-labels), then the one the metrics API selects on; the ScaledObject's annotations, as KEDA copies them, with our spec hash beside.
         ObjectNode labels = meta.putObject("labels");
         labels.put("app.kubernetes.io/name", spec.hpaName());
         labels.put("app.kubernetes.io/part-of", spec.name());
         labels.put("app.kubernetes.io/managed-by", "lagscaler");
-        spec.labels().forEach(labels::put);
+        java.util.Set<String> excluded = java.util.Set.of(spec.annotations()
+                .getOrDefault(KedaKeys.HPA_EXCLUDED_LABELS, "").split(","));
+        spec.labels().forEach((key, value) -> {
+            if (!excluded.contains(key)) {
+                labels.put(key, value);
+            }
+        });
         labels.put(KedaKeys.SCALED_OBJECT_LABEL, spec.name());
         ObjectNode annotations = meta.putObject("annotations");
         spec.annotations().forEach(annotations::put);

@@ -143,11 +143,13 @@ class ScaledObjectControllerTest {
                 () -> exists(ns, "hpa", "keda-hpa-kafka-scaledobject")
                         && get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 5);
         assertEquals(2, get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("minReplicas").asInt());
-        // Later reconciles (woken here by annotation edits, which change nothing the HPA depends on) send no HPA write.
+        // Later reconciles (woken here by cooldown edits, which change nothing the HPA carries: annotations and labels
+        // would, as KEDA copies them onto the HPA) send no HPA write.
         long writes = HPA_WRITES.size();
         long passes = operator.reconcilePasses();
         for (int i = 0; i < 3; i++) {
-            plane.kubectl("-n", ns, "annotate", "--overwrite", "scaledobject", "kafka-scaledobject", "test/touch=" + i);
+            plane.kubectl("-n", ns, "patch", "scaledobject", "kafka-scaledobject", "--type=merge",
+                    "-p", "{\"spec\":{\"cooldownPeriod\":" + (301 + i) + "}}");
             long seen = passes + i + 1;
             ChildProcess.await("reconcile " + (i + 1), Duration.ofSeconds(30), Duration.ofMillis(50),
                     () -> operator.reconcilePasses() >= seen);

@@ -417,6 +417,26 @@ class ReconcilePlannerTest {
     }
 
     @Test
+    void theHpaCarriesTheObjectsLabelsAndAnnotationsAsKedaCopiesThem() throws Exception {
+        ScaledObjectSpec spec = ScaledObjectParser.parse(YAML.readTree("""
+                metadata:
+                  name: so
+                  namespace: default
+                  labels: {team: payments, cost-center: "42"}
+                  annotations: {scaledobject.keda.sh/hpa-excluded-labels: cost-center, owner: alice}
+                spec:
+                  scaleTargetRef: {name: consumer}
+                  triggers: [{type: kafka, metadata: {bootstrapServers: "k:9092", consumerGroup: g, topic: events}}]
+                """));
+        JsonNode meta = assertInstanceOf(Plan.HpaChange.Create.class, plan(spec, NO_STATUS, 1, null, null).hpa())
+                .desired().path("metadata");
+        assertEquals("payments", meta.path("labels").path("team").asText());
+        assertFalse(meta.path("labels").has("cost-center"), "excluded by scaledobject.keda.sh/hpa-excluded-labels");
+        assertEquals("so", meta.path("labels").path("scaledobject.keda.sh/name").asText());
+        assertEquals("alice", meta.path("annotations").path("owner").asText());
+    }
+
+    @Test
     void recordsAtZeroActivateWithAReplicaWriteAnHpaAndAnEvent() throws Exception {
         ScaledObjectSpec spec = kafkaSpec("");
         Plan plan = plan(spec, NO_STATUS, 0, null, measured(spec, 5));
