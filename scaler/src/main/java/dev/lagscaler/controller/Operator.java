@@ -332,7 +332,7 @@ public final class Operator implements AutoCloseable {
             }
         });
         ScaledJobReconciler reconciler = new ScaledJobReconciler(caches, registry, auth, client,
-                broadcaster.newRecorder(new V1EventSource().component("lagscaler")), config, Clock.systemUTC());
+                broadcaster.newRecorder(new V1EventSource().component("lagscaler")), config, Clock.systemUTC(), observed);
         Controller controller = ControllerBuilder.defaultBuilder(caches.scaledJobFactory())
                 .withWorkQueue(queue)
                 .watch(q -> ControllerBuilder.controllerWatchBuilder(DynamicKubernetesObject.class, q)

@@ -50,7 +50,7 @@ final class ScaledJobReconciler implements Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(ScaledJobReconciler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The registry's key of a ScaledJob, apart from the ScaledObjects': "namespace/sj:name". */
-    static final String KEY_PREFIX = "sj:";
+    static final String KEY_PREFIX = dev.lagscaler.metrics.OperatorMetrics.SCALED_JOB_PREFIX;
 
     private final ScaledJobCaches caches;
     private final TriggerRegistry registry;
@@ -59,9 +59,12 @@ final class ScaledJobReconciler implements Reconciler {
     private final EventRecorder events;
     private final OperatorConfig config;
     private final Clock clock;
+    private final dev.lagscaler.metrics.OperatorMetrics observed;
 
     ScaledJobReconciler(ScaledJobCaches caches, TriggerRegistry registry, AuthResolver auth, ApiClient client,
-                        EventRecorder events, OperatorConfig config, Clock clock) {
+                        EventRecorder events, OperatorConfig config, Clock clock,
+                        dev.lagscaler.metrics.OperatorMetrics observed) {
+        this.observed = observed;
         this.caches = caches;
         this.registry = registry;
         this.auth = auth;
@@ -80,6 +83,7 @@ final class ScaledJobReconciler implements Reconciler {
             JsonNode sj = caches.scaledJob(key);
             if (sj == null) {
                 registry.remove(registryKey); // its Jobs go with it (ownerReferences)
+                observed.removeObject(request.getNamespace(), KEY_PREFIX + request.getName());
                 return new Result(false);
             }
             return reconcileLive(key, registryKey, sj);
@@ -126,6 +130,7 @@ final class ScaledJobReconciler implements Reconciler {
             }
         } catch (ScaledObjectInvalid e) {
             registry.remove(registryKey);
+            observed.removeObject(namespace, KEY_PREFIX + name);
             apply(namespace, name, uid, version, null, JobPlanner.notReady(status, e.reason(), e.getMessage(), clock.instant()));
             return new Result(false);
         }

@@ -259,8 +259,8 @@ public final class OperatorMetrics {
     public void triggerResult(String namespace, String scaledObject, int index, String scalerName,
                               KafkaTriggerSettings settings, TriggerResult result) {
         String[] labels = {namespace, scaledObject, Integer.toString(index), settings.consumerGroup()};
-        String[] keda = {namespace, settings.metricName(index), scaledObject, scalerName, Integer.toString(index),
-                "scaledobject"};
+        String[] keda = {namespace, settings.metricName(index), kedaName(scaledObject), scalerName, Integer.toString(index),
+                kedaType(scaledObject)};
         kedaLabelsByCluster.computeIfAbsent(settings.connection().label(),
                 k -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(List.of(keda));
         lagThreshold.labelValues(labels).set(settings.lagThreshold());
@@ -357,13 +357,30 @@ public final class OperatorMetrics {
                 lastActive, metricValue, pollErrors, kedaObjectErrors, kedaPaused)) {
             metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
         }
-        // ... KEDA's per-scaler families carry it third (namespace, metric, scaledObject, ...).
+        // ... KEDA's per-scaler families carry it third (namespace, metric, scaledObject, ..., type).
+        java.util.function.Predicate<List<String>> kedaSeries = l -> l.get(0).equals(namespace)
+                && l.get(2).equals(kedaName(scaledObject)) && l.get(5).equals(kedaType(scaledObject));
         for (var metric : List.of(kedaMetricValue, kedaActive, kedaDetailErrors, kedaErrors, kedaLatency)) {
-            metric.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject));
+            metric.removeIf(kedaSeries::test);
         }
-        kedaLabelsByCluster.values().forEach(set -> set.removeIf(l -> l.get(0).equals(namespace) && l.get(2).equals(scaledObject)));
+        kedaLabelsByCluster.values().forEach(set -> set.removeIf(kedaSeries));
         topicsReported.keySet().removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
     }
+
+    /**
+     * A ScaledJob's triggers report as "sj:<name>" (ours keep the prefix, so a ScaledObject and a ScaledJob of one name
+     * stay apart); KEDA's families name it plainly with type "scaledjob", as KEDA does.
+     */
+    static String kedaName(String object) {
+        return object.startsWith(SCALED_JOB_PREFIX) ? object.substring(SCALED_JOB_PREFIX.length()) : object;
+    }
+
+    static String kedaType(String object) {
+        return object.startsWith(SCALED_JOB_PREFIX) ? "scaledjob" : "scaledobject";
+    }
+
+    /** The prefix a ScaledJob's triggers report under (see kedaName). */
+    public static final String SCALED_JOB_PREFIX = "sj:";
 
     /** One batched poll of one Kafka cluster. */
     public void poll(PollStats stats) {

@@ -70,9 +70,11 @@ class ScaledJobControllerTest {
         KafkaTestData.commit(kafka.bootstrapServers(), "batches", start);
         var client = plane.apiClient();
         client.setReadTimeout(0); // the informers' watches stay open
+        var registry = new io.prometheus.metrics.model.registry.PrometheusRegistry();
         try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(3)));
-             Operator operator = new Operator(client, engine, OperatorConfig.defaults("scaledjob-operator")
-                     .withFastActivationInterval(Duration.ofMillis(500)))) {
+             Operator operator = new Operator(client, client, engine, OperatorConfig.defaults("scaledjob-operator")
+                     .withFastActivationInterval(Duration.ofMillis(500)), dev.lagscaler.metrics.MetricsSink.NONE,
+                     new dev.lagscaler.metrics.OperatorMetrics(registry, false))) {
             operator.start();
             ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(100), operator::isLeader);
             // KEDA's kafka ScaledJob example, unchanged but for the broker and the numbers.
@@ -145,6 +147,15 @@ class ScaledJobControllerTest {
                         + support.get(ns, "scaledjob", "kafka-batches").path("status"), e);
             }
             assertEquals(4, most.get(), "never more than the 4 Jobs the lag asked for (before: " + status + ")");
+            // KEDA's series name the ScaledJob as KEDA does: type scaledjob, its own name.
+            List<String> kedaSeries = new ArrayList<>();
+            for (var snapshot : registry.scrape()) {
+                if (snapshot.getMetadata().getName().equals("keda_scaler_active")) {
+                    snapshot.getDataPoints().forEach(p -> kedaSeries.add(p.getLabels().get("scaledObject") + "/"
+                            + p.getLabels().get("type")));
+                }
+            }
+            assertTrue(kedaSeries.contains("kafka-batches/scaledjob"), kedaSeries.toString());
             String table = plane.kubectl("-n", ns, "get", "sj");
             assertTrue(table.lines().findFirst().orElse("").contains("TRIGGERS"), table);
             assertTrue(table.contains("kafka"), table);
