@@ -30,6 +30,7 @@ class KedaCutoverTest {
     /** Every HPA write the operator sent: "METHOD namespace name". */
     private static final List<String> HPA_WRITES = new CopyOnWriteArrayList<>();
     private static final Map<String, String> KEDA_HPA_UID = new ConcurrentHashMap<>();
+    private static final java.util.concurrent.atomic.AtomicBoolean FAIL_SCALE = new java.util.concurrent.atomic.AtomicBoolean();
     private static LagEngine engine;
     private static Operator operator;
     private final EmbeddedKafka kafka;
@@ -84,6 +85,15 @@ class KedaCutoverTest {
         var client = plane.apiClient();
         client.setReadTimeout(0);
         OperatorTestSupport.recordHpaWrites(client, HPA_WRITES);
+        // Scale writes of one namespace fail while FAIL_SCALE holds, in front of the real apiserver.
+        client.setHttpClient(client.getHttpClient().newBuilder().addInterceptor(chain -> {
+            var request = chain.request();
+            if (FAIL_SCALE.get() && request.method().equals("PUT") && request.url().encodedPath().endsWith("/scale")
+                    && request.url().encodedPath().contains("/namespaces/scale-fails/")) {
+                return dev.lagscaler.testing.ApiStatus.failure(request, 500, "Internal Server Error", "etcd timed out");
+            }
+            return chain.proceed(request);
+        }).build());
         operator = new Operator(client, engine, OperatorConfig.defaults("cutover-operator")
                 .withFastActivationInterval(Duration.ofMillis(500)));
         operator.start();
@@ -287,5 +297,23 @@ class KedaCutoverTest {
         assertEquals("ContainerResource", metric.path("type").asText(), metric.toString());
         assertEquals("consumer", metric.path("containerResource").path("container").asText());
         assertEquals("True", support.condition(ns, "Ready", "status"));
+    }
+
+    @Test
+    void aFailedScaleWriteIsAKedaEventAndIsRetried() throws Exception {
+        String ns = "scale-fails";
+        FAIL_SCALE.set(true);
+        try {
+            support.setUp(ns, kafka.bootstrapServers(), "scale-fails-events", 1);
+            // Drained and never active, initialCooldownPeriod 0: the operator writes 1 -> 0 at once, and it fails.
+            support.apply(ns, OperatorTestSupport.seed(kafka.bootstrapServers(), "scale-fails-events", "", ""));
+            ChildProcess.await("KEDAScaleTargetDeactivationFailed", Duration.ofSeconds(30), Duration.ofMillis(200),
+                    () -> eventReasons(ns, "kafka-scaledobject").contains("KEDAScaleTargetDeactivationFailed"));
+            assertEquals(1, support.replicas(ns), "the write failed: the target keeps its replica");
+        } finally {
+            FAIL_SCALE.set(false);
+        }
+        ChildProcess.await("retried with backoff: at zero", Duration.ofSeconds(60), Duration.ofMillis(200),
+                () -> support.replicas(ns) == 0);
     }
 }

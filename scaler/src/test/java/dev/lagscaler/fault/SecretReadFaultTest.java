@@ -21,10 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import okhttp3.MediaType;
-import okhttp3.Protocol;
-import okhttp3.Response;
-import okhttp3.ResponseBody;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -88,11 +84,8 @@ class SecretReadFaultTest {
             var request = chain.request();
             if (failSecrets.get() && request.method().equals("GET") && request.url().encodedPath().contains("/secrets/")) {
                 refused.incrementAndGet();
-                return new Response.Builder().request(request).protocol(Protocol.HTTP_1_1).code(503)
-                        .message("Service Unavailable").body(ResponseBody.create(
-                                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":503,"
-                                        + "\"message\":\"etcdserver: leader changed\"}",
-                                MediaType.get("application/json"))).build();
+                return dev.lagscaler.testing.ApiStatus.failure(request, 503, "Service Unavailable",
+                        "etcdserver: leader changed");
             }
             return chain.proceed(request);
         }).build());
