@@ -269,19 +269,8 @@ public final class Operator implements AutoCloseable {
         reconcilerRef.set(reconciler);
         caches.wakeDependents(queue::add);
 
-        // The queue must be set before watch(): the watch captures the builder's queue at that moment.
-        Controller controller = ControllerBuilder.defaultBuilder(caches.scaledObjectFactory())
-                .withWorkQueue(queue)
-                .watch(q -> ControllerBuilder.controllerWatchBuilder(DynamicKubernetesObject.class, q)
-                        .withOnUpdateFilter(Operator::significantChange)
-                        .withResyncPeriod(Duration.ofMinutes(5))
-                        .build())
-                .withReconciler(reconciler)
-                .withName("scaledobject-controller")
-                .withWorkerCount(config.workers())
-                .withReadyFunc(caches::hasSynced)
-                .withReadyTimeout(config.cacheSyncTimeout())
-                .build();
+        Controller controller = controller(caches.scaledObjectFactory(), queue, reconciler, "scaledobject-controller",
+                config.workers(), caches::hasSynced);
         caches.start();
         broadcaster.startRecording();
         Thread controllerThread = new Thread(controller, "scaledobject-controller");
@@ -333,23 +322,35 @@ public final class Operator implements AutoCloseable {
         });
         ScaledJobReconciler reconciler = new ScaledJobReconciler(caches, registry, auth, client,
                 broadcaster.newRecorder(new V1EventSource().component("lagscaler")), config, Clock.systemUTC(), observed);
-        Controller controller = ControllerBuilder.defaultBuilder(caches.scaledJobFactory())
+        Controller controller = controller(caches.scaledJobFactory(), queue, reconciler, "scaledjob-controller", 2,
+                caches::hasSynced);
+        caches.start();
+        Thread thread = new Thread(controller, "scaledjob-controller");
+        thread.setDaemon(true);
+        thread.start();
+        return new JobControl(caches, controller, registry);
+    }
+
+    /**
+     * A controller over the keda.sh kind of {@code factory}'s informer: status-only updates filtered out, a resync every
+     * 5 minutes, ready once {@code ready} says the caches synced (within the cache-sync timeout).
+     */
+    private Controller controller(io.kubernetes.client.informer.SharedInformerFactory factory, RateLimitingQueue<Request> queue,
+                                  io.kubernetes.client.extended.controller.reconciler.Reconciler reconciler, String name,
+                                  int workers, java.util.function.Supplier<Boolean> ready) {
+        // The queue must be set before watch(): the watch captures the builder's queue at that moment.
+        return ControllerBuilder.defaultBuilder(factory)
                 .withWorkQueue(queue)
                 .watch(q -> ControllerBuilder.controllerWatchBuilder(DynamicKubernetesObject.class, q)
                         .withOnUpdateFilter(Operator::significantChange)
                         .withResyncPeriod(Duration.ofMinutes(5))
                         .build())
                 .withReconciler(reconciler)
-                .withName("scaledjob-controller")
-                .withWorkerCount(2)
-                .withReadyFunc(caches::hasSynced)
+                .withName(name)
+                .withWorkerCount(workers)
+                .withReadyFunc(ready)
                 .withReadyTimeout(config.cacheSyncTimeout())
                 .build();
-        caches.start();
-        Thread thread = new Thread(controller, "scaledjob-controller");
-        thread.setDaemon(true);
-        thread.start();
-        return new JobControl(caches, controller, registry);
     }
 
     /** Status-only updates (our own writes) do not re-trigger a reconcile; spec, annotation and lifecycle changes do. */

@@ -187,8 +187,13 @@ final class PlanApplier {
 
     /** Through client-java-extended's recorder: it aggregates repeats into one Event with a count. */
     void event(String namespace, String name, String uid, Plan.Event e) {
+        record(events, "ScaledObject", namespace, name, uid, e);
+    }
+
+    /** One Event on a keda.sh object of {@code kind} (ScaledObject, ScaledJob). */
+    static void record(EventRecorder events, String kind, String namespace, String name, String uid, Plan.Event e) {
         V1ObjectReference ref = new V1ObjectReference().apiVersion(KedaKeys.GROUP + "/" + KedaKeys.VERSION)
-                .kind("ScaledObject").namespace(namespace).name(name).uid(uid);
+                .kind(kind).namespace(namespace).name(name).uid(uid);
         events.event(ref, e.type().equals("Warning") ? EventType.Warning : EventType.Normal, e.reason(), "%s", e.message());
     }
 

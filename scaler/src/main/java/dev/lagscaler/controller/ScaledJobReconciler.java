@@ -12,14 +12,11 @@ import dev.lagscaler.plan.Triggers;
 import dev.lagscaler.scaling.ScaledJobParser;
 import dev.lagscaler.scaling.ScaledJobSpec;
 import dev.lagscaler.scaling.ScaledObjectInvalid;
-import dev.lagscaler.scaling.ScaledObjectSpec;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
-import dev.lagscaler.trigger.TriggerParseException;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.extended.controller.reconciler.Reconciler;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.controller.reconciler.Result;
-import io.kubernetes.client.extended.event.EventType;
 import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -28,7 +25,6 @@ import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1JobCondition;
-import io.kubernetes.client.openapi.models.V1ObjectReference;
 import io.kubernetes.client.util.PatchUtils;
 import java.time.Clock;
 import java.time.Duration;
@@ -115,7 +111,8 @@ final class ScaledJobReconciler implements Reconciler {
         Map<Integer, KafkaTriggerSettings> kafka = new HashMap<>();
         try {
             spec = ScaledJobParser.parse(sj);
-            TriggerType.Context context = context(namespace, spec);
+            TriggerType.Context context = new ClusterContext(auth, namespace, () -> template(spec),
+                    spec.envSourceContainerName());
             for (int i = 0; i < spec.triggers().size(); i++) {
                 ResolvedTrigger t = Triggers.resolve(i, spec.triggers().get(i), context);
                 if (t instanceof ResolvedTrigger.Kafka k) {
@@ -219,33 +216,16 @@ final class ScaledJobReconciler implements Reconciler {
                 annotations == null ? null : annotations.get(JobPlanner.TEMPLATE_HASH));
     }
 
-    private TriggerType.Context context(String namespace, ScaledJobSpec spec) {
-        return new TriggerType.Context() {
-            private Map<String, String> environment;
-
-            @Override
-            public Map<String, String> authParams(ScaledObjectSpec.TriggerSpec trigger) throws TriggerParseException {
-                return auth.authParams(namespace, trigger, environment());
-            }
-
-            @Override
-            public Map<String, String> environment() throws TriggerParseException {
-                if (environment == null) {
-                    try {
-                        environment = auth.containerEnv(namespace, JSON.readTree(spec.jobTemplate()).path("template"),
-                                spec.envSourceContainerName());
-                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                        throw new TriggerParseException("jobTargetRef is not JSON");
-                    }
-                }
-                return environment;
-            }
-        };
+    /** The pod template of jobTargetRef, for the env of the container the triggers read. */
+    private static JsonNode template(ScaledJobSpec spec) {
+        try {
+            return JSON.readTree(spec.jobTemplate()).path("template");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("jobTargetRef is not JSON", e);
+        }
     }
 
     private void event(String namespace, String name, String uid, Plan.Event e) {
-        V1ObjectReference ref = new V1ObjectReference().apiVersion(KedaKeys.GROUP + "/" + KedaKeys.VERSION)
-                .kind("ScaledJob").namespace(namespace).name(name).uid(uid);
-        events.event(ref, e.type().equals("Warning") ? EventType.Warning : EventType.Normal, e.reason(), "%s", e.message());
+        PlanApplier.record(events, "ScaledJob", namespace, name, uid, e);
     }
 }

@@ -12,13 +12,10 @@ import dev.lagscaler.plan.PlanInput;
 import dev.lagscaler.plan.ReconcilePlanner;
 import dev.lagscaler.plan.ResolvedTrigger;
 import dev.lagscaler.plan.TargetClaims;
-import dev.lagscaler.plan.TriggerType;
 import dev.lagscaler.plan.Triggers;
 import dev.lagscaler.scaling.ScaledObjectInvalid;
 import dev.lagscaler.scaling.ScaledObjectParser;
 import dev.lagscaler.scaling.ScaledObjectSpec;
-import dev.lagscaler.trigger.KafkaTriggerSettings;
-import dev.lagscaler.trigger.TriggerParseException;
 import io.kubernetes.client.extended.controller.reconciler.Reconciler;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.controller.reconciler.Result;
@@ -179,7 +176,8 @@ final class ScaledObjectReconciler implements Reconciler {
                     ReconcilePlanner.notReady(status, "ScaleTargetNotFound", message, clock.instant(), Duration.ofSeconds(10)));
         }
 
-        List<ResolvedTrigger> triggers = Triggers.resolveAll(spec, new ClusterContext(namespace, spec, target));
+        List<ResolvedTrigger> triggers = Triggers.resolveAll(spec, new ClusterContext(auth, namespace, target.podTemplate(),
+                spec.target().envSourceContainerName()));
         Map<Integer, TriggerRegistry.Wanted> kafka = new HashMap<>();
         triggers.stream().filter(t -> t instanceof ResolvedTrigger.Kafka).forEach(t -> kafka.put(t.index(),
                 new TriggerRegistry.Wanted(((ResolvedTrigger.Kafka) t).settings(),
@@ -263,33 +261,6 @@ final class ScaledObjectReconciler implements Reconciler {
         }
         return new PlanInput.ExistingHpa(owned, annotations == null ? null : annotations.get(HpaBuilder.SPEC_HASH),
                 hpa.getMetadata().getResourceVersion(), hpa.getMetadata().getUid(), spec);
-    }
-
-    /** Auth params and the target's environment, read from the cluster only when a trigger asks, once per pass. */
-    private final class ClusterContext implements TriggerType.Context {
-        private final String namespace;
-        private final ScaledObjectSpec spec;
-        private final ScaleTargets.Target target;
-        private Map<String, String> environment;
-
-        ClusterContext(String namespace, ScaledObjectSpec spec, ScaleTargets.Target target) {
-            this.namespace = namespace;
-            this.spec = spec;
-            this.target = target;
-        }
-
-        @Override
-        public Map<String, String> authParams(ScaledObjectSpec.TriggerSpec trigger) throws TriggerParseException {
-            return auth.authParams(namespace, trigger, environment());
-        }
-
-        @Override
-        public Map<String, String> environment() throws TriggerParseException {
-            if (environment == null) {
-                environment = auth.containerEnv(namespace, target.podTemplate().get(), spec.target().envSourceContainerName());
-            }
-            return environment;
-        }
     }
 
     /** Adds our finalizer when missing; returns whether it wrote. */

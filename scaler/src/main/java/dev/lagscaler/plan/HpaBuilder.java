@@ -68,13 +68,7 @@ public final class HpaBuilder {
         labels.put(KedaKeys.SCALED_OBJECT_LABEL, spec.name());
         ObjectNode annotations = meta.putObject("annotations");
         spec.annotations().forEach(annotations::put);
-        ObjectNode owner = meta.putArray("ownerReferences").addObject();
-        owner.put("apiVersion", KedaKeys.GROUP + "/" + KedaKeys.VERSION);
-        owner.put("kind", "ScaledObject");
-        owner.put("name", spec.name());
-        owner.put("uid", ownerUid);
-        owner.put("controller", true);
-        owner.put("blockOwnerDeletion", true);
+        controllingOwner(meta, "ScaledObject", spec.name(), ownerUid);
 
         ObjectNode hpaSpec = hpa.putObject("spec");
         ObjectNode ref = hpaSpec.putObject("scaleTargetRef");
@@ -143,6 +137,17 @@ public final class HpaBuilder {
         if (!rule.path("policies").isArray() || rule.path("policies").isEmpty()) {
             rule.putArray("policies").addObject().put("type", "Percent").put("value", 100).put("periodSeconds", 15);
         }
+    }
+
+    /** Sets {@code metadata.ownerReferences} to the keda.sh object that controls it and blocks its deletion. */
+    static void controllingOwner(ObjectNode metadata, String kind, String name, String uid) {
+        ObjectNode owner = metadata.putArray("ownerReferences").addObject();
+        owner.put("apiVersion", KedaKeys.GROUP + "/" + KedaKeys.VERSION);
+        owner.put("kind", kind);
+        owner.put("name", name);
+        owner.put("uid", uid);
+        owner.put("controller", true);
+        owner.put("blockOwnerDeletion", true);
     }
 
     /** A digest of everything we set, so an unchanged HPA is never rewritten (the apiserver adds defaults to it). */

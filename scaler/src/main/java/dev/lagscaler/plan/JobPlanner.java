@@ -3,7 +3,6 @@ package dev.lagscaler.plan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.lagscaler.KedaKeys;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.scaling.Condition;
 import dev.lagscaler.scaling.JobScalingPolicy;
@@ -177,13 +176,7 @@ public final class JobPlanner {
         ObjectNode annotations = meta.putObject("annotations");
         spec.annotations().forEach(annotations::put);
         annotations.put(TEMPLATE_HASH, hash);
-        ObjectNode owner = meta.putArray("ownerReferences").addObject();
-        owner.put("apiVersion", KedaKeys.GROUP + "/" + KedaKeys.VERSION);
-        owner.put("kind", "ScaledJob");
-        owner.put("name", spec.name());
-        owner.put("uid", uid);
-        owner.put("controller", true);
-        owner.put("blockOwnerDeletion", true);
+        HpaBuilder.controllingOwner(meta, "ScaledJob", spec.name(), uid);
         try {
             job.set("spec", JSON.readTree(spec.jobTemplate()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
