@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdmissionWebhook implements AutoCloseable {
     public static final String PATH = "/validate-keda-sh-v1alpha1-scaledobject";
+    /** ScaledJobs: refused when they do not parse (KEDA's checks: duplicate trigger names, enums, bounds). */
+    public static final String JOB_PATH = "/validate-keda-sh-v1alpha1-scaledjob";
     private static final Logger LOG = LoggerFactory.getLogger(AdmissionWebhook.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -67,11 +69,12 @@ public final class AdmissionWebhook implements AutoCloseable {
                 .setKeyCertOptions(keyCert(certificate, key)));
         AdmissionWebhook webhook = new AdmissionWebhook(vertx, server, client);
         server.requestHandler(request -> {
-            if (!request.method().name().equals("POST") || !request.path().equals(PATH)) {
+            boolean job = request.path().equals(JOB_PATH);
+            if (!request.method().name().equals("POST") || !(job || request.path().equals(PATH))) {
                 request.response().setStatusCode(404).end();
                 return;
             }
-            request.body().onSuccess(body -> vertx.executeBlocking(() -> webhook.review(JSON.readTree(body.getBytes())), false)
+            request.body().onSuccess(body -> vertx.executeBlocking(() -> webhook.review(JSON.readTree(body.getBytes()), job), false)
                     .onComplete(done -> {
                         if (done.succeeded()) {
                             request.response().putHeader("Content-Type", "application/json").end(done.result().toString());
@@ -107,8 +110,8 @@ public final class AdmissionWebhook implements AutoCloseable {
         return server.actualPort();
     }
 
-    /** The AdmissionReview answer to one request. */
-    ObjectNode review(JsonNode review) {
+    /** The AdmissionReview answer to one request, for a ScaledObject or ({@code job}) a ScaledJob. */
+    ObjectNode review(JsonNode review, boolean job) {
         JsonNode request = review.path("request");
         ObjectNode answer = JSON.createObjectNode();
         answer.put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
@@ -118,7 +121,8 @@ public final class AdmissionWebhook implements AutoCloseable {
         Optional<String> refusal = Optional.empty();
         if ((operation.equals("CREATE") || operation.equals("UPDATE")) && request.path("object").isObject()) {
             try {
-                refusal = refusal(request.path("object"), request.path("namespace").asText());
+                refusal = job ? jobRefusal(request.path("object")) : refusal(request.path("object"),
+                        request.path("namespace").asText());
             } catch (ApiException e) {
                 LOG.warn("admission review of {}/{} could not read the cluster (HTTP {}): admitted; the controller checks"
                         + " it again", request.path("namespace").asText(), request.path("name").asText(), e.getCode());
@@ -127,10 +131,19 @@ public final class AdmissionWebhook implements AutoCloseable {
         response.put("allowed", refusal.isEmpty());
         refusal.ifPresent(message -> {
             response.putObject("status").put("code", 403).put("reason", "Forbidden").put("message", message);
-            LOG.info("refused ScaledObject {}/{}: {}", request.path("namespace").asText(), request.path("name").asText(),
+            LOG.info("refused {}/{}: {}", request.path("namespace").asText(), request.path("name").asText(),
                     message);
         });
         return answer;
+    }
+
+    private static Optional<String> jobRefusal(JsonNode sj) {
+        try {
+            dev.lagscaler.scaling.ScaledJobParser.parse(sj);
+            return Optional.empty();
+        } catch (dev.lagscaler.scaling.ScaledObjectInvalid e) {
+            return Optional.of(e.getMessage());
+        }
     }
 
     private Optional<String> refusal(JsonNode so, String namespace) throws ApiException {

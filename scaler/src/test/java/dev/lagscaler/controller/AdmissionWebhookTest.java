@@ -47,6 +47,8 @@ class AdmissionWebhookTest {
         webhook = start(plane, 0);
         plane.registerScaledObjectWebhook("lagscaler-test-scaledobjects", webhook.port(), AdmissionWebhook.PATH,
                 ca.certificatePem(), SELECTOR);
+        plane.registerWebhook("lagscaler-test-scaledjobs", webhook.port(), AdmissionWebhook.JOB_PATH,
+                ca.certificatePem(), SELECTOR, "scaledjobs");
     }
 
     private static AdmissionWebhook start(LocalControlPlane plane, int port) throws Exception {
@@ -56,7 +58,8 @@ class AdmissionWebhookTest {
 
     @AfterAll
     static void unregister(LocalControlPlane plane) throws IOException {
-        plane.kubectl("delete", "validatingwebhookconfiguration", "lagscaler-test-scaledobjects", "--ignore-not-found");
+        plane.kubectl("delete", "validatingwebhookconfiguration", "lagscaler-test-scaledobjects",
+                "lagscaler-test-scaledjobs", "--ignore-not-found");
         if (webhook != null) {
             webhook.close();
         }
@@ -144,5 +147,24 @@ class AdmissionWebhookTest {
         } finally {
             webhook = start(plane, port); // back for the other tests of the class, on the port the configuration names
         }
+    }
+
+    @Test
+    void aScaledJobThatDoesNotParseIsRefused() throws Exception {
+        String ns = namespace("webhook-jobs", "webhook-jobs-events");
+        String job = """
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledJob
+                metadata: {name: batches}
+                spec:
+                  jobTargetRef: {template: {spec: {containers: [{name: w, image: "w:1"}], restartPolicy: Never}}}
+                  triggers:
+                  - {type: kafka, name: lag, metadata: {bootstrapServers: "%1$s", consumerGroup: g, topic: t}}
+                  - {type: kafka, name: %2$s, metadata: {bootstrapServers: "%1$s", consumerGroup: g, topic: t}}
+                """;
+        IOException e = assertThrows(IOException.class, () -> support.apply(ns, job.formatted(kafka.bootstrapServers(), "lag")));
+        assertTrue(e.getMessage().contains("admission webhook \"vscaledjob.lagscaler.dev\" denied the request: triggerName"
+                + " \"lag\" is defined multiple times"), e.getMessage());
+        support.apply(ns, job.formatted(kafka.bootstrapServers(), "lag-two"));
     }
 }

@@ -230,24 +230,31 @@ public final class LocalControlPlane implements AutoCloseable {
      */
     public void registerScaledObjectWebhook(String name, int port, String path, String caBundlePem, String namespaceLabel)
             throws IOException {
+        registerWebhook(name, port, path, caBundlePem, namespaceLabel, "scaledobjects");
+    }
+
+    /** The same for another keda.sh resource ({@code scaledjobs}). */
+    public void registerWebhook(String name, int port, String path, String caBundlePem, String namespaceLabel,
+                                String resource) throws IOException {
         Path manifest = Files.createTempFile(dir, "webhook-", ".yaml");
         Files.writeString(manifest, """
                 apiVersion: admissionregistration.k8s.io/v1
                 kind: ValidatingWebhookConfiguration
                 metadata: {name: %s}
                 webhooks:
-                - name: vscaledobject.lagscaler.dev
+                - name: v%s.lagscaler.dev
                   clientConfig:
                     url: https://127.0.0.1:%d%s
                     caBundle: %s
                   rules:
-                  - {apiGroups: [keda.sh], apiVersions: [v1alpha1], operations: [CREATE, UPDATE], resources: [scaledobjects]}
+                  - {apiGroups: [keda.sh], apiVersions: [v1alpha1], operations: [CREATE, UPDATE], resources: [%s]}
                   namespaceSelector: {matchLabels: {%s: "true"}}
                   failurePolicy: Ignore
                   sideEffects: None
                   admissionReviewVersions: [v1]
                   timeoutSeconds: 5
-                """.formatted(name, port, path, Base64.getEncoder().encodeToString(caBundlePem.getBytes()), namespaceLabel));
+                """.formatted(name, resource.substring(0, resource.length() - 1), port, path,
+                Base64.getEncoder().encodeToString(caBundlePem.getBytes()), resource, namespaceLabel));
         kubectl("apply", "-f", manifest.toString());
         Files.delete(manifest);
     }
