@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lagscaler.KedaKeys;
 import dev.lagscaler.plan.AdmissionRules;
 import dev.lagscaler.plan.TargetClaims;
+import dev.lagscaler.scaling.ScaledJobParser;
+import dev.lagscaler.scaling.ScaledObjectInvalid;
+import dev.lagscaler.scaling.ScaledObjectParser;
+import dev.lagscaler.scaling.ScaledObjectSpec;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
@@ -139,9 +143,9 @@ public final class AdmissionWebhook implements AutoCloseable {
 
     private static Optional<String> jobRefusal(JsonNode sj) {
         try {
-            dev.lagscaler.scaling.ScaledJobParser.parse(sj);
+            ScaledJobParser.parse(sj);
             return Optional.empty();
-        } catch (dev.lagscaler.scaling.ScaledObjectInvalid e) {
+        } catch (ScaledObjectInvalid e) {
             return Optional.of(e.getMessage());
         }
     }
@@ -149,15 +153,18 @@ public final class AdmissionWebhook implements AutoCloseable {
     private Optional<String> refusal(JsonNode so, String namespace) throws ApiException {
         ObjectNode object = so.deepCopy();
         ((ObjectNode) object.with("metadata")).put("namespace", namespace);
+        ScaledObjectSpec spec;
+        try {
+            spec = ScaledObjectParser.parse(object); // its target and HPA name as the controller reads them
+        } catch (ScaledObjectInvalid e) {
+            return Optional.of(e.getMessage());
+        }
         String uid = object.path("metadata").path("uid").asText("");
-        String name = object.path("metadata").path("name").asText("");
-        JsonNode ref = object.path("spec").path("scaleTargetRef");
-        String kind = ref.path("kind").asText("Deployment");
-        String target = ref.path("name").asText("");
-        String hpaName = object.path("spec").path("advanced").path("horizontalPodAutoscalerConfig").path("name")
-                .asText(KedaKeys.HPA_PREFIX + name);
-        return AdmissionRules.refusal(object, uid, otherScaledObjects(namespace, kind, target, name),
-                hpas(namespace, kind, target, hpaName, uid), containers(namespace, kind, target), limitRangeDefaults(namespace));
+        String kind = spec.target().kind();
+        String target = spec.target().name();
+        return AdmissionRules.refusal(spec, uid, otherScaledObjects(namespace, kind, target, spec.name()),
+                hpas(namespace, kind, target, spec.hpaName(), uid), containers(namespace, kind, target),
+                limitRangeDefaults(namespace));
     }
 
     private List<TargetClaims.OtherScaledObject> otherScaledObjects(String namespace, String kind, String target, String name)

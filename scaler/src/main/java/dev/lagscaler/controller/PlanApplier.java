@@ -165,13 +165,21 @@ final class PlanApplier {
         }
     }
 
-    /** Replaces the status subresource, tested against the resourceVersion read (a JSON patch's test operation). */
     private void writeStatus(String namespace, String name, String resourceVersion, ObjectNode status) throws ApiException {
+        writeStatus(client, KedaKeys.SCALED_OBJECTS, namespace, name, resourceVersion, status);
+    }
+
+    /**
+     * Replaces the status subresource of a keda.sh object ({@code plural}: scaledobjects, scaledjobs), tested against
+     * the resourceVersion read (a JSON patch's test operation).
+     */
+    static void writeStatus(ApiClient client, String plural, String namespace, String name, String resourceVersion,
+                            ObjectNode status) throws ApiException {
         ArrayNode patch = JSON.createArrayNode();
         patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", resourceVersion);
         patch.addObject().put("op", "add").put("path", "/status").set("value", status);
-        PatchUtils.patch(Object.class, () -> customObjects.patchNamespacedCustomObjectStatus(KedaKeys.GROUP,
-                KedaKeys.VERSION, namespace, KedaKeys.SCALED_OBJECTS, name, new V1Patch(patch.toString())).buildCall(null),
+        PatchUtils.patch(Object.class, () -> new CustomObjectsApi(client).patchNamespacedCustomObjectStatus(KedaKeys.GROUP,
+                KedaKeys.VERSION, namespace, plural, name, new V1Patch(patch.toString())).buildCall(null),
                 V1Patch.PATCH_FORMAT_JSON_PATCH, client);
     }
 

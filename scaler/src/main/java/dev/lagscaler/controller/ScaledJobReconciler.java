@@ -2,7 +2,6 @@ package dev.lagscaler.controller;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.lagscaler.KedaKeys;
 import dev.lagscaler.plan.JobPlanner;
 import dev.lagscaler.plan.Plan;
@@ -13,7 +12,6 @@ import dev.lagscaler.scaling.ScaledJobParser;
 import dev.lagscaler.scaling.ScaledJobSpec;
 import dev.lagscaler.scaling.ScaledObjectInvalid;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
-import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.extended.controller.reconciler.Reconciler;
 import io.kubernetes.client.extended.controller.reconciler.Request;
 import io.kubernetes.client.extended.controller.reconciler.Result;
@@ -21,11 +19,9 @@ import io.kubernetes.client.extended.event.legacy.EventRecorder;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.BatchV1Api;
-import io.kubernetes.client.openapi.apis.CustomObjectsApi;
 import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1JobCondition;
-import io.kubernetes.client.util.PatchUtils;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -182,12 +178,7 @@ final class ScaledJobReconciler implements Reconciler {
             }
         }
         if (plan.status() != null) {
-            ArrayNode patch = JSON.createArrayNode();
-            patch.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", version);
-            patch.addObject().put("op", "add").put("path", "/status").set("value", plan.status());
-            PatchUtils.patch(Object.class, () -> new CustomObjectsApi(client).patchNamespacedCustomObjectStatus(KedaKeys.GROUP,
-                    KedaKeys.VERSION, namespace, KedaKeys.SCALED_JOBS, name, new V1Patch(patch.toString())).buildCall(null),
-                    V1Patch.PATCH_FORMAT_JSON_PATCH, client);
+            PlanApplier.writeStatus(client, KedaKeys.SCALED_JOBS, namespace, name, version, plan.status());
         }
         for (Plan.Event e : plan.events()) {
             event(namespace, name, uid, e);

@@ -1,8 +1,5 @@
 package dev.lagscaler.plan;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.lagscaler.scaling.ScaledObjectInvalid;
-import dev.lagscaler.scaling.ScaledObjectParser;
 import dev.lagscaler.scaling.ScaledObjectSpec;
 import java.util.List;
 import java.util.Optional;
@@ -26,18 +23,13 @@ public final class AdmissionRules {
     }
 
     /**
-     * Why the ScaledObject must not be admitted, or empty. {@code limitRangeDefaults} holds the resources a LimitRange
+     * Why the ScaledObject, which parsed (one that does not is refused with the parser's message), must not be
+     * admitted, or empty. {@code limitRangeDefaults} holds the resources a LimitRange
      * in the namespace gives containers a default request for.
      */
-    public static Optional<String> refusal(JsonNode scaledObject, String uid, List<TargetClaims.OtherScaledObject> others,
+    public static Optional<String> refusal(ScaledObjectSpec spec, String uid, List<TargetClaims.OtherScaledObject> others,
                                            List<TargetClaims.SeenHpa> hpas, List<Container> containers,
                                            Set<String> limitRangeDefaults) {
-        ScaledObjectSpec spec;
-        try {
-            spec = ScaledObjectParser.parse(scaledObject);
-        } catch (ScaledObjectInvalid e) {
-            return Optional.of(e.getMessage());
-        }
         if (spec.name().length() > MAX_LABEL_VALUE) {
             return Optional.of("the ScaledObject name '" + spec.name() + "' is longer than " + MAX_LABEL_VALUE
                     + " characters: its HPA carries it in label values, which cannot be");

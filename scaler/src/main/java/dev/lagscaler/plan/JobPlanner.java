@@ -110,11 +110,7 @@ public final class JobPlanner {
         } else if (last.isTextual()) {
             status.put("lastActiveTime", last.asText());
         }
-        status.put("triggersTypes", String.join(",", spec.triggers().stream().map(t -> t.type()).distinct().toList()));
-        List<String> auths = spec.triggers().stream().map(t -> t.authName()).filter(java.util.Objects::nonNull).distinct().toList();
-        if (!auths.isEmpty()) {
-            status.put("authenticationsTypes", String.join(",", auths));
-        }
+        StatusDocument.triggerTypes(status, spec.triggers());
         status.set("conditions", StatusDocument.conditions(in.status(), conditions, in.now(),
                 List.of(ScalingPolicy.READY, ScalingPolicy.ACTIVE, ScalingPolicy.PAUSED)));
 

@@ -38,13 +38,7 @@ final class StatusDocument {
             status.put("lastActiveTime", decision.lastActiveTime().toString());
         }
         status.put("hpaName", spec.hpaName());
-        status.put("triggersTypes", String.join(",", spec.triggers().stream().map(ScaledObjectSpec.TriggerSpec::type)
-                .distinct().toList()));
-        List<String> auths = spec.triggers().stream().map(ScaledObjectSpec.TriggerSpec::authName)
-                .filter(java.util.Objects::nonNull).distinct().toList();
-        if (!auths.isEmpty()) {
-            status.put("authenticationsTypes", String.join(",", auths));
-        }
+        triggerTypes(status, spec.triggers());
         ArrayNode external = status.putArray("externalMetricNames");
         ObjectNode health = status.putObject("health");
         for (ResolvedTrigger t : in.triggers()) {
@@ -82,6 +76,20 @@ final class StatusDocument {
         }
         status.set("conditions", conditions(old, conditions, in.now()));
         return status;
+    }
+
+    /**
+     * KEDA's triggersTypes and authenticationsTypes (absent without authentication references), as comma-separated
+     * lists of the distinct trigger types and referenced authentications; a ScaledObject's or a ScaledJob's.
+     */
+    static void triggerTypes(ObjectNode status, List<ScaledObjectSpec.TriggerSpec> triggers) {
+        status.put("triggersTypes", String.join(",", triggers.stream().map(ScaledObjectSpec.TriggerSpec::type)
+                .distinct().toList()));
+        List<String> auths = triggers.stream().map(ScaledObjectSpec.TriggerSpec::authName)
+                .filter(java.util.Objects::nonNull).distinct().toList();
+        if (!auths.isEmpty()) {
+            status.put("authenticationsTypes", String.join(",", auths));
+        }
     }
 
     /**
