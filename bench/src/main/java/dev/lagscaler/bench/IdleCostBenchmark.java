@@ -141,7 +141,7 @@ public final class IdleCostBenchmark {
             throws Exception {
         Path work = Files.createTempDirectory("idle-cost-");
         LocalControlPlane.Options options = crdDir == null ? LocalControlPlane.Options.temporary()
-                : new LocalControlPlane.Options(null, true, crdDir);
+                : new LocalControlPlane.Options(null, true, crdDir, false);
         try (LocalControlPlane plane = LocalControlPlane.start(options)) {
             plane.kubectl("create", "namespace", "scale");
             Process operator = starter.start(plane, work);

@@ -28,6 +28,8 @@ final class DevCommand {
                     "  up      start it and print its kubeconfig path",
                     "  down    stop it and delete its state",
                     "  status  say whether it runs, and where", "",
+                    "With --node a real node joins it (containerd, kubelet, kube-proxy, CoreDNS; needs root):",
+                    "Pods run, and the chart installs as on any cluster.", "",
                     "Example:  lagscaler dev cluster up && kubectl --kubeconfig <printed path> get ns"})
     static final class Cluster implements Callable<Integer> {
         @Parameters(index = "0", description = "up, down or status")
@@ -35,6 +37,9 @@ final class DevCommand {
 
         @Option(names = "--state-dir", description = "Where the cluster keeps its state (default ~/.cache/lagscaler/dev-cluster).")
         Path stateDir = Path.of(System.getProperty("user.home"), ".cache", "lagscaler", "dev-cluster");
+
+        @Option(names = "--node", description = "Start a real node too: Pods run (root; the first start builds the kubelet and installs containerd).")
+        boolean node;
 
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -82,8 +87,12 @@ final class DevCommand {
             Files.deleteIfExists(readyFile());
             Path log = stateDir.resolve("cluster.log");
             Files.deleteIfExists(log);
-            List<String> command = List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
-                    LagscalerCli.class.getName(), "dev", "cluster", "run", "--state-dir", stateDir.toString());
+            List<String> command = new java.util.ArrayList<>(List.of(ChildProcess.javaExecutable(), "-cp",
+                    ChildProcess.absoluteClassPath(), LagscalerCli.class.getName(), "dev", "cluster", "run",
+                    "--state-dir", stateDir.toString()));
+            if (node) {
+                command.add("--node");
+            }
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
@@ -137,7 +146,7 @@ final class DevCommand {
         private int run() throws Exception {
             ChildProcess.deleteRecursively(stateDir.resolve("plane"));
             LocalControlPlane plane = LocalControlPlane.start(new LocalControlPlane.Options(stateDir.resolve("plane"),
-                    true, LocalControlPlane.Options.temporary().crdDir()));
+                    true, LocalControlPlane.Options.temporary().crdDir(), node));
             Files.write(readyFile(), List.of(plane.url(), plane.kubeconfig().toString(),
                     plane.binaries().resolve("kubectl").toString()));
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -175,7 +175,7 @@ class DeployTest {
         for (String[] image : List.of(new String[] {"operator", "scaler", "kafka-clients-"},
                 new String[] {"adapter", "metrics-adapter", "vertx-core-"})) {
             String dockerfile = Files.readString(repo.resolve("deploy/" + image[0] + ".Dockerfile"));
-            assertTrue(dockerfile.contains("FROM eclipse-temurin:17-jre") && dockerfile.contains("USER 10001"),
+            assertTrue(dockerfile.contains("ARG RUNTIME_IMAGE=eclipse-temurin:17-jre") && dockerfile.contains("USER 10001"),
                     image[0] + ": JRE 17, non-root");
             Matcher m = COPY.matcher(dockerfile);
             List<String> copied = new ArrayList<>();

@@ -25,16 +25,18 @@ public final class ControlPlaneExtension implements BeforeAllCallback, Parameter
     }
 
     private static LocalControlPlane controlPlane(ExtensionContext context) {
+        WithControlPlane annotation = context.getRequiredTestClass().getAnnotation(WithControlPlane.class);
+        boolean node = annotation != null && annotation.node();
         return context.getRoot().getStore(NAMESPACE)
-                .getOrComputeIfAbsent("plane", k -> new Holder(), Holder.class).plane;
+                .getOrComputeIfAbsent(node ? "node-plane" : "plane", k -> new Holder(node), Holder.class).plane;
     }
 
     private static final class Holder implements AutoCloseable {
         final LocalControlPlane plane;
 
-        Holder() {
+        Holder(boolean node) {
             try {
-                plane = LocalControlPlane.start(LocalControlPlane.Options.temporary());
+                plane = LocalControlPlane.start(LocalControlPlane.Options.temporary().withNode(node));
             } catch (java.io.IOException e) {
                 throw new IllegalStateException("could not start the local control plane: " + e.getMessage(), e);
             }

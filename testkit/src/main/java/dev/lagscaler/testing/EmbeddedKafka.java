@@ -44,37 +44,38 @@ public final class EmbeddedKafka implements KafkaCluster {
      * with {@code saslTls} (a serving certificate for 127.0.0.1 signed by the cluster's own CA, see {@link #caPem()}).
      */
     public record Options(int brokers, int offsetsTopicPartitions, String heap, Map<String, String> scramUsers,
-                          Map<String, String> extraProperties, boolean saslTls, Kerberos kerberos) {
+                          Map<String, String> extraProperties, boolean saslTls, Kerberos kerberos,
+                          String host) {
         public Options {
             scramUsers = Map.copyOf(scramUsers);
             extraProperties = Map.copyOf(extraProperties);
         }
 
         public static Options singleNode() {
-            return new Options(1, 10, "512m", Map.of(), Map.of(), false, null);
+            return new Options(1, 10, "512m", Map.of(), Map.of(), false, null, "127.0.0.1");
         }
 
         public Options withBrokers(int n) {
-            return new Options(n, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, kerberos);
+            return new Options(n, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, kerberos, host);
         }
 
         public Options withScramUsers(Map<String, String> users) {
-            return new Options(brokers, offsetsTopicPartitions, heap, users, extraProperties, saslTls, kerberos);
+            return new Options(brokers, offsetsTopicPartitions, heap, users, extraProperties, saslTls, kerberos, host);
         }
 
         /** The SCRAM listener speaks TLS (SASL_SSL). */
         public Options withSaslTls(boolean tls) {
-            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, tls, kerberos);
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, tls, kerberos, host);
         }
 
         /** A SASL_PLAINTEXT listener with GSSAPI, advertised as {@code localhost} (see {@link #gssapiBootstrapServers()}). */
         public Options withKerberos(Kerberos k) {
-            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, k);
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, k, host);
         }
 
         /** Broker properties set on every node after the kit's own (an authorizer, super users, ...). */
         public Options withExtraProperties(Map<String, String> properties) {
-            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, properties, saslTls, kerberos);
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, properties, saslTls, kerberos, host);
         }
 
         /**
@@ -91,11 +92,19 @@ public final class EmbeddedKafka implements KafkaCluster {
         }
 
         public Options withHeap(String newHeap) {
-            return new Options(brokers, offsetsTopicPartitions, newHeap, scramUsers, extraProperties, saslTls, kerberos);
+            return new Options(brokers, offsetsTopicPartitions, newHeap, scramUsers, extraProperties, saslTls, kerberos, host);
+        }
+
+        /**
+         * The PLAINTEXT listener binds and advertises {@code address} instead of loopback: a node's pods reach the
+         * broker at the node's address ({@link LocalNode#ADDRESS}).
+         */
+        public Options withHost(String address) {
+            return new Options(brokers, offsetsTopicPartitions, heap, scramUsers, extraProperties, saslTls, kerberos, address);
         }
 
         public Options withOffsetsTopicPartitions(int n) {
-            return new Options(brokers, n, heap, scramUsers, extraProperties, saslTls, kerberos);
+            return new Options(brokers, n, heap, scramUsers, extraProperties, saslTls, kerberos, host);
         }
     }
 
@@ -167,8 +176,8 @@ public final class EmbeddedKafka implements KafkaCluster {
         p.setProperty("controller.quorum.voters", voters);
         StringJoiner listeners = new StringJoiner(",");
         StringJoiner advertised = new StringJoiner(",");
-        listeners.add("PLAINTEXT://127.0.0.1:" + n.port());
-        advertised.add("PLAINTEXT://127.0.0.1:" + n.port());
+        listeners.add("PLAINTEXT://" + options.host() + ":" + n.port());
+        advertised.add("PLAINTEXT://" + options.host() + ":" + n.port());
         String protocolMap = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT";
         if (n.saslPort() > 0) {
             String protocol = options.saslTls() ? "SASL_SSL" : "SASL_PLAINTEXT";
@@ -267,7 +276,7 @@ public final class EmbeddedKafka implements KafkaCluster {
                             + ChildProcess.tail(n.dir().resolve("stdout.log"), 30));
                 }
             }
-            return nodes.stream().allMatch(n -> ChildProcess.portOpen("127.0.0.1", n.port()));
+            return nodes.stream().allMatch(n -> ChildProcess.portOpen(options.host(), n.port()));
         });
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000",
@@ -280,7 +289,7 @@ public final class EmbeddedKafka implements KafkaCluster {
     @Override
     public String bootstrapServers() {
         StringJoiner joiner = new StringJoiner(",");
-        nodes.forEach(n -> joiner.add("127.0.0.1:" + n.port()));
+        nodes.forEach(n -> joiner.add(options.host() + ":" + n.port()));
         return joiner.toString();
     }
 

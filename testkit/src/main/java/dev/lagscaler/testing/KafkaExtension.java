@@ -59,12 +59,14 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
         String[] users = spec == null ? new String[0] : spec.scramUsers();
         boolean saslTls = spec != null && spec.saslTls();
         boolean acls = spec != null && spec.aclAuthorizer();
+        boolean onNode = spec != null && spec.onNode();
         boolean containers = "testcontainers".equals(System.getProperty("lagscaler.kafka",
                 System.getenv().getOrDefault("LAGSCALER_KAFKA", "embedded")));
         String key = (containers ? "container" : "embedded") + ":" + brokers + ":" + Arrays.toString(users) + ":" + saslTls
-                + ":" + acls;
+                + ":" + acls + ":" + onNode;
         ExtensionContext.Store store = context.getRoot().getStore(NAMESPACE);
-        return store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users, saslTls, acls), Holder.class);
+        return store.getOrComputeIfAbsent(key, k -> new Holder(containers, brokers, users, saslTls, acls, onNode),
+                Holder.class);
     }
 
     /** Owns one cluster; JUnit closes it when the test JVM's run ends. */
@@ -72,7 +74,7 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
         private final KafkaCluster cluster;
         private final String skipReason;
 
-        Holder(boolean containers, int brokers, String[] users, boolean saslTls, boolean acls) {
+        Holder(boolean containers, int brokers, String[] users, boolean saslTls, boolean acls, boolean onNode) {
             if (containers) {
                 String reason = ContainerKafka.unavailableReason();
                 this.skipReason = reason;
@@ -87,6 +89,10 @@ public final class KafkaExtension implements BeforeAllCallback, BeforeEachCallba
             try {
                 EmbeddedKafka.Options options = EmbeddedKafka.Options.singleNode().withBrokers(brokers)
                         .withScramUsers(scram).withSaslTls(saslTls);
+                if (onNode) {
+                    LocalNode.prepare(); // the node's address exists once its bridge does
+                    options = options.withHost(LocalNode.ADDRESS);
+                }
                 this.cluster = EmbeddedKafka.start(acls ? options.withAclAuthorizer() : options);
                 this.skipReason = null;
             } catch (java.io.IOException e) {

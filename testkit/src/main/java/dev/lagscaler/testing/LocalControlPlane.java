@@ -32,10 +32,15 @@ public final class LocalControlPlane implements AutoCloseable {
     /** The HPA controller's sync period here: short so tests see it act; production clusters use 15 s. */
     public static final Duration HPA_SYNC_PERIOD = Duration.ofSeconds(2);
 
-    /** Where to keep state and what to apply once it is up. */
-    public record Options(Path stateDir, boolean deleteOnClose, Path crdDir) {
+    /** Where to keep state, what to apply once it is up, and whether a real node ({@link LocalNode}) joins it. */
+    public record Options(Path stateDir, boolean deleteOnClose, Path crdDir, boolean node) {
         public static Options temporary() {
-            return new Options(null, true, findCrdDir());
+            return new Options(null, true, findCrdDir(), false);
+        }
+
+        /** With a real node: the apiserver then listens on the node's address, not loopback. */
+        public Options withNode(boolean withNode) {
+            return new Options(stateDir, deleteOnClose, crdDir, withNode);
         }
     }
 
@@ -51,6 +56,8 @@ public final class LocalControlPlane implements AutoCloseable {
     private Pki.Issued ca;
     private Pki.Issued admin;
     private Duration startupTime = Duration.ZERO;
+    private String host = "127.0.0.1";
+    private LocalNode node;
 
     private LocalControlPlane(Options options, Path dir, Path binaries) {
         this.options = options;
@@ -75,12 +82,17 @@ public final class LocalControlPlane implements AutoCloseable {
 
     private void startAll() throws IOException {
         Instant begin = Instant.now();
+        Path nodeBinaries = null;
+        if (options.node()) {
+            nodeBinaries = LocalNode.prepare();
+            host = LocalNode.ADDRESS;
+        }
         Path pki = Files.createDirectories(dir.resolve("pki"));
         apiPort = ChildProcess.freePort();
         ca = Pki.ca("lagscaler-local-ca");
         ca.write(pki, "ca");
         Pki.server(ca, "kube-apiserver", List.of("localhost", "kubernetes", "kubernetes.default",
-                "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"), List.of("127.0.0.1", "10.0.0.1"))
+                "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"), List.of("127.0.0.1", "10.0.0.1", LocalNode.ADDRESS))
                 .write(pki, "apiserver");
         admin = Pki.client(ca, "lagscaler-admin", List.of("system:masters"));
         admin.write(pki, "admin");
@@ -103,9 +115,9 @@ public final class LocalControlPlane implements AutoCloseable {
         ChildProcess.await("etcd listening", Duration.ofSeconds(30), Duration.ofMillis(50),
                 () -> alive("etcd") && ChildProcess.portOpen("127.0.0.1", etcdPort));
 
-        launch("kube-apiserver", List.of(binaries.resolve("kube-apiserver").toString(),
+        List<String> apiserver = new ArrayList<>(List.of(binaries.resolve("kube-apiserver").toString(),
                 "--etcd-servers=http://127.0.0.1:" + etcdPort,
-                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--secure-port=" + apiPort,
+                "--bind-address=" + host, "--advertise-address=" + host, "--secure-port=" + apiPort,
                 "--cert-dir=" + pki,
                 "--tls-cert-file=" + pki.resolve("apiserver.crt"), "--tls-private-key-file=" + pki.resolve("apiserver.key"),
                 "--client-ca-file=" + pki.resolve("ca.crt"),
@@ -116,7 +128,6 @@ public final class LocalControlPlane implements AutoCloseable {
                 "--service-account-key-file=" + pki.resolve("sa.pub"),
                 "--service-account-signing-key-file=" + pki.resolve("sa.key"),
                 "--allow-privileged=true",
-                "--disable-admission-plugins=ServiceAccount",
                 "--requestheader-client-ca-file=" + pki.resolve("front-proxy-ca.crt"),
                 "--requestheader-allowed-names=front-proxy-client",
                 "--requestheader-username-headers=X-Remote-User",
@@ -128,8 +139,18 @@ public final class LocalControlPlane implements AutoCloseable {
                 // loopback, and it rejects ExternalName services. Without it the aggregator resolves an ExternalName
                 // service (externalName: localhost) to https://localhost:<port>, which is how APIServices reach a
                 // loopback server here (kube-aggregator remote_available_controller.go, apiserver util/proxy).
-                "--endpoint-reconciler-type=none",
                 "--v=1"));
+        if (options.node()) {
+            // Pods reach the apiserver through the kubernetes Service (its endpoint: this address), and the
+            // apiserver reaches the kubelet (logs, exec) with the admin certificate.
+            apiserver.addAll(List.of("--kubelet-client-certificate=" + pki.resolve("admin.crt"),
+                    "--kubelet-client-key=" + pki.resolve("admin.key"),
+                    "--kubelet-preferred-address-types=InternalIP"));
+        } else {
+            // No kubelet mounts tokens and nothing routes to the kubernetes Service.
+            apiserver.addAll(List.of("--disable-admission-plugins=ServiceAccount", "--endpoint-reconciler-type=none"));
+        }
+        launch("kube-apiserver", apiserver);
         writeKubeconfig(kubeconfig());
         HttpClient http = adminHttpClient();
         ChildProcess.await("kube-apiserver /readyz", Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
@@ -142,15 +163,20 @@ public final class LocalControlPlane implements AutoCloseable {
 
         launch("kube-controller-manager", List.of(binaries.resolve("kube-controller-manager").toString(),
                 "--kubeconfig=" + kubeconfig(),
-                "--controllers=deployment-controller,replicaset-controller,horizontal-pod-autoscaler-controller,"
-                        + "garbage-collector-controller,namespace-controller,serviceaccount-controller,"
-                        + "serviceaccount-token-controller",
+                // With a node every default controller runs (Jobs, StatefulSets, EndpointSlices, ...).
+                "--controllers=" + (options.node() ? "*" : "deployment-controller,replicaset-controller,"
+                        + "horizontal-pod-autoscaler-controller,garbage-collector-controller,namespace-controller,"
+                        + "serviceaccount-controller,serviceaccount-token-controller"),
                 "--service-account-private-key-file=" + pki.resolve("sa.key"),
                 "--root-ca-file=" + pki.resolve("ca.crt"),
                 "--use-service-account-credentials=false",
                 "--horizontal-pod-autoscaler-sync-period=" + HPA_SYNC_PERIOD.toSeconds() + "s",
                 "--leader-elect=false", "--secure-port=0", "--v=1"));
         applyCrds();
+        if (options.node()) {
+            node = LocalNode.start(this, nodeBinaries,
+                    List.of(nodeBinaries.resolve("pause.tar"), nodeBinaries.resolve("coredns.tar")));
+        }
         startupTime = Duration.between(begin, Instant.now());
         LOG.atInfo().addKeyValue("url", url()).addKeyValue("kubeconfig", kubeconfig())
                 .addKeyValue("startup_ms", startupTime.toMillis()).log("control plane started");
@@ -329,7 +355,15 @@ public final class LocalControlPlane implements AutoCloseable {
     }
 
     public String url() {
-        return "https://127.0.0.1:" + apiPort;
+        return "https://" + host + ":" + apiPort;
+    }
+
+    /** The real node, when {@link Options#node()} asked for one. */
+    public LocalNode node() {
+        if (node == null) {
+            throw new IllegalStateException("this control plane runs without a node (Options.withNode)");
+        }
+        return node;
     }
 
     public Path kubeconfig() {
@@ -414,6 +448,10 @@ public final class LocalControlPlane implements AutoCloseable {
     }
 
     private void stopAll() {
+        if (node != null) {
+            node.close();
+            node = null;
+        }
         List<Process> inStartOrder = new ArrayList<>(processes.values());
         for (int i = inStartOrder.size() - 1; i >= 0; i--) {
             ChildProcess.stop(inStartOrder.get(i), Duration.ofSeconds(10));

@@ -26,4 +26,10 @@ public @interface WithKafka {
 
     /** ACLs enforced for the SASL users ({@code EmbeddedKafka.Options.withAclAuthorizer}); deny with {@code denyGroup}. */
     boolean aclAuthorizer() default false;
+
+    /**
+     * The broker listens on the real node's address ({@link LocalNode#ADDRESS}) instead of loopback, so pods reach it;
+     * for classes that also ask for {@code @WithControlPlane(node = true)}.
+     */
+    boolean onNode() default false;
 }

@@ -1,19 +1,10 @@
 package dev.lagscaler.cli.demo;
 
-import java.time.Duration;
+import dev.lagscaler.consumer.RateLimitedConsumer;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.List;
-
-import java.util.Properties;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Stands in for the kubelet in the demo and the tests, and only there: no kubelet runs on the local control plane,
@@ -99,44 +90,24 @@ public final class PodRunner implements AutoCloseable {
         }
     }
 
-    /** One "pod": a consumer in the group, rate-limited, committing after each batch. */
+    /** One "pod": a {@link RateLimitedConsumer} on its own thread. */
     private final class Consumer {
         final Thread thread;
-        final AtomicBoolean stopping = new AtomicBoolean();
-        volatile KafkaConsumer<String, String> client;
+        final RateLimitedConsumer client;
 
         Consumer(int id) {
+            client = new RateLimitedConsumer(bootstrap, group, topic, recordsPerSecond, consumed::addAndGet);
             thread = new Thread(this::run, "consumer-" + id);
             thread.setDaemon(true);
         }
 
         void run() {
-            Properties p = new Properties();
-            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-            p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
-            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-            p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, recordsPerSecond / 5));
-            p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-            p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-                client = consumer;
-                consumer.subscribe(List.of(topic));
-                while (!stopping.get()) {
-                    ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
-                    if (records.isEmpty()) {
-                        continue;
-                    }
-                    // "Processing": the time these records take at this pod's rate (a stop waits for the batch).
-                    Thread.sleep(records.count() * 1000L / recordsPerSecond);
-                    consumed.addAndGet(records.count()); // processed; a batch redelivered after a stop counts twice
-                    consumer.commitSync(Duration.ofSeconds(5));
-                }
-            } catch (WakeupException | InterruptedException e) {
+            try {
+                client.run();
+            } catch (InterruptedException e) {
                 // Stopped: the pod goes away, as a terminated container would.
             } catch (RuntimeException e) {
-                if (!stopping.get()) {
+                if (!client.stopping()) {
                     org.slf4j.LoggerFactory.getLogger(PodRunner.class).atWarn().addKeyValue("error", e.toString())
                             .log("demo consumer failed");
                 }
@@ -144,12 +115,7 @@ public final class PodRunner implements AutoCloseable {
         }
 
         void stop() {
-            stopping.set(true);
-            KafkaConsumer<String, String> c = client;
-            if (c != null) {
-                c.wakeup(); // ends a waiting poll; the consumer then leaves the group as it closes (no interrupt)
-            }
+            client.stop(); // ends a waiting poll; the consumer then leaves the group as it closes (no interrupt)
         }
     }
-
 }
