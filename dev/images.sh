@@ -81,7 +81,8 @@ for spec in operator:lagscaler/operator adapter:lagscaler/metrics-adapter consum
   file="${spec%%:*}"
   name="docker.io/${spec#*:}:$VERSION"
   log "building $name from deploy/$file.Dockerfile"
-  buildah bud --layers --network host --volume "$HOME/.m2:/root/.m2" \
+  # runc: crun, where installed, refuses the hybrid cgroup layout some machines (this one) have.
+  buildah bud --runtime runc --layers --network host --volume "$HOME/.m2:/root/.m2" \
     --build-arg BUILD_IMAGE="$build_base" --build-arg RUNTIME_IMAGE="$runtime_base" \
     -f "$repo/deploy/$file.Dockerfile" -t "$name" "$repo" >"$out/build-$file.log" 2>&1 \
     || { log "buildah bud failed (log: $out/build-$file.log):"; tail -20 "$out/build-$file.log" >&2; exit 1; }

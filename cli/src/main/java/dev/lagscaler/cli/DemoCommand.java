@@ -64,6 +64,11 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "Leave the cluster up at the end (Ctrl-C stops it) and print how to explore it.")
     boolean keep;
 
+    @Option(names = "--node", description = {"Run it as a cluster runs it: a real node (containerd, kubelet; needs root),",
+            "the operator and adapter installed as pods by the Helm chart, consumer pods. The first run builds",
+            "the node and the images (about 15 minutes)."})
+    boolean node;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -95,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
         out.println("lagscaler demo: logs go to " + log);
         long begin = System.nanoTime();
         DevScripts.onProgress(line -> out.printf("  [%3ds] %s%n", (System.nanoTime() - begin) / 1_000_000_000, line));
-        DemoRun run = new DemoRun();
+        DemoRun run = new DemoRun(node);
         Thread hook = new Thread(run::close, "demo-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {

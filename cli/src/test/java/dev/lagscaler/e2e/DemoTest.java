@@ -34,7 +34,7 @@ class DemoTest {
         Path out = Files.createTempDirectory("lagscaler-demo-test-");
         StringWriter view = new StringWriter();
         List<String> story = new ArrayList<>();
-        try (DemoRun run = new DemoRun()) {
+        try (DemoRun run = new DemoRun(false)) {
             DemoRun.Result result = run.run(DemoRun.Profile.quick(), out, new LiveView(new PrintWriter(view), false), story::add);
             List<DemoSample> samples = result.samples();
             assertTrue(result.completed(), "back at zero with the backlog drained:\n" + view);

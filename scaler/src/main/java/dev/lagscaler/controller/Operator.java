@@ -50,6 +50,7 @@ public final class Operator implements AutoCloseable {
     private Thread electionThread;
     private LeaderElector elector;
     private ReleasableLeaseLock lock;
+    private String leaseOwner;
 
     /** What runs while this process leads. */
     private record Running(ClusterCaches caches, Controller controller, TriggerRegistry registry,
@@ -128,6 +129,15 @@ public final class Operator implements AutoCloseable {
         return observed;
     }
 
+    /**
+     * The StatefulSet (in the Lease's namespace) that owns the Lease this operator creates, so the Lease goes with the
+     * release that made it ({@code --lease-owner}, the chart's operator StatefulSet); null (default): no owner.
+     */
+    public Operator leaseOwner(String statefulSet) {
+        this.leaseOwner = statefulSet;
+        return this;
+    }
+
     /** Called when leadership is lost after having been held (the process should exit so it restarts clean). */
     public Operator onLostLeadership(Runnable hook) {
         this.onLostLeadership = hook;
@@ -136,7 +146,8 @@ public final class Operator implements AutoCloseable {
 
     public void start() {
         ensureNamespace();
-        lock = new ReleasableLeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client);
+        lock = new ReleasableLeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client,
+                leaseOwner);
         Duration lease = config.leaseDuration();
         elector = new LeaderElector(new LeaderElectionConfig(lock, lease, lease.multipliedBy(2).dividedBy(3),
                 config.leaseRetryPeriod()));

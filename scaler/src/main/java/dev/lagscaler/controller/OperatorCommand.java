@@ -56,6 +56,10 @@ public final class OperatorCommand implements Callable<Integer> {
     @Option(names = "--identity", description = "Leader election identity (default: host name and a random suffix).")
     String identity;
 
+    @Option(names = "--lease-owner", paramLabel = "STATEFULSET",
+            description = "The StatefulSet in --namespace that owns the leader Lease, so uninstalling it removes the Lease (the chart sets it).")
+    String leaseOwner;
+
     @Option(names = "--metrics-feed", defaultValue = "0.0.0.0:9090",
             description = "host:port of the gRPC feed the metrics adapter subscribes to, or 'off' (default ${DEFAULT-VALUE}).")
     String metricsFeed;
@@ -200,7 +204,7 @@ public final class OperatorCommand implements Callable<Integer> {
                 }
             }
             Operator operator = new Operator(watches, requests, engine, config, feed == null ? MetricsSink.NONE : feed,
-                    observed);
+                    observed).leaseOwner(leaseOwner);
             if (!healthAddress.equals("off")) {
                 health = HealthServer.start(host(healthAddress), port(healthAddress), operator);
             }

@@ -30,9 +30,10 @@ public final class Images {
         return tarballs;
     }
 
-    /** What dev/images.sh measured of each image: name, size, tarball, /app size, base. */
+    /** What the last {@link #build()} measured of each image: name, size, tarball, /app size, base. */
     public static List<String> sizes() throws IOException {
-        Path dir = Path.of(DevScripts.run("images.sh", Duration.ofMinutes(40)));
-        return Files.readAllLines(dir.resolve("sizes.txt"));
+        Path sizes = Path.of(System.getenv().getOrDefault("LAGSCALER_CACHE",
+                System.getProperty("user.home") + "/.cache/lagscaler"), "images", "sizes.txt");
+        return Files.readAllLines(sizes);
     }
 }

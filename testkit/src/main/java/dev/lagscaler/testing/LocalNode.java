@@ -93,6 +93,9 @@ public final class LocalNode implements AutoCloseable {
                   address = "%s"
                 [plugins."io.containerd.grpc.v1.cri"]
                   sandbox_image = "%s"
+                  # Not below containerd's own: this machine refuses a negative oom_score_adj (the kubelet asks -998
+                  # for a pod's sandbox), and runc would fail every pod.
+                  restrict_oom_score_adj = true
                   [plugins."io.containerd.grpc.v1.cri".containerd]
                     snapshotter = "overlayfs"
                     default_runtime_name = "runc"
@@ -182,7 +185,12 @@ public final class LocalNode implements AutoCloseable {
         Path dns = Files.createTempFile(dir, "coredns-", ".yaml");
         Files.writeString(dns, coreDnsManifest());
         plane.kubectl("apply", "-f", dns.toString());
-        plane.kubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s");
+        try {
+            plane.kubectl("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s");
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + "\n" + plane.kubectl("-n", "kube-system", "describe", "pods")
+                    + "\nkubelet:\n" + ChildProcess.tail(log("kubelet"), 30), e);
+        }
         startupTime = Duration.between(begin, Instant.now());
         LOG.atInfo().addKeyValue("node", NAME).addKeyValue("address", ADDRESS)
                 .addKeyValue("startup_ms", startupTime.toMillis()).log("node ready");

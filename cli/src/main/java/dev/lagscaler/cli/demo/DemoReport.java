@@ -50,8 +50,10 @@ public final class DemoReport {
         return marks;
     }
 
-    public static void write(Path json, Path png, Map<String, Object> profile, List<DemoSample> samples) throws IOException {
+    public static void write(Path json, Path png, Map<String, Object> profile, Map<String, Object> facts,
+                             List<DemoSample> samples) throws IOException {
         Map<String, Object> doc = new LinkedHashMap<>();
+        doc.putAll(facts);
         doc.put("profile", profile);
         doc.put("marks", marks(samples));
         doc.put("samples", samples);

@@ -10,8 +10,10 @@ import dev.lagscaler.controller.OperatorConfig;
 import dev.lagscaler.lag.ConsumerHealth;
 import dev.lagscaler.lag.kafka.LagEngine;
 import dev.lagscaler.metrics.MetricsFeedServer;
+import dev.lagscaler.testing.ChartRelease;
 import dev.lagscaler.testing.EmbeddedKafka;
 import dev.lagscaler.testing.LocalControlPlane;
+import dev.lagscaler.testing.LocalNode;
 import dev.lagscaler.tls.Pki;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
@@ -50,6 +52,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * ScaledObject (min 0, max 12, 12 partitions); consumers that follow the Deployment ({@link PodRunner}); a producer
  * playing a traffic profile (idle → burst → steady → idle). It samples once a second, shows each sample, and ends
  * when the backlog is drained and the target is back at zero (or at {@code maxSeconds}), writing the report.
+ *
+ * <p>With a node ({@code lagscaler demo --node}) the same story runs as a user's cluster runs it: a real node
+ * ({@link LocalNode}), the operator and the adapter installed as pods by the Helm chart ({@link ChartRelease}), and the
+ * consumers as pods of the consumer image that the Deployment's replicas start and stop.
  */
 public final class DemoRun implements AutoCloseable {
     public static final String NAMESPACE = "default";
@@ -96,6 +102,7 @@ public final class DemoRun implements AutoCloseable {
     }
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final boolean node;
     private volatile boolean closed;
     private LocalControlPlane plane;
 
@@ -105,16 +112,42 @@ public final class DemoRun implements AutoCloseable {
         return resource;
     }
 
+    /** {@code node}: on a real node with the chart's pods; otherwise the operator, adapter and consumers run here. */
+    public DemoRun(boolean node) {
+        this.node = node;
+    }
+
     public LocalControlPlane plane() {
         return plane;
     }
 
+    /** What the demo reads from whichever runs the scaling and the consumers. */
+    private interface Stack {
+        /** The value the external metrics API serves for the trigger; null when there is none. */
+        Double metricValue();
+
+        /** Consumers running now. */
+        int consumers() throws Exception;
+
+        /** Records the consumers processed. */
+        long consumed() throws Exception;
+    }
+
     public Result run(Profile profile, Path outputDir, LiveView view, Consumer<String> story) throws Exception {
         long begin = System.nanoTime();
-        story.accept("starting an embedded Kafka broker (KRaft) and a local control plane (etcd, kube-apiserver, "
-                + "kube-controller-manager)...");
-        EmbeddedKafka kafka = own(EmbeddedKafka.start(EmbeddedKafka.Options.singleNode()));
-        plane = own(LocalControlPlane.start(LocalControlPlane.Options.temporary()));
+        EmbeddedKafka kafka;
+        if (node) {
+            story.accept("starting a local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) "
+                    + "with a real node (containerd, kubelet, kube-proxy, CoreDNS) and an embedded Kafka broker (KRaft) "
+                    + "on the node's address...");
+            plane = own(LocalControlPlane.start(LocalControlPlane.Options.temporary().withNode(true)));
+            kafka = own(EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withHost(LocalNode.ADDRESS)));
+        } else {
+            story.accept("starting an embedded Kafka broker (KRaft) and a local control plane (etcd, kube-apiserver, "
+                    + "kube-controller-manager)...");
+            kafka = own(EmbeddedKafka.start(EmbeddedKafka.Options.singleNode()));
+            plane = own(LocalControlPlane.start(LocalControlPlane.Options.temporary()));
+        }
         story.accept(String.format("  kafka %s, control plane %s (%.1f s)", kafka.bootstrapServers(), plane.url(),
                 (System.nanoTime() - begin) / 1e9));
         String bootstrap = kafka.bootstrapServers();
@@ -126,32 +159,18 @@ public final class DemoRun implements AutoCloseable {
         }
         admin.alterConsumerGroupOffsets(GROUP, start).all().get(30, TimeUnit.SECONDS);
 
-        Pki.Issued ca = Pki.ca("lagscaler-demo-adapter-ca");
-        Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc",
-                "localhost"), List.of("127.0.0.1"));
-        MetricsFeedServer feed = own(MetricsFeedServer.start("127.0.0.1", 0));
-        // A short health window (5 polls of 2 s): the demo's phases last seconds, and drain-time sizing measures a
-        // replica's rate from it.
-        LagEngine engine = own(new LagEngine(LagEngine.Options.defaults()
-                .withConsumerHealth(new ConsumerHealth.Settings(5, Duration.ofSeconds(60), Duration.ofMinutes(5)))));
-        ApiClient watches = plane.apiClient();
-        watches.setReadTimeout(0);
-        Operator operator = own(new Operator(watches, engine, OperatorConfig.defaults("demo"), feed));
-        MetricsAdapter adapter = own(MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(),
-                new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem())));
-        plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
-        plane.kubectl("create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=0");
-        operator.start();
+        Map<String, Object> facts = new LinkedHashMap<>();
+        facts.put("node", node);
+        Stack stack = node ? onNode(bootstrap, profile, admin, facts, story) : inProcess(bootstrap, profile);
         Path manifest = Files.createTempFile(plane.directory(), "scaledobject-", ".yaml");
         Files.writeString(manifest, scaledObject(bootstrap, profile));
         plane.kubectl("apply", "-f", manifest.toString());
         story.accept("applied a ScaledObject (min 0, max 12, lagThreshold " + profile.lagThreshold() + ", cooldown "
-                + profile.cooldownSeconds() + " s) on consumer-deployment; consumers follow its replicas at "
+                + profile.cooldownSeconds() + " s) on consumer-deployment; " + (node ? "consumer pods process " : "consumers follow its replicas at ")
                 + profile.consumerRate() + " records/s each");
 
         ApiClient api = plane.apiClient();
         AppsV1Api apps = new AppsV1Api(api);
-        PodRunner pods = own(new PodRunner(bootstrap, GROUP, TOPIC, profile.consumerRate(), () -> replicas(apps)).start());
         Producer producer = own(new Producer(bootstrap, profile));
 
         List<DemoSample> samples = new ArrayList<>();
@@ -167,8 +186,8 @@ public final class DemoRun implements AutoCloseable {
             long produced = producer.sent.get();
             int replicas = replicas(apps);
             JsonNode status = scaledObjectStatus(api);
-            DemoSample sample = new DemoSample(seconds, produced - lastProduced, lag(admin), metricValue(adapter.store()),
-                    hpaDesired(api), replicas, pods.running(), condition(status, "Active"), condition(status, "Fallback"));
+            DemoSample sample = new DemoSample(seconds, produced - lastProduced, lag(admin), stack.metricValue(),
+                    hpaDesired(api), replicas, stack.consumers(), condition(status, "Active"), condition(status, "Fallback"));
             lastProduced = produced;
             samples.add(sample);
             if (lastReplicas == 0 && replicas > 0) {
@@ -195,8 +214,99 @@ public final class DemoRun implements AutoCloseable {
         Files.createDirectories(outputDir);
         Path json = outputDir.resolve("demo-report.json");
         Path png = outputDir.resolve("demo-report.png");
-        DemoReport.write(json, png, profile.describe(), samples);
-        return new Result(samples, json, png, producer.sent.get(), pods.consumed(), completed);
+        if (node) {
+            facts.put("consumerPodsMax", samples.stream().mapToInt(DemoSample::consumers).max().orElse(0));
+        }
+        DemoReport.write(json, png, profile.describe(), facts, samples);
+        return new Result(samples, json, png, producer.sent.get(), stack.consumed(), completed);
+    }
+
+    /** The operator and the adapter in this process, the consumers as threads ({@link PodRunner}). */
+    private Stack inProcess(String bootstrap, Profile profile) throws Exception {
+        Pki.Issued ca = Pki.ca("lagscaler-demo-adapter-ca");
+        Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc",
+                "localhost"), List.of("127.0.0.1"));
+        MetricsFeedServer feed = own(MetricsFeedServer.start("127.0.0.1", 0));
+        // A short health window (5 polls of 2 s): the demo's phases last seconds, and drain-time sizing measures a
+        // replica's rate from it.
+        LagEngine engine = own(new LagEngine(LagEngine.Options.defaults()
+                .withConsumerHealth(new ConsumerHealth.Settings(5, Duration.ofSeconds(60), Duration.ofMinutes(5)))));
+        ApiClient watches = plane.apiClient();
+        watches.setReadTimeout(0);
+        Operator operator = own(new Operator(watches, engine, OperatorConfig.defaults("demo"), feed));
+        MetricsAdapter adapter = own(MetricsAdapter.start(plane.apiClient(), "127.0.0.1", feed.port(),
+                new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem())));
+        plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
+        plane.kubectl("create", "deployment", "consumer-deployment", "--image=consumer:1.0", "--replicas=0");
+        operator.start();
+        AppsV1Api apps = new AppsV1Api(plane.apiClient());
+        PodRunner pods = own(new PodRunner(bootstrap, GROUP, TOPIC, profile.consumerRate(), () -> replicas(apps)).start());
+        return new Stack() {
+            @Override
+            public Double metricValue() {
+                return DemoRun.metricValue(adapter.store());
+            }
+
+            @Override
+            public int consumers() {
+                return pods.running();
+            }
+
+            @Override
+            public long consumed() {
+                return pods.consumed();
+            }
+        };
+    }
+
+    /**
+     * The chart installed on the node (images built from deploy/*.Dockerfile), the consumers as pods of the consumer
+     * image; the metric read through the APIService as the HPA reads it, the consumed records from the group's offsets.
+     */
+    private Stack onNode(String bootstrap, Profile profile, Admin admin, Map<String, Object> facts, Consumer<String> story)
+            throws Exception {
+        story.accept("building the images (dev/images.sh) and installing the chart (helm install, its defaults)...");
+        ChartRelease release = ChartRelease.install(plane);
+        facts.put("installToReadySeconds", release.installToReady().toMillis() / 1000.0);
+        story.accept(String.format("  %s pods Ready, the APIService Available (%.1f s after helm install)",
+                plane.kubectl("-n", ChartRelease.NAMESPACE, "get", "pods", "-o", "name").lines().count(),
+                release.installToReady().toMillis() / 1000.0));
+        Path deployment = Files.createTempFile(plane.directory(), "consumer-", ".yaml");
+        Files.writeString(deployment, ChartRelease.consumerDeployment("consumer-deployment", bootstrap, GROUP, TOPIC,
+                profile.consumerRate()));
+        plane.kubectl("-n", NAMESPACE, "apply", "-f", deployment.toString());
+        java.net.http.HttpClient http = plane.adminHttpClient();
+        java.net.URI metric = java.net.URI.create(plane.url() + "/apis/external.metrics.k8s.io/v1beta1/namespaces/"
+                + NAMESPACE + "/s0-kafka-" + TOPIC + "?labelSelector=scaledobject.keda.sh%2Fname%3Dkafka-scaledobject");
+        io.kubernetes.client.openapi.apis.CoreV1Api core = new io.kubernetes.client.openapi.apis.CoreV1Api(plane.apiClient());
+        return new Stack() {
+            @Override
+            public Double metricValue() {
+                try {
+                    var response = http.send(java.net.http.HttpRequest.newBuilder(metric).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    JsonNode items = JSON.readTree(response.body()).path("items");
+                    return response.statusCode() != 200 || items.isEmpty() ? null
+                            : new io.kubernetes.client.custom.Quantity(items.get(0).path("value").asText())
+                            .getNumber().doubleValue();
+                } catch (Exception e) {
+                    return null;
+                }
+            }
+
+            @Override
+            public int consumers() throws Exception {
+                return (int) core.listNamespacedPod(NAMESPACE).labelSelector("app=consumer-deployment").execute()
+                        .getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null
+                                && p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).count();
+            }
+
+            @Override
+            public long consumed() throws Exception {
+                return admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS)
+                        .values().stream().mapToLong(OffsetAndMetadata::offset).sum();
+            }
+        };
     }
 
     private static String scaledObject(String bootstrap, Profile profile) {
