@@ -278,7 +278,6 @@ public final class DemoRun implements AutoCloseable {
         java.net.http.HttpClient http = plane.adminHttpClient();
         java.net.URI metric = java.net.URI.create(plane.url() + "/apis/external.metrics.k8s.io/v1beta1/namespaces/"
                 + NAMESPACE + "/s0-kafka-" + TOPIC + "?labelSelector=scaledobject.keda.sh%2Fname%3Dkafka-scaledobject");
-        io.kubernetes.client.openapi.apis.CoreV1Api core = new io.kubernetes.client.openapi.apis.CoreV1Api(plane.apiClient());
         return new Stack() {
             @Override
             public Double metricValue() {
@@ -296,9 +295,16 @@ public final class DemoRun implements AutoCloseable {
 
             @Override
             public int consumers() throws Exception {
-                return (int) core.listNamespacedPod(NAMESPACE).labelSelector("app=consumer-deployment").execute()
-                        .getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null
-                                && p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).count();
+                // Through kubectl: client-java 25's V1PodStatus refuses the fields a 1.36 kubelet writes.
+                int running = 0;
+                for (JsonNode pod : JSON.readTree(plane.kubectl("-n", NAMESPACE, "get", "pods", "-l",
+                        "app=consumer-deployment", "-o", "json")).path("items")) {
+                    if (pod.path("metadata").path("deletionTimestamp").isMissingNode()
+                            && pod.path("status").path("phase").asText().equals("Running")) {
+                        running++;
+                    }
+                }
+                return running;
             }
 
             @Override
