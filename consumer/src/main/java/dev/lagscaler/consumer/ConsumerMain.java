@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
  * The consumer image's entry point: one {@link RateLimitedConsumer} configured from the environment
  * ({@code KAFKA_BOOTSTRAP}, {@code KAFKA_GROUP}, {@code KAFKA_TOPIC}, {@code RECORDS_PER_SECOND}, default 150). It
  * leaves the group on SIGTERM, so a pod scaled away hands its partitions over at once, and logs one line every
- * 5 s with what it processed.
+ * 5 s with what it processed. With {@code EXIT_WHEN_IDLE_SECONDS} it is a batch: it exits 0 once no record came
+ * for that long (a ScaledJob's Job completes).
  */
 public final class ConsumerMain {
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerMain.class);
@@ -21,16 +22,13 @@ public final class ConsumerMain {
         String bootstrap = required("KAFKA_BOOTSTRAP");
         String group = required("KAFKA_GROUP");
         String topic = required("KAFKA_TOPIC");
-        int rate;
-        try {
-            rate = Integer.parseInt(System.getenv().getOrDefault("RECORDS_PER_SECOND", "150"));
-        } catch (NumberFormatException e) {
-            System.err.println("RECORDS_PER_SECOND is not a number: " + System.getenv("RECORDS_PER_SECOND"));
-            System.exit(2);
-            return;
-        }
+        int rate = number("RECORDS_PER_SECOND", "150");
+        int idleSeconds = number("EXIT_WHEN_IDLE_SECONDS", "0");
         AtomicLong processed = new AtomicLong();
         RateLimitedConsumer consumer = new RateLimitedConsumer(bootstrap, group, topic, rate, processed::addAndGet);
+        if (idleSeconds > 0) {
+            consumer.exitWhenIdle(java.time.Duration.ofSeconds(idleSeconds));
+        }
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             consumer.stop();
@@ -63,6 +61,17 @@ public final class ConsumerMain {
         } finally {
             LOG.info("stopped processed={}", processed.get());
             done.countDown();
+        }
+    }
+
+    private static int number(String name, String fallback) {
+        String value = System.getenv().getOrDefault(name, fallback);
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            System.err.println(name + " is not a number: " + value);
+            System.exit(2);
+            return 0;
         }
     }
 

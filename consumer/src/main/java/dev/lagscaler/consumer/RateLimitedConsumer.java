@@ -24,6 +24,7 @@ public final class RateLimitedConsumer {
     private final LongConsumer processed;
     private final AtomicBoolean stopping = new AtomicBoolean();
     private volatile KafkaConsumer<String, String> client;
+    private Duration exitWhenIdle;
 
     /** {@code processed} hears the size of each batch once it is committed. */
     public RateLimitedConsumer(String bootstrap, String group, String topic, int recordsPerSecond, LongConsumer processed) {
@@ -44,18 +45,32 @@ public final class RateLimitedConsumer {
     }
 
     /**
-     * Consumes until {@link #stop()}. Returns normally once stopped (the consumer leaves the group as it closes);
+     * Batch mode, for a Job's pod (a ScaledJob's): {@link #run()} returns once no record came for {@code idle} after
+     * the first one did (or for {@code idle} from the start, when the backlog was already taken by others).
+     */
+    public RateLimitedConsumer exitWhenIdle(Duration idle) {
+        this.exitWhenIdle = idle;
+        return this;
+    }
+
+    /**
+     * Consumes until {@link #stop()} (or, in batch mode, until idle). Returns normally once stopped (the consumer leaves the group as it closes);
      * throws what the client threw otherwise.
      */
     public void run() throws InterruptedException {
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
             client = consumer;
             consumer.subscribe(List.of(topic));
+            long lastRecord = System.nanoTime();
             while (!stopping.get()) {
                 ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
                 if (records.isEmpty()) {
+                    if (exitWhenIdle != null && System.nanoTime() - lastRecord > exitWhenIdle.toNanos()) {
+                        return;
+                    }
                     continue;
                 }
+                lastRecord = System.nanoTime();
                 // "Processing": the time these records take at this rate (a stop waits for the batch).
                 Thread.sleep(records.count() * 1000L / recordsPerSecond);
                 consumer.commitSync(Duration.ofSeconds(5));
