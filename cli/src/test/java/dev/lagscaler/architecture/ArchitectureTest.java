@@ -21,7 +21,7 @@ class ArchitectureTest {
             "dev.lagscaler.plan..", "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics.."};
     private static final String[] PRODUCT = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag..",
             "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics..", "dev.lagscaler.adapter..",
-            "dev.lagscaler.feed..", "dev.lagscaler.tls.."};
+            "dev.lagscaler.feed..", "dev.lagscaler.tls..", "dev.lagscaler.consumer.."};
 
     private static JavaClasses mainClasses;
 
