@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.lagscaler.testing.ChartRelease;
-import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.DevScripts;
 import dev.lagscaler.testing.Images;
 import dev.lagscaler.testing.KafkaCluster;
@@ -25,10 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +54,13 @@ class NodeInstallTest {
         figures.put("install_to_all_ready_ms", release.installToReady().toMillis());
         JsonNode pods = json(plane, "-n", NS, "get", "pods");
         assertEquals(4, pods.path("items").size(), "2 operators and 2 adapters: " + names(pods));
+        // The feed the chart sets up is mutual TLS on the real pods: the adapters are fed (the APIService is
+        // Available and serves values below), and a client without the adapter's certificate is refused.
+        String operatorIp = plane.kubectl("-n", NS, "get", "pod", "lagscaler-operator-0",
+                "-o", "jsonpath={.status.podIP}").trim();
+        figures.put("feed_refuses_a_client_without_certificate", feedRefusesClientWithoutCertificate(operatorIp));
+        assertTrue((Boolean) figures.get("feed_refuses_a_client_without_certificate"),
+                "the operator's feed at " + operatorIp + ":9090 answered a client that presented no certificate");
 
         KafkaTestData.createTopic(kafka.bootstrapServers(), TOPIC, 4);
         plane.kubectl("create", "namespace", APP_NS);
@@ -71,7 +73,7 @@ class NodeInstallTest {
                 maxReplicaCount: 4
                 """ + ExternalMetricsEndToEndTest.FAST_HPA, kafka.bootstrapServers(), GROUP, TOPIC,
                 "lagThreshold: \"200\", activationLagThreshold: \"0\""));
-        await(plane, "the ScaledObject Ready", Duration.ofSeconds(60), () -> plane.kubectl("-n", APP_NS, "get",
+        NodeChecks.await(plane, "the ScaledObject Ready", Duration.ofSeconds(60), () -> plane.kubectl("-n", APP_NS, "get",
                 "scaledobject", "kafka-scaledobject", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")
                 .trim().equals("True"));
 
@@ -80,21 +82,21 @@ class NodeInstallTest {
         for (int p = 0; p < 4; p++) {
             KafkaTestData.produce(kafka.bootstrapServers(), TOPIC, p, 1_500);
         }
-        await(plane, "a consumer pod Running", Duration.ofSeconds(120), () -> runningConsumers(plane) >= 1);
+        NodeChecks.await(plane, "a consumer pod Running", Duration.ofSeconds(120), () -> runningConsumers(plane) >= 1);
         figures.put("first_record_to_first_consumer_running_ms", Duration.between(produced, Instant.now()).toMillis());
-        await(plane, "the HPA reading the lag through the APIService and scaling past 1", Duration.ofSeconds(120), () -> {
+        NodeChecks.await(plane, "the HPA reading the lag through the APIService and scaling past 1", Duration.ofSeconds(120), () -> {
             JsonNode hpa = json(plane, "-n", APP_NS, "get", "hpa", "keda-hpa-kafka-scaledobject");
             return hpa.path("status").path("currentMetrics").path(0).path("external").path("current").has("averageValue")
                     && hpa.path("status").path("desiredReplicas").asInt() > 1;
         });
-        await(plane, "more than one consumer pod Running", Duration.ofSeconds(120), () -> runningConsumers(plane) > 1);
+        NodeChecks.await(plane, "more than one consumer pod Running", Duration.ofSeconds(120), () -> runningConsumers(plane) > 1);
         figures.put("consumer_pods_running_under_lag", runningConsumers(plane));
         figures.put("pod_memory", podMemory(plane));
 
         // -> 0: the pods drain the topic, the lag stays zero for the cooldown, the operator takes the target to zero.
-        await(plane, "the topic drained by the pods", Duration.ofSeconds(240), () -> lag(kafka.bootstrapServers()) == 0);
+        NodeChecks.await(plane, "the topic drained by the pods", Duration.ofSeconds(240), () -> KafkaTestData.lag(kafka.bootstrapServers(), GROUP, TOPIC) == 0);
         Instant drained = Instant.now();
-        await(plane, "the consumer Deployment back at zero, no consumer pod left", Duration.ofSeconds(180),
+        NodeChecks.await(plane, "the consumer Deployment back at zero, no consumer pod left", Duration.ofSeconds(180),
                 () -> replicas(plane) == 0 && json(plane, "-n", APP_NS, "get", "pods", "-l", "app=consumer-deployment")
                         .path("items").isEmpty());
         figures.put("drained_to_zero_pods_ms", Duration.between(drained, Instant.now()).toMillis());
@@ -103,7 +105,7 @@ class NodeInstallTest {
         String leader = leaderPod(plane);
         plane.kubectl("-n", NS, "delete", "pod", leader, "--wait=false");
         Instant deleted = Instant.now();
-        await(plane, "another operator pod holding the Lease", Duration.ofSeconds(60), () -> {
+        NodeChecks.await(plane, "another operator pod holding the Lease", Duration.ofSeconds(60), () -> {
             String now = leaderPod(plane);
             return !now.isEmpty() && !now.equals(leader);
         });
@@ -111,17 +113,17 @@ class NodeInstallTest {
         assertNotEquals(leader, leaderPod(plane));
         Instant again = Instant.now();
         KafkaTestData.produce(kafka.bootstrapServers(), TOPIC, 0, 300);
-        await(plane, "a consumer pod Running under the new leader", Duration.ofSeconds(120),
+        NodeChecks.await(plane, "a consumer pod Running under the new leader", Duration.ofSeconds(120),
                 () -> runningConsumers(plane) >= 1);
         figures.put("after_handover_record_to_consumer_running_ms", Duration.between(again, Instant.now()).toMillis());
-        await(plane, "drained and back at zero under the new leader", Duration.ofSeconds(180),
-                () -> lag(kafka.bootstrapServers()) == 0 && replicas(plane) == 0);
+        NodeChecks.await(plane, "drained and back at zero under the new leader", Duration.ofSeconds(180),
+                () -> KafkaTestData.lag(kafka.bootstrapServers(), GROUP, TOPIC) == 0 && replicas(plane) == 0);
 
         // Uninstall, after the ScaledObject (its finalizer is the operator's to remove): nothing of the chart's is left.
         plane.kubectl("-n", APP_NS, "delete", "scaledobject", "kafka-scaledobject", "--timeout=60s");
         release.uninstall();
         String selector = "app.kubernetes.io/instance=lagscaler";
-        await(plane, "no object of the release left", Duration.ofSeconds(120), () -> plane.kubectl("get",
+        NodeChecks.await(plane, "no object of the release left", Duration.ofSeconds(120), () -> plane.kubectl("get",
                 "pods,statefulsets,deployments,services,secrets,configmaps,serviceaccounts,roles,rolebindings,"
                         + "poddisruptionbudgets,networkpolicies,clusterroles,clusterrolebindings,apiservices,"
                         + "validatingwebhookconfigurations", "-A", "-l", selector, "-o", "name").isBlank());
@@ -137,6 +139,41 @@ class NodeInstallTest {
         Files.createDirectories(results);
         Files.writeString(results.resolve("node-install.json"),
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(figures) + "\n");
+    }
+
+    /**
+     * A TLS client that trusts anything but presents no certificate: the feed must end the connection (TLS 1.3
+     * refuses the missing certificate after the client's side of the handshake, at the first read).
+     */
+    private static boolean feedRefusesClientWithoutCertificate(String host) throws Exception {
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(host, 9090)) {
+            socket.setSoTimeout(5_000);
+            javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+            parameters.setProtocols(new String[] {"TLSv1.3"});
+            parameters.setApplicationProtocols(new String[] {"h2"});
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes());
+            socket.getOutputStream().flush();
+            return socket.getInputStream().read() < 0;
+        } catch (java.io.IOException refused) {
+            return true;
+        }
     }
 
     private static JsonNode json(LocalControlPlane plane, String... args) throws Exception {
@@ -173,23 +210,6 @@ class NodeInstallTest {
         return holder.contains("-") ? holder.substring(0, holder.lastIndexOf('-')) : holder;
     }
 
-    private static long lag(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> committed =
-                    admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get();
-            Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-            for (int p = 0; p < 4; p++) {
-                latest.put(new TopicPartition(TOPIC, p), OffsetSpec.latest());
-            }
-            long lag = 0;
-            for (var e : admin.listOffsets(latest).all().get().entrySet()) {
-                var c = committed.get(e.getKey());
-                lag += e.getValue().offset() - (c == null ? 0 : c.offset());
-            }
-            return lag;
-        }
-    }
-
     /** Each of the release's pods' memory as the kubelet measures it (working set and RSS, MiB), from /stats/summary. */
     private static Map<String, Object> podMemory(LocalControlPlane plane) throws Exception {
         JsonNode summary = JSON.readTree(plane.kubectl("get", "--raw",
@@ -206,26 +226,5 @@ class NodeInstallTest {
             memory.put(ns + "/" + pod.path("podRef").path("name").asText(), m);
         }
         return memory;
-    }
-
-    private interface Check {
-        boolean done() throws Exception;
-    }
-
-    /** Waits for {@code check}; on a timeout the failure carries the cluster's pods and latest Events. */
-    private static void await(LocalControlPlane plane, String what, Duration timeout, Check check) throws Exception {
-        try {
-            ChildProcess.await(what, timeout, Duration.ofMillis(500), () -> {
-                try {
-                    return check.done();
-                } catch (Exception e) {
-                    return false;
-                }
-            });
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e.getMessage() + "\n" + plane.kubectl("get", "pods", "-A", "-o", "wide")
-                    + plane.kubectl("get", "events", "-A", "--sort-by=.lastTimestamp").lines()
-                    .reduce((a, b) -> a + "\n" + b).orElse(""), e);
-        }
     }
 }

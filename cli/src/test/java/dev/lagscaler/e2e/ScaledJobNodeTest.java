@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.testing.ChartRelease;
-import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.Images;
 import dev.lagscaler.testing.KafkaCluster;
 import dev.lagscaler.testing.KafkaTestData;
@@ -14,11 +13,6 @@ import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
 import java.time.Duration;
-import java.util.Map;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -72,7 +66,7 @@ class ScaledJobNodeTest {
                         metadata: {bootstrapServers: "%s", consumerGroup: %s, topic: %s, lagThreshold: "500", offsetResetPolicy: earliest}
                     """.formatted(Images.CONSUMER, kafka.bootstrapServers(), GROUP, TOPIC, kafka.bootstrapServers(),
                     GROUP, TOPIC));
-            await(plane, "the ScaledJob Ready", Duration.ofSeconds(60), () -> plane.kubectl("-n", NS, "get",
+            NodeChecks.await(plane, "the ScaledJob Ready", Duration.ofSeconds(60), () -> plane.kubectl("-n", NS, "get",
                     "scaledjob", "invoice-jobs", "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}")
                     .trim().equals("True"));
             assertEquals(0, jobs(plane).size(), "no records, no Job");
@@ -80,7 +74,7 @@ class ScaledJobNodeTest {
             for (int p = 0; p < 4; p++) {
                 KafkaTestData.produce(kafka.bootstrapServers(), TOPIC, p, 1_000);
             }
-            await(plane, "Jobs created and a Job pod Running", Duration.ofSeconds(90), () -> {
+            NodeChecks.await(plane, "Jobs created and a Job pod Running", Duration.ofSeconds(90), () -> {
                 for (JsonNode pod : JSON.readTree(plane.kubectl("-n", NS, "get", "pods", "-o", "json")).path("items")) {
                     if (pod.path("status").path("phase").asText().equals("Running")) {
                         return true;
@@ -90,8 +84,10 @@ class ScaledJobNodeTest {
             });
             int created = jobs(plane).size();
             assertTrue(created >= 1 && created <= 3, "4,000 records / 500 per Job, at most maxReplicaCount 3: " + created);
-            await(plane, "the topic drained by the Jobs' pods", Duration.ofSeconds(180), () -> lag(kafka.bootstrapServers()) == 0);
-            await(plane, "every Job finished, one kept (successfulJobsHistoryLimit)", Duration.ofSeconds(120), () -> {
+            NodeChecks.await(plane, "the topic drained by the Jobs' pods", Duration.ofSeconds(180),
+                    () -> KafkaTestData.lag(kafka.bootstrapServers(), GROUP, TOPIC) == 0);
+            NodeChecks.await(plane, "every Job finished, one kept (successfulJobsHistoryLimit)", Duration.ofSeconds(120),
+                    () -> {
                 JsonNode jobs = jobs(plane);
                 for (JsonNode job : jobs) {
                     if (job.path("status").path("succeeded").asInt() != 1) {
@@ -101,8 +97,8 @@ class ScaledJobNodeTest {
                 return jobs.size() == 1;
             });
             // Drained: a poll saw no lag (Active=False), and it made no Job: the one kept is a finished one.
-            await(plane, "the ScaledJob inactive", Duration.ofSeconds(30), () -> plane.kubectl("-n", NS, "get",
-                    "scaledjob", "invoice-jobs", "-o", "jsonpath={.status.conditions[?(@.type==\"Active\")].status}")
+            NodeChecks.await(plane, "the ScaledJob inactive", Duration.ofSeconds(30), () -> plane.kubectl("-n", NS,
+                    "get", "scaledjob", "invoice-jobs", "-o", "jsonpath={.status.conditions[?(@.type==\"Active\")].status}")
                     .trim().equals("False"));
             JsonNode left = jobs(plane);
             assertEquals(1, left.size(), "successfulJobsHistoryLimit 1: " + left);
@@ -113,40 +109,5 @@ class ScaledJobNodeTest {
 
     private static JsonNode jobs(LocalControlPlane plane) throws Exception {
         return JSON.readTree(plane.kubectl("-n", NS, "get", "jobs", "-o", "json")).path("items");
-    }
-
-    private static long lag(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            var committed = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get();
-            Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-            for (int p = 0; p < 4; p++) {
-                latest.put(new TopicPartition(TOPIC, p), OffsetSpec.latest());
-            }
-            long lag = 0;
-            for (var e : admin.listOffsets(latest).all().get().entrySet()) {
-                var c = committed.get(e.getKey());
-                lag += e.getValue().offset() - (c == null ? 0 : c.offset());
-            }
-            return lag;
-        }
-    }
-
-    private interface Check {
-        boolean done() throws Exception;
-    }
-
-    private static void await(LocalControlPlane plane, String what, Duration timeout, Check check) throws Exception {
-        try {
-            ChildProcess.await(what, timeout, Duration.ofMillis(500), () -> {
-                try {
-                    return check.done();
-                } catch (Exception e) {
-                    return false;
-                }
-            });
-        } catch (java.io.IOException e) {
-            throw new AssertionError(e.getMessage() + "\n" + plane.kubectl("get", "pods,jobs", "-A", "-o", "wide")
-                    + plane.kubectl("-n", NS, "get", "events", "--sort-by=.lastTimestamp"), e);
-        }
     }
 }

@@ -26,7 +26,7 @@ public final class RateLimitedConsumer {
     private volatile KafkaConsumer<String, String> client;
     private Duration exitWhenIdle;
 
-    /** {@code processed} hears the size of each batch once it is committed. */
+    /** {@code processed} hears the size of each batch once it is processed, before its commit. */
     public RateLimitedConsumer(String bootstrap, String group, String topic, int recordsPerSecond, LongConsumer processed) {
         if (recordsPerSecond <= 0) {
             throw new IllegalArgumentException("recordsPerSecond must be positive: " + recordsPerSecond);
@@ -73,8 +73,8 @@ public final class RateLimitedConsumer {
                 lastRecord = System.nanoTime();
                 // "Processing": the time these records take at this rate (a stop waits for the batch).
                 Thread.sleep(records.count() * 1000L / recordsPerSecond);
+                processed.accept(records.count()); // processed; a batch redelivered after a stop counts twice
                 consumer.commitSync(Duration.ofSeconds(5));
-                processed.accept(records.count()); // at least once: a batch redelivered after a stop counts twice
             }
         } catch (WakeupException e) {
             if (!stopping.get()) {

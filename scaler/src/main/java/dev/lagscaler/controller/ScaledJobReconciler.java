@@ -131,9 +131,12 @@ final class ScaledJobReconciler implements Reconciler {
         kafka.forEach((i, s) -> wanted.put(i, new TriggerRegistry.Wanted(s, spec.triggers().get(i).scalerName())));
         registry.sync(registryKey, wanted, Duration.ofSeconds(spec.pollingIntervalSeconds()));
 
+        List<V1Job> ours = caches.jobsOf(key);
+        Map<String, List<JobPlanner.JobPod>> pods = podsOfUnfinished(namespace, ours);
         List<JobPlanner.ExistingJob> jobs = new ArrayList<>();
-        for (V1Job job : caches.jobsOf(key)) {
-            jobs.add(existing(job));
+        for (V1Job job : ours) {
+            jobs.add(existing(job, pods.getOrDefault(job.getMetadata().getName(), List.of()),
+                    spec.scalingStrategy().pendingPodConditions()));
         }
         JobPlanner.JobPlan plan = JobPlanner.plan(new JobPlanner.JobPlanInput(spec, uid, status, jobs, kafka,
                 registry.snapshot(registryKey), config.fastActivationInterval(), clock.instant()));
@@ -185,25 +188,67 @@ final class ScaledJobReconciler implements Reconciler {
         }
     }
 
-    /** A Job as the planner needs it: finished (Complete or Failed) and when, pending (no pod ready or done yet). */
-    static JobPlanner.ExistingJob existing(V1Job job) {
-        String finished = null;
-        Instant at = null;
+    /**
+     * The pods of the unfinished Jobs, by Job name, from one list by the Job controller's {@code job-name} label (as
+     * KEDA reads them): what decides whether a Job is pending. Read generically: client-java's typed Pod refuses
+     * fields newer kubelets write.
+     */
+    private Map<String, List<JobPlanner.JobPod>> podsOfUnfinished(String namespace, List<V1Job> jobs) throws ApiException {
+        List<String> unfinished = jobs.stream().filter(j -> finished(j) == null).map(j -> j.getMetadata().getName()).toList();
+        Map<String, List<JobPlanner.JobPod>> byJob = new HashMap<>();
+        if (unfinished.isEmpty()) {
+            return byJob;
+        }
+        var options = new io.kubernetes.client.util.generic.options.ListOptions();
+        options.setLabelSelector("job-name in (" + String.join(",", unfinished) + ")");
+        var response = new io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi("", "v1", "pods", client)
+                .list(namespace, options);
+        if (!response.isSuccess()) {
+            throw new ApiException(response.getHttpStatusCode(), "listing the pods of " + unfinished + ": "
+                    + (response.getStatus() == null ? "" : response.getStatus().getMessage()));
+        }
+        for (var pod : response.getObject().getItems()) {
+            com.google.gson.JsonObject raw = pod.getRaw();
+            com.google.gson.JsonObject podStatus = raw.has("status") ? raw.getAsJsonObject("status") : new com.google.gson.JsonObject();
+            Map<String, String> conditions = new HashMap<>();
+            if (podStatus.has("conditions")) {
+                podStatus.getAsJsonArray("conditions").forEach(c -> conditions.put(
+                        c.getAsJsonObject().get("type").getAsString(), c.getAsJsonObject().get("status").getAsString()));
+            }
+            String phase = podStatus.has("phase") ? podStatus.get("phase").getAsString() : "";
+            var labels = pod.getMetadata().getLabels();
+            String job = labels == null ? null : labels.get("job-name");
+            if (job != null) {
+                byJob.computeIfAbsent(job, k -> new ArrayList<>()).add(new JobPlanner.JobPod(phase, conditions));
+            }
+        }
+        return byJob;
+    }
+
+    /** The Job's Complete or Failed condition when True, else null. */
+    private static V1JobCondition finished(V1Job job) {
+        V1JobCondition finished = null;
         if (job.getStatus() != null && job.getStatus().getConditions() != null) {
             for (V1JobCondition c : job.getStatus().getConditions()) {
                 if ((c.getType().equals("Complete") || c.getType().equals("Failed")) && "True".equals(c.getStatus())) {
-                    finished = c.getType();
-                    at = c.getLastTransitionTime() == null ? null : c.getLastTransitionTime().toInstant();
+                    finished = c;
                 }
             }
         }
-        if (finished != null && job.getStatus().getCompletionTime() != null) {
-            at = job.getStatus().getCompletionTime().toInstant();
+        return finished;
+    }
+
+    /** A Job as the planner needs it: finished (Complete or Failed) and when, pending by KEDA's rule over its pods. */
+    static JobPlanner.ExistingJob existing(V1Job job, List<JobPlanner.JobPod> pods, List<String> pendingPodConditions) {
+        V1JobCondition finished = finished(job);
+        Instant at = null;
+        if (finished != null) {
+            at = job.getStatus().getCompletionTime() != null ? job.getStatus().getCompletionTime().toInstant()
+                    : finished.getLastTransitionTime() == null ? null : finished.getLastTransitionTime().toInstant();
         }
-        boolean started = job.getStatus() != null && ((job.getStatus().getReady() != null && job.getStatus().getReady() > 0)
-                || (job.getStatus().getSucceeded() != null && job.getStatus().getSucceeded() > 0));
         Map<String, String> annotations = job.getMetadata().getAnnotations();
-        return new JobPlanner.ExistingJob(job.getMetadata().getName(), finished, at, finished == null && !started,
+        return new JobPlanner.ExistingJob(job.getMetadata().getName(), finished == null ? null : finished.getType(), at,
+                finished == null && JobPlanner.pending(pods, pendingPodConditions),
                 annotations == null ? null : annotations.get(JobPlanner.TEMPLATE_HASH));
     }
 

@@ -39,6 +39,30 @@ public final class JobPlanner {
     public record ExistingJob(String name, String finished, Instant finishedAt, boolean pending, String templateHash) {
     }
 
+    /** A pod of a Job as the pending rule reads it: its phase and its conditions (type to status). */
+    public record JobPod(String phase, Map<String, String> conditions) {
+    }
+
+    /**
+     * KEDA's pending rule for an unfinished Job (executor scale_jobs.go, getPendingJobCount): without
+     * {@code pendingPodConditions}, pending until one of its pods is Running or Succeeded; with them, pending until one
+     * pod has every listed condition True. As KEDA counts, a pod must fulfil as many conditions as the list has entries,
+     * so a condition listed twice is never fulfilled.
+     */
+    public static boolean pending(List<JobPod> pods, List<String> pendingPodConditions) {
+        if (pendingPodConditions.isEmpty()) {
+            return pods.stream().noneMatch(p -> "Running".equals(p.phase()) || "Succeeded".equals(p.phase()));
+        }
+        for (JobPod pod : pods) {
+            long fulfilled = pod.conditions().entrySet().stream()
+                    .filter(c -> "True".equals(c.getValue()) && pendingPodConditions.contains(c.getKey())).count();
+            if (fulfilled == pendingPodConditions.size()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Everything a ScaledJob reconcile decides from. */
     public record JobPlanInput(ScaledJobSpec spec, String uid, JsonNode status, List<ExistingJob> jobs,
                                Map<Integer, KafkaTriggerSettings> kafka, Map<Integer, TriggerHealth> health,

@@ -91,4 +91,28 @@ class JobPlannerTest {
         assertEquals(List.of("old"), plan(spec(""), running, 0, NOW).delete());
         assertEquals(List.of(), plan(spec("rollout: {strategy: gradual}"), running, 0, NOW).delete());
     }
+
+    /** KEDA's getPendingJobCount, row by row: the pods of one unfinished Job, the conditions asked for, pending? */
+    @Test
+    void aJobIsPendingAsKedaCountsIt() {
+        JobPlanner.JobPod scheduled = new JobPlanner.JobPod("Pending", Map.of("PodScheduled", "True"));
+        JobPlanner.JobPod running = new JobPlanner.JobPod("Running", Map.of("PodScheduled", "True", "Ready", "False"));
+        JobPlanner.JobPod ready = new JobPlanner.JobPod("Running", Map.of("PodScheduled", "True", "Ready", "True"));
+        JobPlanner.JobPod succeeded = new JobPlanner.JobPod("Succeeded", Map.of("PodScheduled", "True", "Ready", "False"));
+        record Row(List<JobPlanner.JobPod> pods, List<String> conditions, boolean pending) {
+        }
+        List<Row> rows = List.of(
+                new Row(List.of(), List.of(), true),                              // no pod yet
+                new Row(List.of(scheduled), List.of(), true),                     // scheduled, not started
+                new Row(List.of(scheduled, running), List.of(), false),           // one Running, even if not Ready
+                new Row(List.of(succeeded), List.of(), false),                    // done
+                new Row(List.of(running), List.of("Ready"), true),                // Running but not Ready
+                new Row(List.of(scheduled, ready), List.of("Ready"), false),      // one pod has it
+                new Row(List.of(ready), List.of("PodScheduled", "Ready"), false), // every one listed
+                new Row(List.of(running), List.of("PodScheduled", "Ready"), true),
+                new Row(List.of(ready), List.of("Ready", "Ready"), true));        // KEDA counts list entries
+        for (Row row : rows) {
+            assertEquals(row.pending(), JobPlanner.pending(row.pods(), row.conditions()), row.toString());
+        }
+    }
 }

@@ -282,11 +282,6 @@ public final class LocalNode implements AutoCloseable {
         return startupTime;
     }
 
-    /** Where the kubelet keeps each container's log ({@code <namespace>_<pod>_<uid>/<container>/0.log}). */
-    public Path podLogs() {
-        return dir.resolve("pod-logs");
-    }
-
     public Path log(String component) {
         return dir.resolve(component + ".log");
     }
