@@ -1,11 +1,11 @@
 package dev.lagscaler.controller;
 
+import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.extended.leaderelection.LeaderElectionRecord;
 import io.kubernetes.client.extended.leaderelection.Lock;
 import io.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
-import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoordinationV1Api;
 import io.kubernetes.client.openapi.models.V1DeleteOptions;
@@ -22,10 +22,11 @@ import org.slf4j.LoggerFactory;
  * waiting for the elector to stop. It is deleted rather than emptied so that {@code helm uninstall}, which stops every
  * replica, leaves no Lease behind; and since a replica stopped by then (its RBAC may already be gone) cannot delete
  * it, a Lease this process creates is also owned by the operators' StatefulSet when one is named, so the garbage
- * collector removes it with the release. And an optimistic renewal, as client-go's leader elector does: while this process's last write
- * of the Lease stands, the elector's read before each renewal is answered with that write instead of a GET, and the
- * renewal is a write conditional on the version it returned. If anyone else wrote the Lease since, that write fails
- * (409) and the next read goes to the apiserver. A leader renews with one request a second instead of two.
+ * collector removes it with the release. And an optimistic renewal, as client-go's leader elector does: while this
+ * process's last write of the Lease stands, the elector's read before each renewal is answered with that write
+ * instead of a GET, and the renewal is a write conditional on the version it returned. If anyone else wrote the
+ * Lease since, that write fails (409) and the next read goes to the apiserver. A leader renews with one request a
+ * second instead of two.
  */
 final class ReleasableLeaseLock implements Lock {
     private static final Logger LOG = LoggerFactory.getLogger(ReleasableLeaseLock.class);
@@ -71,8 +72,8 @@ final class ReleasableLeaseLock implements Lock {
                     .getMetadata().getUid();
             String patch = "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\","
                     + "\"name\":\"" + ownerStatefulSet + "\",\"uid\":\"" + uid + "\"}]}}";
-            PatchUtils.patch(V1Lease.class, () -> new CoordinationV1Api(client).patchNamespacedLease(name, namespace,
-                    new V1Patch(patch)).buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
+            PatchUtils.patch(V1Lease.class, () -> api.patchNamespacedLease(name, namespace, new V1Patch(patch))
+                    .buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
             // LeaseLock renews by replacing the Lease it last read: read the owned one, or the owner would be undone.
             lease.get();
         } catch (ApiException e) {
