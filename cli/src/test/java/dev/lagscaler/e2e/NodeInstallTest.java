@@ -189,14 +189,7 @@ class NodeInstallTest {
     }
 
     private static int runningConsumers(LocalControlPlane plane) throws Exception {
-        int running = 0;
-        for (JsonNode pod : json(plane, "-n", APP_NS, "get", "pods", "-l", "app=consumer-deployment").path("items")) {
-            if (pod.path("status").path("phase").asText().equals("Running")
-                    && pod.path("metadata").path("deletionTimestamp").isMissingNode()) {
-                running++;
-            }
-        }
-        return running;
+        return plane.node().runningPods(APP_NS, "app=consumer-deployment");
     }
 
     private static int replicas(LocalControlPlane plane) throws Exception {

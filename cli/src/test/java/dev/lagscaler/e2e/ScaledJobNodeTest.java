@@ -74,14 +74,8 @@ class ScaledJobNodeTest {
             for (int p = 0; p < 4; p++) {
                 KafkaTestData.produce(kafka.bootstrapServers(), TOPIC, p, 1_000);
             }
-            NodeChecks.await(plane, "Jobs created and a Job pod Running", Duration.ofSeconds(90), () -> {
-                for (JsonNode pod : JSON.readTree(plane.kubectl("-n", NS, "get", "pods", "-o", "json")).path("items")) {
-                    if (pod.path("status").path("phase").asText().equals("Running")) {
-                        return true;
-                    }
-                }
-                return false;
-            });
+            NodeChecks.await(plane, "Jobs created and a Job pod Running", Duration.ofSeconds(90),
+                    () -> plane.node().runningPods(NS, "job-name") >= 1);
             int created = jobs(plane).size();
             assertTrue(created >= 1 && created <= 3, "4,000 records / 500 per Job, at most maxReplicaCount 3: " + created);
             NodeChecks.await(plane, "the topic drained by the Jobs' pods", Duration.ofSeconds(180),

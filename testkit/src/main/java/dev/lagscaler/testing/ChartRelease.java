@@ -44,15 +44,7 @@ public final class ChartRelease implements AutoCloseable {
         Instant begin = Instant.now();
         helm(plane, helm, args);
         plane.kubectl("-n", NAMESPACE, "wait", "--for=condition=Ready", "pod", "--all", "--timeout=180s");
-        ChildProcess.await("the external metrics APIService Available through the adapter pods",
-                Duration.ofSeconds(120), Duration.ofMillis(500), () -> {
-                    try {
-                        return plane.kubectl("get", "apiservice", "v1beta1.external.metrics.k8s.io", "-o",
-                                "jsonpath={.status.conditions[?(@.type==\"Available\")].status}").trim().equals("True");
-                    } catch (IOException notYet) {
-                        return false;
-                    }
-                });
+        plane.awaitExternalMetricsAvailable(Duration.ofSeconds(120)); // through the adapter pods
         return new ChartRelease(plane, helm, Duration.between(begin, Instant.now()));
     }
 

@@ -234,9 +234,19 @@ public final class LocalControlPlane implements AutoCloseable {
                 """.formatted(port, port, Base64.getEncoder().encodeToString(caBundlePem.getBytes())));
         kubectl("apply", "-f", manifest.toString());
         Files.delete(manifest);
-        ChildProcess.await("the external metrics APIService Available", Duration.ofSeconds(60), Duration.ofMillis(300),
-                () -> kubectl("get", "apiservice", "v1beta1.external.metrics.k8s.io",
-                        "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}").trim().equals("True"));
+        awaitExternalMetricsAvailable(Duration.ofSeconds(60));
+    }
+
+    /** Waits until the aggregator reports {@code v1beta1.external.metrics.k8s.io} Available (its server answers). */
+    public void awaitExternalMetricsAvailable(Duration timeout) throws IOException {
+        ChildProcess.await("the external metrics APIService Available", timeout, Duration.ofMillis(300), () -> {
+            try {
+                return kubectl("get", "apiservice", "v1beta1.external.metrics.k8s.io",
+                        "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}").trim().equals("True");
+            } catch (IOException notRegisteredYet) {
+                return false;
+            }
+        });
     }
 
     /**

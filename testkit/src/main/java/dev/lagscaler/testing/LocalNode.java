@@ -1,5 +1,7 @@
 package dev.lagscaler.testing;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +39,7 @@ public final class LocalNode implements AutoCloseable {
     public static final String PAUSE_IMAGE = "localhost/lagscaler/pause:1";
     public static final String COREDNS_IMAGE = "localhost/lagscaler/coredns:1";
     private static final String CNI_BIN = "/usr/lib/cni";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LocalControlPlane plane;
     private final Path dir;
@@ -276,6 +279,22 @@ public final class LocalNode implements AutoCloseable {
             ChildProcess.run(List.of("ctr", "--address", socket.toString(), "-n", "k8s.io", "images", "import",
                     image.toString()), dir, log("ctr-import"), Duration.ofMinutes(5));
         }
+    }
+
+    /**
+     * Pods in {@code namespace} matching {@code labelSelector} that are Running and not being deleted. Read through
+     * kubectl: client-java 25's typed Pod refuses fields a 1.36 kubelet writes.
+     */
+    public int runningPods(String namespace, String labelSelector) throws IOException {
+        int running = 0;
+        for (JsonNode pod : JSON.readTree(plane.kubectl("-n", namespace, "get", "pods", "-l", labelSelector, "-o", "json"))
+                .path("items")) {
+            if (pod.path("status").path("phase").asText().equals("Running")
+                    && pod.path("metadata").path("deletionTimestamp").isMissingNode()) {
+                running++;
+            }
+        }
+        return running;
     }
 
     public Duration startupTime() {

@@ -295,16 +295,7 @@ public final class DemoRun implements AutoCloseable {
 
             @Override
             public int consumers() throws Exception {
-                // Through kubectl: client-java 25's V1PodStatus refuses the fields a 1.36 kubelet writes.
-                int running = 0;
-                for (JsonNode pod : JSON.readTree(plane.kubectl("-n", NAMESPACE, "get", "pods", "-l",
-                        "app=consumer-deployment", "-o", "json")).path("items")) {
-                    if (pod.path("metadata").path("deletionTimestamp").isMissingNode()
-                            && pod.path("status").path("phase").asText().equals("Running")) {
-                        running++;
-                    }
-                }
-                return running;
+                return plane.node().runningPods(NAMESPACE, "app=consumer-deployment");
             }
 
             @Override
