@@ -4,30 +4,37 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.lagscaler.KedaKeys;
 import dev.lagscaler.controller.AuthResolver;
+import dev.lagscaler.controller.ClusterContext;
+import dev.lagscaler.controller.JobReads;
 import dev.lagscaler.lag.LagResult;
 import dev.lagscaler.lag.PartitionLag;
 import dev.lagscaler.lag.TriggerKey;
 import dev.lagscaler.lag.TriggerResult;
 import dev.lagscaler.lag.kafka.LagEngine;
+import dev.lagscaler.plan.JobPlanner;
 import dev.lagscaler.plan.Plan;
 import dev.lagscaler.plan.PlanInput;
 import dev.lagscaler.plan.ReconcilePlanner;
 import dev.lagscaler.plan.ResolvedTrigger;
 import dev.lagscaler.plan.TriggerHealth;
-import dev.lagscaler.plan.TriggerType;
 import dev.lagscaler.plan.Triggers;
 import dev.lagscaler.scaling.Condition;
+import dev.lagscaler.scaling.ScaledJobParser;
+import dev.lagscaler.scaling.ScaledJobSpec;
 import dev.lagscaler.scaling.ScaledObjectInvalid;
 import dev.lagscaler.scaling.ScaledObjectParser;
 import dev.lagscaler.scaling.ScaledObjectSpec;
-import dev.lagscaler.trigger.TriggerParseException;
+import dev.lagscaler.trigger.KafkaTriggerSettings;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.AutoscalingV2Api;
+import io.kubernetes.client.openapi.apis.BatchV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.CoreV1Event;
+import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
 import io.kubernetes.client.util.Config;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
@@ -48,23 +55,28 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lagscaler explain <namespace>/<scaledobject>}: why the target has the replicas it has, from a live cluster.
- * It reads what the operator reads (the ScaledObject, its target, its HPA, its TriggerAuthentications and Secrets),
- * measures each kafka trigger with the same lag engine, and runs the operator's own planning step on it.
+ * {@code lagscaler explain [scaledjob] <namespace>/<name>}: why the target has the replicas it has (or why a ScaledJob
+ * makes the Jobs it makes), from a live cluster. It reads what the operator reads (the object, its target or Jobs, its
+ * HPA, its TriggerAuthentications and Secrets), measures each kafka trigger with the same lag engine, and runs the
+ * operator's own planning step on it.
  */
 @Command(name = "explain", mixinStandardHelpOptions = true,
         description = {"Explains a ScaledObject's replica count on a live cluster: per trigger the lag (top partitions),",
                 "the metric and thresholds, active or not and why; the HPA's desired replicas and conditions; cooldown,",
                 "fallback and pause; the last Events. Uses the operator's own planning code.",
+                "For a ScaledJob (kind scaledjob or sj first): the queue length, the running and pending Jobs, the Jobs",
+                "the next pass creates and why, the history it trims.",
                 "",
-                "Example:  lagscaler explain shop/orders-consumer --kubeconfig ~/.kube/config -o json"},
+                "Example:  lagscaler explain shop/orders-consumer --kubeconfig ~/.kube/config -o json",
+                "          lagscaler explain sj shop/order-batches"},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:explained", "1:the object or its cluster could not be read", "2:bad input"})
 final class ExplainCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Parameters(index = "0", paramLabel = "NAMESPACE/NAME", description = "The ScaledObject.")
-    String target;
+    @Parameters(arity = "1..2", paramLabel = "[KIND] NAMESPACE/NAME",
+            description = "The object: a ScaledObject, or with KIND scaledjob (sj) a ScaledJob.")
+    List<String> args;
 
     @Option(names = "--kubeconfig", description = "Kubeconfig file (default: in-cluster, then ~/.kube/config).")
     String kubeconfig;
@@ -81,26 +93,45 @@ final class ExplainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
+        String target = args.get(args.size() - 1);
+        String kind = args.size() == 2 ? kind(args.get(0)) : "ScaledObject";
         int slash = target.indexOf('/');
+        if (kind == null) {
+            err.println("lagscaler explain: KIND is scaledobject (so) or scaledjob (sj), got \"" + args.get(0) + "\"");
+            return LagscalerCli.EXIT_BAD_INPUT;
+        }
         if (slash <= 0 || slash == target.length() - 1 || !Output.valid(output)) {
-            err.println("lagscaler explain: give NAMESPACE/NAME and -o " + Output.NAMES);
+            err.println("lagscaler explain: give [KIND] NAMESPACE/NAME and -o " + Output.NAMES);
             return LagscalerCli.EXIT_BAD_INPUT;
         }
         ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig);
         client.setReadTimeout(30_000);
+        String namespace = target.substring(0, slash);
+        String name = target.substring(slash + 1);
         ObjectNode explanation;
         try {
-            explanation = explain(client, target.substring(0, slash), target.substring(slash + 1), top, Instant.now());
+            explanation = kind.equals("ScaledJob") ? explainJob(client, namespace, name, top, Instant.now())
+                    : explain(client, namespace, name, top, Instant.now());
         } catch (ApiException e) {
             err.println("lagscaler explain: " + target + ": HTTP " + e.getCode()
-                    + (e.getCode() == 404 ? " (no such ScaledObject)" : ""));
+                    + (e.getCode() == 404 ? " (no such " + kind + ")" : ""));
             return 1;
         } catch (ScaledObjectInvalid e) {
-            err.println("lagscaler explain: " + target + " is not a valid ScaledObject: " + e.getMessage());
+            err.println("lagscaler explain: " + target + " is not a valid " + kind + ": " + e.getMessage());
             return 1;
         }
-        Output.print(spec.commandLine().getOut(), output, explanation, ExplainCommand::table);
+        Output.print(spec.commandLine().getOut(), output, explanation,
+                kind.equals("ScaledJob") ? ExplainCommand::jobTable : ExplainCommand::table);
         return 0;
+    }
+
+    /** kubectl's names of the two kinds (singular, plural, short), or null. */
+    private static String kind(String arg) {
+        return switch (arg.toLowerCase(java.util.Locale.ROOT)) {
+            case "scaledobject", "scaledobjects", "so" -> "ScaledObject";
+            case "scaledjob", "scaledjobs", "sj" -> "ScaledJob";
+            default -> null;
+        };
     }
 
     /** The explanation as a document (what -o json prints). */
@@ -131,43 +162,11 @@ final class ExplainCommand implements Callable<Integer> {
         targetNode.put("replicas", current);
         targetNode.put("minReplicaCount", spec.minReplicaCount()).put("maxReplicaCount", spec.maxReplicaCount());
 
-        // The operator's own reads: TriggerAuthentications, Secrets by name, the container's env.
-        AuthResolver auth = new AuthResolver(new CoreV1Api(client),
-                key -> raw(client, "triggerauthentications", key.substring(0, key.indexOf('/')), key.substring(key.indexOf('/') + 1)),
-                key -> raw(client, "clustertriggerauthentications", null, key), clusterObjectNamespace());
         JsonNode template = podTemplate;
-        List<ResolvedTrigger> triggers = Triggers.resolveAll(spec, new TriggerType.Context() {
-            @Override
-            public Map<String, String> authParams(ScaledObjectSpec.TriggerSpec trigger) throws TriggerParseException {
-                return auth.authParams(namespace, trigger, environment());
-            }
-
-            @Override
-            public Map<String, String> environment() throws TriggerParseException {
-                return auth.containerEnv(namespace, template, spec.target().envSourceContainerName());
-            }
-        });
-        Map<Integer, TriggerHealth> health = new HashMap<>();
+        List<ResolvedTrigger> triggers = Triggers.resolveAll(spec, new ClusterContext(auth(client), namespace,
+                () -> template, spec.target().envSourceContainerName()));
         ArrayNode triggerNodes = doc.putArray("triggers");
-        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(10)))) {
-            for (ResolvedTrigger t : triggers) {
-                ObjectNode node = triggerNodes.addObject();
-                node.put("index", t.index()).put("type", t.type());
-                if (t instanceof ResolvedTrigger.Kafka k) {
-                    AtomicReference<TriggerResult> result = new AtomicReference<>();
-                    try (LagEngine.Registration r = engine.register(new TriggerKey(namespace, name, t.index()), k.settings(),
-                            Duration.ofDays(1), result::set)) {
-                        engine.pollNow(k.settings().connection());
-                    }
-                    health.put(t.index(), new TriggerHealth(result.get(), result.get() instanceof TriggerResult.Failed ? 1 : 0));
-                    describeKafka(node, k, result.get(), top);
-                } else if (t instanceof ResolvedTrigger.Invalid f) {
-                    node.put("error", f.message());
-                } else if (t instanceof ResolvedTrigger.Unsupported) {
-                    node.put("error", "trigger type " + t.type() + " is not supported by lagscaler");
-                }
-            }
-        }
+        Map<Integer, TriggerHealth> health = measure(namespace, name, triggers, top, triggerNodes);
         // What only the operator's window knows (one poll measures no rate): its drain sizing, from the status.
         for (JsonNode node : triggerNodes) {
             JsonNode sizing = status.path("health").path(node.path("metric").asText()).path("drainSizing");
@@ -203,8 +202,110 @@ final class ExplainCommand implements Callable<Integer> {
                     .put("reason", c.path("reason").asText()).put("message", c.path("message").asText());
         }
         describeHpa(doc, client, namespace, spec.hpaName());
-        describeEvents(doc, client, namespace, name);
+        describeEvents(doc, client, namespace, "ScaledObject", name);
         return doc;
+    }
+
+    /**
+     * A ScaledJob's explanation: its triggers measured, its Jobs read as the controller reads them, and the
+     * controller's own planning step on them (what the next pass creates and deletes, and why).
+     */
+    static ObjectNode explainJob(ApiClient client, String namespace, String name, int top, Instant now)
+            throws ApiException, ScaledObjectInvalid {
+        JsonNode sj = raw(client, KedaKeys.SCALED_JOBS, namespace, name);
+        if (sj == null) {
+            throw new ApiException(404, "no such ScaledJob");
+        }
+        ScaledJobSpec spec = ScaledJobParser.parse(sj);
+        JsonNode status = sj.path("status");
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("scaledJob", namespace + "/" + name);
+        doc.put("strategy", spec.scalingStrategy().strategy())
+                .put("multipleScalersCalculation", spec.scalingStrategy().multipleScalersCalculation())
+                .put("minReplicaCount", spec.minJobs()).put("maxReplicaCount", spec.maxJobs() + spec.minJobs());
+        JsonNode template = readTree(spec.jobTemplate()).path("template");
+        ClusterContext context = new ClusterContext(auth(client), namespace, () -> template, spec.envSourceContainerName());
+        List<ResolvedTrigger> triggers = new ArrayList<>();
+        for (int i = 0; i < spec.triggers().size(); i++) {
+            triggers.add(Triggers.resolve(i, spec.triggers().get(i), context));
+        }
+        ArrayNode triggerNodes = doc.putArray("triggers");
+        Map<Integer, TriggerHealth> health = measure(namespace, name, triggers, top, triggerNodes);
+        Map<Integer, KafkaTriggerSettings> kafka = new HashMap<>();
+        triggers.stream().filter(t -> t instanceof ResolvedTrigger.Kafka)
+                .forEach(t -> kafka.put(t.index(), ((ResolvedTrigger.Kafka) t).settings()));
+
+        String uid = sj.path("metadata").path("uid").asText();
+        List<V1Job> owned = new BatchV1Api(client).listNamespacedJob(namespace)
+                .labelSelector(JobPlanner.SCALED_JOB_LABEL + "=" + name).execute().getItems().stream()
+                .filter(j -> j.getMetadata().getOwnerReferences() != null && j.getMetadata().getOwnerReferences().stream()
+                        .anyMatch(o -> uid.equals(o.getUid())))
+                .toList();
+        List<JobPlanner.ExistingJob> jobs = JobReads.existing(client, namespace, owned,
+                spec.scalingStrategy().pendingPodConditions());
+        ArrayNode jobNodes = doc.putArray("jobs");
+        for (JobPlanner.ExistingJob j : jobs) {
+            jobNodes.addObject().put("name", j.name()).put("state", j.finished() == null
+                    ? j.pending() ? "pending" : "running" : j.finished().equals("Complete") ? "succeeded" : "failed")
+                    .put("finishedAt", j.finishedAt() == null ? null : j.finishedAt().toString());
+        }
+        JobPlanner.JobPlan plan = JobPlanner.plan(new JobPlanner.JobPlanInput(spec, uid, status, jobs, kafka, health,
+                Duration.ofSeconds(1), now));
+        ObjectNode decision = doc.putObject("decision");
+        if (plan.decision() != null) {
+            var d = plan.decision();
+            decision.put("jobsToCreate", plan.create()).put("active", d.active()).put("queueLength", d.queueLength())
+                    .put("jobsAskedFor", d.maxScale()).put("runningJobCount", d.running())
+                    .put("pendingJobCount", d.pending()).put("effectiveMaxScale", d.effectiveMaxScale())
+                    .put("reason", d.reason());
+        }
+        plan.delete().forEach(decision.putArray("jobsToDelete")::add);
+        if (!triggers.stream().allMatch(t -> t instanceof ResolvedTrigger.Kafka)) {
+            decision.put("reason", "not acted on: lagscaler's ScaledJobs scale on kafka triggers only (see triggers)");
+            decision.put("jobsToCreate", 0);
+        }
+        ObjectNode state = doc.putObject("state");
+        state.put("paused", spec.paused());
+        state.put("lastActiveTime", status.path("lastActiveTime").asText(null));
+        for (JsonNode c : status.path("conditions")) {
+            state.putObject(c.path("type").asText()).put("status", c.path("status").asText())
+                    .put("reason", c.path("reason").asText()).put("message", c.path("message").asText());
+        }
+        describeEvents(doc, client, namespace, "ScaledJob", name);
+        return doc;
+    }
+
+    /** The operator's own reads: TriggerAuthentications, Secrets by name, the container's env. */
+    private static AuthResolver auth(ApiClient client) {
+        return new AuthResolver(new CoreV1Api(client),
+                key -> raw(client, "triggerauthentications", key.substring(0, key.indexOf('/')), key.substring(key.indexOf('/') + 1)),
+                key -> raw(client, "clustertriggerauthentications", null, key), clusterObjectNamespace());
+    }
+
+    /** Polls each kafka trigger once with the operator's lag engine and describes each trigger into {@code out}. */
+    private static Map<Integer, TriggerHealth> measure(String namespace, String name, List<ResolvedTrigger> triggers,
+                                                       int top, ArrayNode out) {
+        Map<Integer, TriggerHealth> health = new HashMap<>();
+        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults().withKafkaTimeout(Duration.ofSeconds(10)))) {
+            for (ResolvedTrigger t : triggers) {
+                ObjectNode node = out.addObject();
+                node.put("index", t.index()).put("type", t.type());
+                if (t instanceof ResolvedTrigger.Kafka k) {
+                    AtomicReference<TriggerResult> result = new AtomicReference<>();
+                    try (LagEngine.Registration r = engine.register(new TriggerKey(namespace, name, t.index()), k.settings(),
+                            Duration.ofDays(1), result::set)) {
+                        engine.pollNow(k.settings().connection());
+                    }
+                    health.put(t.index(), new TriggerHealth(result.get(), result.get() instanceof TriggerResult.Failed ? 1 : 0));
+                    describeKafka(node, k, result.get(), top);
+                } else if (t instanceof ResolvedTrigger.Invalid f) {
+                    node.put("error", f.message());
+                } else if (t instanceof ResolvedTrigger.Unsupported) {
+                    node.put("error", "trigger type " + t.type() + " is not supported by lagscaler");
+                }
+            }
+        }
+        return health;
     }
 
     private static void describeKafka(ObjectNode node, ResolvedTrigger.Kafka k, TriggerResult result, int top) {
@@ -273,11 +374,11 @@ final class ExplainCommand implements Callable<Integer> {
         }
     }
 
-    private static void describeEvents(ObjectNode doc, ApiClient client, String namespace, String name) {
+    private static void describeEvents(ObjectNode doc, ApiClient client, String namespace, String kind, String name) {
         ArrayNode events = doc.putArray("events");
         try {
             List<CoreV1Event> items = new ArrayList<>(new CoreV1Api(client).listNamespacedEvent(namespace)
-                    .fieldSelector("involvedObject.name=" + name + ",involvedObject.kind=ScaledObject").execute().getItems());
+                    .fieldSelector("involvedObject.name=" + name + ",involvedObject.kind=" + kind).execute().getItems());
             items.sort(Comparator.comparing(e -> String.valueOf(e.getLastTimestamp() != null ? e.getLastTimestamp()
                     : e.getEventTime())));
             items.subList(Math.max(0, items.size() - 5), items.size()).forEach(e -> events.addObject()
@@ -295,6 +396,37 @@ final class ExplainCommand implements Callable<Integer> {
         out.printf("%s -> %s %s: %d replicas (min %d, max %d)%n", d.path("scaledObject").asText(), t.path("kind").asText(),
                 t.path("name").asText(), t.path("replicas").asInt(), t.path("minReplicaCount").asInt(), t.path("maxReplicaCount").asInt());
         out.printf("decision: %s replicas: %s%n", d.path("decision").path("replicas").asText("?"), d.path("decision").path("reason").asText());
+        triggersTable(out, d);
+        JsonNode hpa = d.path("hpa");
+        out.printf("%nhpa %s: %s%n", hpa.path("name").asText(), hpa.has("error") ? hpa.path("error").asText()
+                : "desired " + hpa.path("desiredReplicas").asText() + ", current " + hpa.path("currentReplicas").asText());
+        for (JsonNode c : hpa.path("conditions")) {
+            out.printf("  %s=%s %s: %s%n", c.path("type").asText(), c.path("status").asText(), c.path("reason").asText(),
+                    c.path("message").asText());
+        }
+        out.printf("cooldown: %ss remaining of %ss; paused: %s; fallback configured: %s%n",
+                d.path("cooldown").path("remainingSeconds").asText(), d.path("cooldown").path("cooldownPeriodSeconds").asText(),
+                d.path("state").path("paused").asBoolean(), d.path("state").path("fallbackConfigured").asBoolean());
+        for (String type : ReconcilePlanner.CONDITION_TYPES) {
+            JsonNode c = d.path("state").path(type);
+            if (!c.isMissingNode()) {
+                out.printf("  %s=%s %s%s%n", type, c.path("status").asText(), c.path("reason").asText(),
+                        c.path("message").asText().isEmpty() ? "" : ": " + c.path("message").asText());
+            }
+        }
+        events(out, d);
+        out.flush();
+    }
+
+    private static void events(PrintWriter out, JsonNode d) {
+        out.println("events:");
+        for (JsonNode e : d.path("events")) {
+            out.printf("  %s %s: %s%n", e.path("type").asText(), e.path("reason").asText(), e.path("message").asText());
+        }
+    }
+
+    /** Each trigger: its metric and group, its top partitions, why it is or is not active. */
+    private static void triggersTable(PrintWriter out, JsonNode d) {
         for (JsonNode tr : d.path("triggers")) {
             out.printf("%ntrigger %d (%s)%s%n", tr.path("index").asInt(), tr.path("type").asText(),
                     tr.has("metric") ? ": " + tr.path("metric").asText() + ", group " + tr.path("consumerGroup").asText() : "");
@@ -317,27 +449,36 @@ final class ExplainCommand implements Callable<Integer> {
                 out.println("  drainWithinSeconds (the operator's last sizing): " + tr.path("drainSizing").asText());
             }
         }
-        JsonNode hpa = d.path("hpa");
-        out.printf("%nhpa %s: %s%n", hpa.path("name").asText(), hpa.has("error") ? hpa.path("error").asText()
-                : "desired " + hpa.path("desiredReplicas").asText() + ", current " + hpa.path("currentReplicas").asText());
-        for (JsonNode c : hpa.path("conditions")) {
-            out.printf("  %s=%s %s: %s%n", c.path("type").asText(), c.path("status").asText(), c.path("reason").asText(),
-                    c.path("message").asText());
+    }
+
+    /** A ScaledJob's human view. */
+    static void jobTable(PrintWriter out, JsonNode d) {
+        JsonNode decision = d.path("decision");
+        out.printf("%s (strategy %s, %s of %s triggers; min %d, max %d Jobs)%n", d.path("scaledJob").asText(),
+                d.path("strategy").asText(), d.path("multipleScalersCalculation").asText(), d.path("triggers").size(),
+                d.path("minReplicaCount").asInt(), d.path("maxReplicaCount").asInt());
+        out.printf("decision: create %s Jobs: %s%n", decision.path("jobsToCreate").asText("?"), decision.path("reason").asText());
+        out.printf("queue length %s, running %s (pending %s), effective max %s%n", decision.path("queueLength").asText("?"),
+                decision.path("runningJobCount").asText("?"), decision.path("pendingJobCount").asText("?"),
+                decision.path("effectiveMaxScale").asText("?"));
+        triggersTable(out, d);
+        out.printf("%njobs:%n");
+        for (JsonNode j : d.path("jobs")) {
+            out.printf("  %-40s %-10s %s%n", j.path("name").asText(), j.path("state").asText(),
+                    j.path("finishedAt").isNull() ? "" : j.path("finishedAt").asText());
         }
-        out.printf("cooldown: %ss remaining of %ss; paused: %s; fallback configured: %s%n",
-                d.path("cooldown").path("remainingSeconds").asText(), d.path("cooldown").path("cooldownPeriodSeconds").asText(),
-                d.path("state").path("paused").asBoolean(), d.path("state").path("fallbackConfigured").asBoolean());
-        for (String type : ReconcilePlanner.CONDITION_TYPES) {
+        if (!decision.path("jobsToDelete").isEmpty()) {
+            out.println("history beyond its limits (deleted next pass): " + decision.path("jobsToDelete"));
+        }
+        out.printf("paused: %s%n", d.path("state").path("paused").asBoolean());
+        for (String type : List.of("Ready", "Active", "Paused")) {
             JsonNode c = d.path("state").path(type);
             if (!c.isMissingNode()) {
                 out.printf("  %s=%s %s%s%n", type, c.path("status").asText(), c.path("reason").asText(),
                         c.path("message").asText().isEmpty() ? "" : ": " + c.path("message").asText());
             }
         }
-        out.println("events:");
-        for (JsonNode e : d.path("events")) {
-            out.printf("  %s %s: %s%n", e.path("type").asText(), e.path("reason").asText(), e.path("message").asText());
-        }
+        events(out, d);
         out.flush();
     }
 

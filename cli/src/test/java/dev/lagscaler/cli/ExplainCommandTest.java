@@ -117,4 +117,84 @@ class ExplainCommandTest {
             assertTrue(missing[2].contains("no such ScaledObject"), missing[2]);
         }
     }
+
+    @Test
+    void explainsALiveScaledJob(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
+        String ns = "explain-jobs";
+        plane.kubectl("create", "namespace", ns);
+        KafkaTestData.createTopic(kafka.bootstrapServers(), "batched", 4);
+        Map<TopicPartition, Long> committed = new HashMap<>();
+        for (int p = 0; p < 4; p++) {
+            committed.put(new TopicPartition("batched", p), 0L);
+        }
+        KafkaTestData.commit(kafka.bootstrapServers(), "batched-group", committed);
+        for (int p = 0; p < 4; p++) {
+            KafkaTestData.produce(kafka.bootstrapServers(), "batched", p, p < 3 ? 9 : 8);
+        }
+        Path sj = Files.createTempFile(plane.directory(), "sj-", ".yaml");
+        Files.writeString(sj, """
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledJob
+                metadata: {name: batches}
+                spec:
+                  jobTargetRef:
+                    template:
+                      spec:
+                        containers:
+                        - {name: consumer, image: "consumer:1.0"}
+                        restartPolicy: Never
+                  pollingInterval: 2
+                  maxReplicaCount: 10
+                  triggers:
+                  - type: kafka
+                    metadata: {bootstrapServers: "%s", consumerGroup: batched-group, topic: batched, lagThreshold: "10"}
+                """.formatted(kafka.bootstrapServers()));
+        plane.kubectl("-n", ns, "apply", "-f", sj.toString());
+        var client = plane.apiClient();
+        client.setReadTimeout(0);
+        String kubeconfig = plane.kubeconfig().toString();
+        try (LagEngine engine = new LagEngine(LagEngine.Options.defaults());
+             Operator operator = new Operator(client, engine, OperatorConfig.defaults("explain-jobs-operator")
+                     .withNamespace("lagscaler-explain-jobs").withFastActivationInterval(Duration.ofMillis(500)))) {
+            operator.start();
+            // 35 records at 10 a Job: 4 Jobs. This control plane has no kubelet: their pods never run, so they stay
+            // pending by KEDA's rule, and the operator makes no more while they wait.
+            ChildProcess.await("4 Jobs", Duration.ofSeconds(60), Duration.ofMillis(300),
+                    () -> plane.kubectl("-n", ns, "get", "jobs", "-o", "name").lines().count() == 4);
+
+            String[] json = run("explain", "sj", ns + "/batches", "--kubeconfig", kubeconfig, "-o", "json");
+            assertEquals("0", json[0], json[2]);
+            JsonNode doc = JSON.readTree(json[1]);
+            assertEquals(35, doc.path("triggers").get(0).path("totalLag").asLong(), json[1]);
+            JsonNode decision = doc.path("decision");
+            assertEquals(35, decision.path("queueLength").asLong(), json[1]);
+            assertEquals(4, decision.path("runningJobCount").asLong(), json[1]);
+            assertEquals(4, decision.path("pendingJobCount").asLong(), json[1]);
+            assertEquals(0, decision.path("jobsToCreate").asLong(), "4 Jobs for 35 records already exist: " + json[1]);
+            assertEquals(4, doc.path("jobs").size(), json[1]);
+            doc.path("jobs").forEach(j -> assertEquals("pending", j.path("state").asText(), json[1]));
+            assertEquals("True", doc.path("state").path("Active").path("status").asText(), json[1]);
+            assertTrue(doc.path("events").toString().contains("KEDAJobsCreated"), json[1]);
+
+            // The Jobs finish and commit their share: nothing is left, and explain says no Job is to be made.
+            Map<TopicPartition, Long> drained = new HashMap<>();
+            for (int p = 0; p < 4; p++) {
+                drained.put(new TopicPartition("batched", p), p < 3 ? 9L : 8L);
+            }
+            KafkaTestData.commit(kafka.bootstrapServers(), "batched-group", drained);
+            String[] table = run("explain", "scaledjob", ns + "/batches", "--kubeconfig", kubeconfig);
+            assertEquals("0", table[0], table[2]);
+            assertTrue(table[1].contains("explain-jobs/batches (strategy default, max of 1 triggers; min 0, max 10 Jobs)"),
+                    table[1]);
+            assertTrue(table[1].contains("decision: create 0 Jobs"), table[1]);
+            assertTrue(table[1].contains("queue length 0, running 4 (pending 4)"), table[1]);
+
+            String[] badKind = run("explain", "widget", ns + "/batches", "--kubeconfig", kubeconfig);
+            assertEquals("2", badKind[0]);
+            assertTrue(badKind[2].contains("scaledjob (sj)"), badKind[2]);
+            String[] missing = run("explain", "sj", ns + "/absent", "--kubeconfig", kubeconfig);
+            assertEquals("1", missing[0]);
+            assertTrue(missing[2].contains("no such ScaledJob"), missing[2]);
+        }
+    }
 }

@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -88,6 +89,32 @@ class DashboardTest {
             awaitValue(prometheus, "max(lagscaler_scaledobject_current_replicas{namespace=\"dashboard\"})", 8);
             awaitValue(prometheus, "count(lagscaler_partition_lag_records{namespace=\"dashboard\"})", 10);
 
+            // A ScaledJob beside it, for the ScaledJobs row: 30 records at 10 a Job (their pods never run here).
+            KafkaTestData.createTopic(kafka.bootstrapServers(), "dashboard-batches", 3);
+            KafkaTestData.commit(kafka.bootstrapServers(), "dashboard-batch-group", Map.of(
+                    new TopicPartition("dashboard-batches", 0), 0L, new TopicPartition("dashboard-batches", 1), 0L,
+                    new TopicPartition("dashboard-batches", 2), 0L));
+            for (int p = 0; p < 3; p++) {
+                KafkaTestData.produce(kafka.bootstrapServers(), "dashboard-batches", p, 10);
+            }
+            ExternalMetricsEndToEndTest.apply(plane, ns, """
+                    apiVersion: keda.sh/v1alpha1
+                    kind: ScaledJob
+                    metadata: {name: dashboard-batches}
+                    spec:
+                      jobTargetRef:
+                        template:
+                          spec:
+                            containers: [{name: consumer, image: "consumer:1.0"}]
+                            restartPolicy: Never
+                      pollingInterval: 1
+                      triggers:
+                      - type: kafka
+                        metadata: {bootstrapServers: "%s", consumerGroup: dashboard-batch-group, topic: dashboard-batches,
+                                   lagThreshold: "10"}
+                    """.formatted(kafka.bootstrapServers()));
+            awaitValue(prometheus, "sum(lagscaler_scaledjob_jobs{namespace=\"dashboard\", scaledjob=\"dashboard-batches\"})", 3);
+
             Map<String, String> queries = dashboardQueries(dashboard);
             List<String> failures = new ArrayList<>();
             for (Map.Entry<String, String> q : queries.entrySet()) {
@@ -134,7 +161,7 @@ class DashboardTest {
                 }
             }
             assertEquals(List.of(), failures, "dashboard queries and alert rules that failed");
-            assertTrue(queries.size() >= 20, "every panel target and variable was checked: " + queries.size());
+            assertTrue(queries.size() >= 35, "every panel target and variable was checked: " + queries.size());
             assertTrue(kedaQueries.size() >= 8, "KEDA's keda_* panels and its variables were checked: " + kedaQueries);
         }
     }
@@ -198,7 +225,7 @@ class DashboardTest {
     /** Grafana's variables with "All" selected, and its rate interval for a 1 s scrape. */
     static String substitute(String expr) {
         return expr.replace("$__rate_interval", "1m").replace("$namespace", ".*").replace("$scaledobject", ".*")
-                .replace("$consumer_group", ".*");
+                .replace("$scaledjob", ".*").replace("$consumer_group", ".*");
     }
 
     private static List<String> checkAlerts(Prometheus prometheus, Path alerts) throws Exception {

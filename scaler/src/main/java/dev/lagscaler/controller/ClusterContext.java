@@ -11,14 +11,14 @@ import java.util.function.Supplier;
  * Auth params and the environment of a pod template's container, read from the cluster only when a trigger asks, once
  * per reconcile: the ScaledObject's target's template, or a ScaledJob's jobTargetRef template.
  */
-final class ClusterContext implements TriggerType.Context {
+public final class ClusterContext implements TriggerType.Context {
     private final AuthResolver auth;
     private final String namespace;
     private final Supplier<JsonNode> podTemplate;
     private final String containerName;
     private Map<String, String> environment;
 
-    ClusterContext(AuthResolver auth, String namespace, Supplier<JsonNode> podTemplate, String containerName) {
+    public ClusterContext(AuthResolver auth, String namespace, Supplier<JsonNode> podTemplate, String containerName) {
         this.auth = auth;
         this.namespace = namespace;
         this.podTemplate = podTemplate;

@@ -21,11 +21,8 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.BatchV1Api;
 import io.kubernetes.client.openapi.models.V1DeleteOptions;
 import io.kubernetes.client.openapi.models.V1Job;
-import io.kubernetes.client.openapi.models.V1JobCondition;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,25 +121,23 @@ final class ScaledJobReconciler implements Reconciler {
         } catch (ScaledObjectInvalid e) {
             registry.remove(registryKey);
             observed.removeObject(namespace, KEY_PREFIX + name);
-            apply(namespace, name, uid, version, null, JobPlanner.notReady(status, e.reason(), e.getMessage(), clock.instant()));
+            apply(namespace, name, uid, version, null, JobPlanner.notReady(status, e.reason(), e.getMessage(), clock.instant()),
+                    new int[1]);
             return new Result(false);
         }
         Map<Integer, TriggerRegistry.Wanted> wanted = new HashMap<>();
         kafka.forEach((i, s) -> wanted.put(i, new TriggerRegistry.Wanted(s, spec.triggers().get(i).scalerName())));
         registry.sync(registryKey, wanted, Duration.ofSeconds(spec.pollingIntervalSeconds()));
 
-        List<V1Job> ours = caches.jobsOf(key);
-        Map<String, List<JobPlanner.JobPod>> pods = podsOfUnfinished(namespace, ours);
-        List<JobPlanner.ExistingJob> jobs = new ArrayList<>();
-        for (V1Job job : ours) {
-            jobs.add(existing(job, pods.getOrDefault(job.getMetadata().getName(), List.of()),
-                    spec.scalingStrategy().pendingPodConditions()));
-        }
+        List<JobPlanner.ExistingJob> jobs = JobReads.existing(client, namespace, caches.jobsOf(key),
+                spec.scalingStrategy().pendingPodConditions());
         JobPlanner.JobPlan plan = JobPlanner.plan(new JobPlanner.JobPlanInput(spec, uid, status, jobs, kafka,
                 registry.snapshot(registryKey), config.fastActivationInterval(), clock.instant()));
+        int[] created = {0};
         try {
-            apply(namespace, name, uid, version, spec, plan);
+            apply(namespace, name, uid, version, spec, plan, created);
         } finally {
+            observed.scaledJobReconciled(namespace, name, jobs, plan, created[0], status);
             registry.follow(registryKey, plan.pollInterval(), plan.idle(), config.wakeUpConsumer(),
                     Duration.ofSeconds(spec.pollingIntervalSeconds()));
         }
@@ -150,23 +145,23 @@ final class ScaledJobReconciler implements Reconciler {
         return new Result(true, Duration.ofSeconds(spec.pollingIntervalSeconds()));
     }
 
+    /** Carries out the plan; {@code created[0]} counts the Jobs made, also when a later write fails. */
     private void apply(String namespace, String name, String uid, String version, ScaledJobSpec spec,
-                       JobPlanner.JobPlan plan) throws ApiException {
+                       JobPlanner.JobPlan plan, int[] created) throws ApiException {
         BatchV1Api batch = new BatchV1Api(client);
-        int created = 0;
         for (int i = 0; i < plan.create(); i++) {
             try {
                 batch.createNamespacedJob(namespace, client.getJSON().deserialize(plan.job().toString(), V1Job.class)).execute();
-                created++;
+                created[0]++;
             } catch (ApiException e) {
                 event(namespace, name, uid, new Plan.Event("Warning", "KEDAJobCreateFailed",
                         "Failed to create job " + name + "-: " + ApiErrors.message(e)));
                 throw e;
             }
         }
-        if (created > 0) {
-            LOG.info("created {} jobs: {}", created, plan.decision().reason());
-            event(namespace, name, uid, new Plan.Event("Normal", "KEDAJobsCreated", "Created " + created + " jobs"));
+        if (created[0] > 0) {
+            LOG.info("created {} jobs: {}", created[0], plan.decision().reason());
+            event(namespace, name, uid, new Plan.Event("Normal", "KEDAJobsCreated", "Created " + created[0] + " jobs"));
         }
         for (String job : plan.delete()) {
             try {
@@ -186,70 +181,6 @@ final class ScaledJobReconciler implements Reconciler {
         for (Plan.Event e : plan.events()) {
             event(namespace, name, uid, e);
         }
-    }
-
-    /**
-     * The pods of the unfinished Jobs, by Job name, from one list by the Job controller's {@code job-name} label (as
-     * KEDA reads them): what decides whether a Job is pending. Read generically: client-java's typed Pod refuses
-     * fields newer kubelets write.
-     */
-    private Map<String, List<JobPlanner.JobPod>> podsOfUnfinished(String namespace, List<V1Job> jobs) throws ApiException {
-        List<String> unfinished = jobs.stream().filter(j -> finished(j) == null).map(j -> j.getMetadata().getName()).toList();
-        Map<String, List<JobPlanner.JobPod>> byJob = new HashMap<>();
-        if (unfinished.isEmpty()) {
-            return byJob;
-        }
-        var options = new io.kubernetes.client.util.generic.options.ListOptions();
-        options.setLabelSelector("job-name in (" + String.join(",", unfinished) + ")");
-        var response = new io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi("", "v1", "pods", client)
-                .list(namespace, options);
-        if (!response.isSuccess()) {
-            throw new ApiException(response.getHttpStatusCode(), "listing the pods of " + unfinished + ": "
-                    + (response.getStatus() == null ? "" : response.getStatus().getMessage()));
-        }
-        for (var pod : response.getObject().getItems()) {
-            com.google.gson.JsonObject raw = pod.getRaw();
-            com.google.gson.JsonObject podStatus = raw.has("status") ? raw.getAsJsonObject("status") : new com.google.gson.JsonObject();
-            Map<String, String> conditions = new HashMap<>();
-            if (podStatus.has("conditions")) {
-                podStatus.getAsJsonArray("conditions").forEach(c -> conditions.put(
-                        c.getAsJsonObject().get("type").getAsString(), c.getAsJsonObject().get("status").getAsString()));
-            }
-            String phase = podStatus.has("phase") ? podStatus.get("phase").getAsString() : "";
-            var labels = pod.getMetadata().getLabels();
-            String job = labels == null ? null : labels.get("job-name");
-            if (job != null) {
-                byJob.computeIfAbsent(job, k -> new ArrayList<>()).add(new JobPlanner.JobPod(phase, conditions));
-            }
-        }
-        return byJob;
-    }
-
-    /** The Job's Complete or Failed condition when True, else null. */
-    private static V1JobCondition finished(V1Job job) {
-        V1JobCondition finished = null;
-        if (job.getStatus() != null && job.getStatus().getConditions() != null) {
-            for (V1JobCondition c : job.getStatus().getConditions()) {
-                if ((c.getType().equals("Complete") || c.getType().equals("Failed")) && "True".equals(c.getStatus())) {
-                    finished = c;
-                }
-            }
-        }
-        return finished;
-    }
-
-    /** A Job as the planner needs it: finished (Complete or Failed) and when, pending by KEDA's rule over its pods. */
-    static JobPlanner.ExistingJob existing(V1Job job, List<JobPlanner.JobPod> pods, List<String> pendingPodConditions) {
-        V1JobCondition finished = finished(job);
-        Instant at = null;
-        if (finished != null) {
-            at = job.getStatus().getCompletionTime() != null ? job.getStatus().getCompletionTime().toInstant()
-                    : finished.getLastTransitionTime() == null ? null : finished.getLastTransitionTime().toInstant();
-        }
-        Map<String, String> annotations = job.getMetadata().getAnnotations();
-        return new JobPlanner.ExistingJob(job.getMetadata().getName(), finished == null ? null : finished.getType(), at,
-                finished == null && JobPlanner.pending(pods, pendingPodConditions),
-                annotations == null ? null : annotations.get(JobPlanner.TEMPLATE_HASH));
     }
 
     /** The pod template of jobTargetRef, for the env of the container the triggers read. */

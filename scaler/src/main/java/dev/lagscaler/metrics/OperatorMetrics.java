@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.lagscaler.lag.PartitionLag;
 import dev.lagscaler.lag.PollStats;
 import dev.lagscaler.lag.TriggerResult;
+import dev.lagscaler.plan.JobPlanner;
 import dev.lagscaler.plan.Plan;
 import dev.lagscaler.trigger.KafkaTriggerSettings;
 import dev.lagscaler.trigger.MetricNames;
@@ -36,6 +37,7 @@ public final class OperatorMetrics {
     private static final String[] KEDA_SCALER = {"namespace", "metric", "scaledObject", "scaler", "triggerIndex", "type"};
     private static final String[] KEDA_OBJECT = {"namespace", "scaledObject"};
     private static final String[] OBJECT = {"namespace", "scaledobject"};
+    private static final String[] JOB = {"namespace", "scaledjob"};
 
     private final PrometheusRegistry registry;
     private final boolean partitionLag;
@@ -71,6 +73,13 @@ public final class OperatorMetrics {
     private final Gauge maxReplicas;
     private final Gauge objectState;
     private final Gauge lastActive;
+
+    private final Gauge jobs;
+    private final Counter jobsCreated;
+    private final Gauge jobsQueueLength;
+    private final Gauge jobsWanted;
+    private final Gauge jobCondition;
+    private final Counter kedaJobErrors;
 
     private final Histogram pollDuration;
     private final Counter kafkaRequests;
@@ -164,6 +173,25 @@ public final class OperatorMetrics {
                 .labelNames("namespace", "scaledobject", "condition").register(registry);
         lastActive = Gauge.builder().name("lagscaler_scaledobject_last_active_timestamp_seconds")
                 .help("status.lastActiveTime").labelNames(OBJECT).register(registry);
+
+        jobs = Gauge.builder().name("lagscaler_scaledjob_jobs")
+                .help("The ScaledJob's Jobs by state: running (unfinished, a pod running), pending (unfinished, by KEDA's"
+                        + " pending rule), succeeded and failed (the history kept)")
+                .labelNames(append(JOB, "state")).register(registry);
+        jobsCreated = Counter.builder().name("lagscaler_scaledjob_jobs_created_total")
+                .help("Jobs the operator created for the ScaledJob").labelNames(JOB).register(registry);
+        jobsQueueLength = Gauge.builder().name("lagscaler_scaledjob_queue_length")
+                .help("The queue length the last decision read: the triggers' lag, combined by multipleScalersCalculation")
+                .labelNames(JOB).register(registry);
+        jobsWanted = Gauge.builder().name("lagscaler_scaledjob_effective_max_scale")
+                .help("Jobs the last decision wanted running (KEDA's effective max scale, by the scaling strategy)")
+                .labelNames(JOB).register(registry);
+        jobCondition = Gauge.builder().name("lagscaler_scaledjob_condition")
+                .help("1 when the ScaledJob's condition (Ready, Active, Paused) is True")
+                .labelNames(append(JOB, "condition")).register(registry);
+        kedaJobErrors = Counter.builder().name("keda_scaled_job_errors_total")
+                .help("KEDA-compatible: errors of each ScaledJob's triggers").labelNames("namespace", "scaledJob")
+                .register(registry);
 
         pollDuration = Histogram.builder().name("lagscaler_kafka_poll_duration_seconds")
                 .help("One batched poll of one Kafka cluster (every due trigger of it)")
@@ -291,12 +319,12 @@ public final class OperatorMetrics {
             byTopic.forEach((topic, lag) -> topicLag.labelValues(append(labels, topic)).set(lag));
             kedaDetailErrors.initLabelValues(keda);
             kedaErrors.initLabelValues(keda);
-            kedaObjectErrors.initLabelValues(namespace, scaledObject);
+            objectErrors(scaledObject).initLabelValues(namespace, kedaName(scaledObject));
         } else if (result instanceof TriggerResult.Failed f) {
             pollErrors.labelValues(append(labels, f.error().kind().name())).inc();
             kedaDetailErrors.labelValues(keda).inc();
             kedaErrors.labelValues(keda).inc();
-            kedaObjectErrors.labelValues(namespace, scaledObject).inc();
+            objectErrors(scaledObject).labelValues(namespace, kedaName(scaledObject)).inc();
         }
     }
 
@@ -310,10 +338,7 @@ public final class OperatorMetrics {
         maxReplicas.labelValues(namespace, scaledObject).set(maxReplicaCount);
         JsonNode after = plan.status() != null ? plan.status() : status;
         for (String condition : List.of("Ready", "Active", "Fallback", "Paused")) {
-            boolean on = false;
-            for (JsonNode c : after.path("conditions")) {
-                on |= c.path("type").asText().equals(condition) && c.path("status").asText().equals("True");
-            }
+            boolean on = conditionTrue(after, condition);
             objectState.labelValues(namespace, scaledObject, condition).set(on ? 1 : 0);
             if (condition.equals("Paused")) {
                 kedaPaused.labelValues(namespace, scaledObject).set(on ? 1 : 0);
@@ -340,6 +365,44 @@ public final class OperatorMetrics {
         }
     }
 
+    /** KEDA's per-object error counter: keda_scaled_job_errors_total for a ScaledJob's triggers, else the object's. */
+    private Counter objectErrors(String object) {
+        return object.startsWith(SCALED_JOB_PREFIX) ? kedaJobErrors : kedaObjectErrors;
+    }
+
+    /**
+     * What a ScaledJob reconcile read and decided: its Jobs by state, the Jobs it created, the queue length and the
+     * Jobs wanted, and its conditions after the pass.
+     */
+    public void scaledJobReconciled(String namespace, String scaledJob, List<JobPlanner.ExistingJob> existing,
+                                    JobPlanner.JobPlan plan, int created, JsonNode status) {
+        Map<String, Integer> byState = new TreeMap<>(Map.of("running", 0, "pending", 0, "succeeded", 0, "failed", 0));
+        for (JobPlanner.ExistingJob job : existing) {
+            String state = job.finished() == null ? job.pending() ? "pending" : "running"
+                    : job.finished().equals("Complete") ? "succeeded" : "failed";
+            byState.merge(state, 1, Integer::sum);
+        }
+        byState.forEach((state, n) -> jobs.labelValues(namespace, scaledJob, state).set(n));
+        jobsCreated.labelValues(namespace, scaledJob).inc(created);
+        if (plan.decision() != null) {
+            jobsQueueLength.labelValues(namespace, scaledJob).set(plan.decision().queueLength());
+            jobsWanted.labelValues(namespace, scaledJob).set(plan.decision().effectiveMaxScale());
+        }
+        JsonNode after = plan.status() != null ? plan.status() : status;
+        for (String condition : List.of("Ready", "Active", "Paused")) {
+            jobCondition.labelValues(namespace, scaledJob, condition).set(conditionTrue(after, condition) ? 1 : 0);
+        }
+    }
+
+    private static boolean conditionTrue(JsonNode status, String type) {
+        for (JsonNode c : status.path("conditions")) {
+            if (c.path("type").asText().equals(type) && c.path("status").asText().equals("True")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A series that exists only while its value is known: absent, not zero, when it is not. */
     private static void setOrRemove(Gauge gauge, String[] labels, Double value) {
         if (value != null) {
@@ -364,6 +427,12 @@ public final class OperatorMetrics {
             metric.removeIf(kedaSeries::test);
         }
         kedaLabelsByCluster.values().forEach(set -> set.removeIf(kedaSeries));
+        // ... and the ScaledJob's own families name it plainly.
+        if (scaledObject.startsWith(SCALED_JOB_PREFIX)) {
+            for (var metric : List.of(jobs, jobsCreated, jobsQueueLength, jobsWanted, jobCondition, kedaJobErrors)) {
+                metric.removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(kedaName(scaledObject)));
+            }
+        }
         topicsReported.keySet().removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
     }
 

@@ -57,6 +57,30 @@ class ScaledJobControllerTest {
                   {"type":"Complete","status":"True","lastTransitionTime":"%1$s"}]}}""".formatted(now));
     }
 
+    /**
+     * The value of the kafka-batches ScaledJob's series of {@code family} (a counter's name without {@code _total}),
+     * where {@code label} has {@code labelValue} (both null: the only series); NaN when absent.
+     */
+    private static double value(io.prometheus.metrics.model.registry.PrometheusRegistry registry, String family,
+                                String label, String labelValue) {
+        for (var snapshot : registry.scrape()) {
+            if (!snapshot.getMetadata().getName().equals(family)) {
+                continue;
+            }
+            for (var point : snapshot.getDataPoints()) {
+                String name = point.getLabels().get("scaledjob") != null ? point.getLabels().get("scaledjob")
+                        : point.getLabels().get("scaledJob");
+                if ("kafka-batches".equals(name) && (label == null || labelValue.equals(point.getLabels().get(label)))) {
+                    if (point instanceof io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot g) {
+                        return g.getValue();
+                    }
+                    return ((io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot) point).getValue();
+                }
+            }
+        }
+        return Double.NaN;
+    }
+
     @Test
     void recordsMakeJobsTheLagDrainsAndHistoryIsTrimmed() throws Exception {
         String ns = "scaledjob";
@@ -115,6 +139,11 @@ class ScaledJobControllerTest {
                 most.accumulateAndGet(n, Math::max);
                 return n == 4;
             });
+            // No kubelet runs their pods: pending by KEDA's rule, in the ScaledJob's series.
+            ChildProcess.await("4 pending Jobs in the series", Duration.ofSeconds(30), Duration.ofMillis(100),
+                    () -> value(registry, "lagscaler_scaledjob_jobs", "state", "pending") == 4);
+            assertEquals(4, value(registry, "lagscaler_scaledjob_jobs_created", null, null), "created_total");
+            assertEquals(35, value(registry, "lagscaler_scaledjob_queue_length", null, null));
             JsonNode job = jobs(ns).get(0);
             assertEquals("kafka-batches", job.path("metadata").path("ownerReferences").get(0).path("name").asText());
             assertEquals("consumer:1.0", job.path("spec").path("template").path("spec").path("containers").get(0)
@@ -147,6 +176,14 @@ class ScaledJobControllerTest {
                         + support.get(ns, "scaledjob", "kafka-batches").path("status"), e);
             }
             assertEquals(4, most.get(), "never more than the 4 Jobs the lag asked for (before: " + status + ")");
+            ChildProcess.await("the series: 2 succeeded kept, none running", Duration.ofSeconds(30), Duration.ofMillis(100),
+                    () -> value(registry, "lagscaler_scaledjob_jobs", "state", "succeeded") == 2
+                            && value(registry, "lagscaler_scaledjob_jobs", "state", "pending") == 0
+                            && value(registry, "lagscaler_scaledjob_jobs", "state", "running") == 0);
+            assertEquals(4, value(registry, "lagscaler_scaledjob_jobs_created", null, null), "created_total, once each");
+            assertEquals(0, value(registry, "lagscaler_scaledjob_condition", "condition", "Active"));
+            assertEquals(1, value(registry, "lagscaler_scaledjob_condition", "condition", "Ready"));
+            assertEquals(0, value(registry, "keda_scaled_job_errors", null, null), "KEDA's error counter, at zero");
             // KEDA's series name the ScaledJob as KEDA does: type scaledjob, its own name.
             List<String> kedaSeries = new ArrayList<>();
             for (var snapshot : registry.scrape()) {
