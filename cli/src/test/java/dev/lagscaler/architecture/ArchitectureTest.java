@@ -16,11 +16,11 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     /** Trigger parsing, lag arithmetic, the scaling decision and the reconcile plan: pure functions over values. */
     private static final String[] CORE = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag",
-            "dev.lagscaler.plan.."};
+            "dev.lagscaler.plan..", "dev.lagscaler.shard.."};
     private static final String[] OPERATOR = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag..",
-            "dev.lagscaler.plan..", "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics.."};
+            "dev.lagscaler.plan..", "dev.lagscaler.shard..", "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics.."};
     private static final String[] PRODUCT = {"dev.lagscaler.trigger..", "dev.lagscaler.scaling..", "dev.lagscaler.lag..",
-            "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics..", "dev.lagscaler.adapter..",
+            "dev.lagscaler.shard..", "dev.lagscaler.controller..", "dev.lagscaler.auth..", "dev.lagscaler.metrics..", "dev.lagscaler.adapter..",
             "dev.lagscaler.feed..", "dev.lagscaler.tls..", "dev.lagscaler.consumer.."};
 
     private static JavaClasses mainClasses;

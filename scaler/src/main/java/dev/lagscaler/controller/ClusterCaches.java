@@ -174,6 +174,12 @@ final class ClusterCaches {
     }
 
     /** ScaledObjects in the cache, per namespace (KEDA's keda_resource_registered_total). */
+    /** Each cached ScaledObject's "namespace/name" and uid. */
+    void forEachScaledObject(java.util.function.BiConsumer<String, String> keyAndUid) {
+        scaledObjects.getIndexer().list().forEach(so -> keyAndUid.accept(
+                so.getMetadata().getNamespace() + "/" + so.getMetadata().getName(), so.getMetadata().getUid()));
+    }
+
     Map<String, Long> scaledObjectsByNamespace() {
         Map<String, Long> counts = new java.util.TreeMap<>();
         scaledObjects.getIndexer().list().forEach(so -> counts.merge(so.getMetadata().getNamespace(), 1L, Long::sum));

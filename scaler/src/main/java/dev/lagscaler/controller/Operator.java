@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator process: leader election on a Lease, then the {@link ClusterCaches}, a rate-limited work queue and the
- * {@link ScaledObjectReconciler} workers. Only the leader polls Kafka and writes to the cluster.
+ * {@link ScaledObjectReconciler} workers. Only the leader polls Kafka and writes to the cluster. Sharded
+ * ({@link OperatorConfig#sharded}), every replica runs them and acts on its share ({@link ShardMembership}).
  */
 public final class Operator implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Operator.class);
@@ -51,6 +52,7 @@ public final class Operator implements AutoCloseable {
     private LeaderElector elector;
     private ReleasableLeaseLock lock;
     private String leaseOwner;
+    private ShardMembership membership;
 
     /** What runs while this process leads. */
     private record Running(ClusterCaches caches, Controller controller, TriggerRegistry registry,
@@ -59,7 +61,8 @@ public final class Operator implements AutoCloseable {
     }
 
     /** The ScaledJob controller, when the cluster serves ScaledJobs (null otherwise). */
-    private record JobControl(ScaledJobCaches caches, Controller controller, TriggerRegistry registry) {
+    private record JobControl(ScaledJobCaches caches, Controller controller, TriggerRegistry registry,
+                              RateLimitingQueue<Request> queue) {
         void stop() {
             controller.shutdown();
             caches.stop();
@@ -106,6 +109,7 @@ public final class Operator implements AutoCloseable {
             Running r = running;
             return r == null ? 0 : r.queue().length();
         }, this::isLeader);
+        observed.watchShard(() -> shardMembers().size(), this::shardSettled);
         observed.watchRegistered(() -> {
             Running r = running;
             return r == null ? Map.of() : r.caches().scaledObjectsByNamespace();
@@ -146,6 +150,10 @@ public final class Operator implements AutoCloseable {
 
     public void start() {
         ensureNamespace();
+        if (config.sharded()) {
+            startSharded();
+            return;
+        }
         lock = new ReleasableLeaseLock(config.clusterObjectNamespace(), config.leaseName(), config.identity(), client,
                 leaseOwner);
         Duration lease = config.leaseDuration();
@@ -158,13 +166,81 @@ public final class Operator implements AutoCloseable {
                 .addKeyValue("lease", config.clusterObjectNamespace() + "/" + config.leaseName()).log("operator started");
     }
 
+    /**
+     * Sharded: the controllers run at once, and what each reconcile may act on follows the membership (until the
+     * replicas agree on a view, nothing). A change of what this replica holds queues the objects it concerns.
+     */
+    private void startSharded() {
+        membership = new ShardMembership(new io.kubernetes.client.openapi.apis.CoordinationV1Api(client),
+                config.clusterObjectNamespace(), config.leaseName(), config.identity(), config.leaseDuration(),
+                config.leaseRetryPeriod(), leaseOwnerReference(), this::shardsMoved);
+        startControllers();
+        leading.set(true);
+        metrics.leading(true);
+        membership.start();
+        LOG.atInfo().addKeyValue("identity", config.identity())
+                .addKeyValue("group", config.clusterObjectNamespace() + "/" + config.leaseName()).log("operator started, sharded");
+    }
+
+    private void shardsMoved(dev.lagscaler.shard.ShardAssignment before, dev.lagscaler.shard.ShardAssignment after) {
+        Running r = running;
+        if (r == null) {
+            return;
+        }
+        int[] moved = {0};
+        r.caches().forEachScaledObject((key, uid) -> {
+            if (before.holds(uid) != after.holds(uid)) {
+                String[] parts = key.split("/", 2);
+                r.queue().add(new Request(parts[0], parts[1]));
+                moved[0]++;
+            }
+        });
+        if (r.jobs() != null) {
+            r.jobs().caches().forEachScaledJob((key, uid) -> {
+                if (before.holds(uid) != after.holds(uid)) {
+                    String[] parts = key.split("/", 2);
+                    r.jobs().queue().add(new Request(parts[0], parts[1]));
+                    moved[0]++;
+                }
+            });
+        }
+        observed.shardObjectsMoved(moved[0]);
+    }
+
+    /** The StatefulSet named by {@link #leaseOwner}, as an owner reference for the shard Lease; null when none. */
+    private io.kubernetes.client.openapi.models.V1OwnerReference leaseOwnerReference() {
+        if (leaseOwner == null) {
+            return null;
+        }
+        try {
+            String uid = new io.kubernetes.client.openapi.apis.AppsV1Api(client)
+                    .readNamespacedStatefulSet(leaseOwner, config.clusterObjectNamespace()).execute().getMetadata().getUid();
+            return new io.kubernetes.client.openapi.models.V1OwnerReference().apiVersion("apps/v1").kind("StatefulSet")
+                    .name(leaseOwner).uid(uid);
+        } catch (ApiException e) {
+            LOG.atWarn().addKeyValue("owner", leaseOwner).addKeyValue("code", e.getCode())
+                    .log("the shard Lease is not owned by the StatefulSet; it outlives an uninstall");
+            return null;
+        }
+    }
+
+    /** Sharded: whether this replica has settled into its share of the latest membership it saw. */
+    public boolean shardSettled() {
+        return membership != null && membership.settled();
+    }
+
+    /** Sharded: the members this replica works with (its latest view), sorted; empty otherwise. */
+    public java.util.List<String> shardMembers() {
+        return membership == null ? java.util.List.of() : membership.assignment().target().members();
+    }
+
     public boolean isLeader() {
         return leading.get();
     }
 
     /** Whether the process's leader election still runs (a dead election thread means it can never lead). */
     public boolean isAlive() {
-        return !gaveUp && electionThread != null && electionThread.isAlive();
+        return !gaveUp && (membership != null || electionThread != null && electionThread.isAlive());
     }
 
     /** Whether it gave up leading because its controllers failed to start (the process should then exit). */
@@ -250,6 +326,10 @@ public final class Operator implements AutoCloseable {
         watchdog.start();
     }
 
+    private Ownership ownership() {
+        return membership != null ? membership : Ownership.ALL;
+    }
+
     private void startControllers() {
         ClusterCaches caches = new ClusterCaches(watches);
         RateLimitingQueue<Request> queue = new MeasuredQueue<>(Executors.newSingleThreadExecutor(), observed);
@@ -276,7 +356,7 @@ public final class Operator implements AutoCloseable {
         AuthResolver auth = new AuthResolver(core, caches::triggerAuthentication, caches::clusterTriggerAuthentication,
                 config.clusterObjectNamespace());
         ScaledObjectReconciler reconciler = new ScaledObjectReconciler(caches, registry, auth,
-                targets, applier, config, Clock.systemUTC(), metrics, observed);
+                targets, applier, config, Clock.systemUTC(), metrics, observed, ownership());
         reconcilerRef.set(reconciler);
         caches.wakeDependents(queue::add);
 
@@ -332,14 +412,15 @@ public final class Operator implements AutoCloseable {
             }
         });
         ScaledJobReconciler reconciler = new ScaledJobReconciler(caches, registry, auth, client,
-                broadcaster.newRecorder(new V1EventSource().component("lagscaler")), config, Clock.systemUTC(), observed);
+                broadcaster.newRecorder(new V1EventSource().component("lagscaler")), config, Clock.systemUTC(), observed,
+                ownership());
         Controller controller = controller(caches.scaledJobFactory(), queue, reconciler, "scaledjob-controller", 2,
                 caches::hasSynced);
         caches.start();
         Thread thread = new Thread(controller, "scaledjob-controller");
         thread.setDaemon(true);
         thread.start();
-        return new JobControl(caches, controller, registry);
+        return new JobControl(caches, controller, registry, queue);
     }
 
     /**
@@ -433,6 +514,10 @@ public final class Operator implements AutoCloseable {
     /** Stops everything and, if this process leads, hands the Lease over. */
     @Override
     public void close() {
+        if (membership != null) {
+            // First: no pass is open once it returns, and its Lease is gone, so the others take the share at once.
+            membership.close();
+        }
         boolean wasLeading = leading.getAndSet(false);
         if (wasLeading) {
             // First, so the standby can lead while this process still stops: the release also ends our renewals.

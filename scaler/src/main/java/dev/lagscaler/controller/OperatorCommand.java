@@ -56,6 +56,10 @@ public final class OperatorCommand implements Callable<Integer> {
     @Option(names = "--identity", description = "Leader election identity (default: host name and a random suffix).")
     String identity;
 
+    @Option(names = "--sharded", description = {"Active-active: every replica acts on its share of the ScaledObjects and",
+            "ScaledJobs (a consistent-hash ring over the replicas' Leases) instead of one leader on all of them."})
+    boolean sharded;
+
     @Option(names = "--lease-owner", paramLabel = "STATEFULSET",
             description = "The StatefulSet in --namespace that owns the leader Lease, so uninstalling it removes the Lease (the chart sets it).")
     String leaseOwner;
@@ -147,7 +151,8 @@ public final class OperatorCommand implements Callable<Integer> {
                     .withFastActivationInterval(Durations.parse("--fast-activation-interval", fastInterval))
                     .withLeaseDuration(Durations.parse("--lease-duration", leaseDuration))
                     .withWakeUpConsumer(wakeUpConsumer)
-                    .withCacheSyncTimeout(Durations.parse("--cache-sync-timeout", cacheSyncTimeout));
+                    .withCacheSyncTimeout(Durations.parse("--cache-sync-timeout", cacheSyncTimeout))
+                    .withSharding(sharded);
         } catch (TriggerParseException e) {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;
@@ -168,6 +173,9 @@ public final class OperatorCommand implements Callable<Integer> {
         watches.setReadTimeout(0);
         ApiClient requests = kubeconfig != null ? Config.fromConfig(kubeconfig) : Config.defaultClient();
         requests.setReadTimeout((int) timeout.toMillis());
+        // Who wrote what, in the apiserver's audit log: the replica's identity.
+        watches.setUserAgent("lagscaler-operator/" + config.identity());
+        requests.setUserAgent("lagscaler-operator/" + config.identity());
         MetricsFeedServer feed = null;
         HealthServer health = null;
         PrometheusRegistry registry = new PrometheusRegistry();

@@ -5,28 +5,30 @@ import java.time.Duration;
 
 /**
  * How the operator runs. {@code clusterObjectNamespace} holds the Secrets of ClusterTriggerAuthentications (KEDA's
- * KEDA_CLUSTER_OBJECT_NAMESPACE); the Lease for leader election lives there too.
+ * KEDA_CLUSTER_OBJECT_NAMESPACE); the Lease for leader election lives there too. {@code sharded}: every replica acts on
+ * its share of the objects ({@link ShardMembership}, its Lease {@code <leaseName>-<identity>}) instead of one leader
+ * on all of them.
  */
 public record OperatorConfig(int workers, Duration fastActivationInterval, String clusterObjectNamespace,
                              String leaseName, String identity, Duration leaseDuration, boolean wakeUpConsumer,
-                             Duration cacheSyncTimeout) {
+                             Duration cacheSyncTimeout, boolean sharded) {
     /** How long a new leader's caches may take to sync before it gives the Lease up (client-java's default is 30 s). */
     public static final Duration DEFAULT_CACHE_SYNC_TIMEOUT = Duration.ofMinutes(2);
 
     public static OperatorConfig defaults(String identity) {
         return new OperatorConfig(4, Defaults.FAST_ACTIVATION_INTERVAL, "lagscaler", "lagscaler-operator", identity,
-                Defaults.LEASE_DURATION, true, DEFAULT_CACHE_SYNC_TIMEOUT);
+                Defaults.LEASE_DURATION, true, DEFAULT_CACHE_SYNC_TIMEOUT, false);
     }
 
     public OperatorConfig withCacheSyncTimeout(Duration timeout) {
         return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity,
-                leaseDuration, wakeUpConsumer, timeout);
+                leaseDuration, wakeUpConsumer, timeout, sharded);
     }
 
     /** Whether a wake-up consumer per Kafka cluster parks on the partitions of targets at zero (default on). */
     public OperatorConfig withWakeUpConsumer(boolean on) {
         return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, leaseDuration, on,
-                cacheSyncTimeout);
+                cacheSyncTimeout, sharded);
     }
 
     /**
@@ -41,16 +43,22 @@ public record OperatorConfig(int workers, Duration fastActivationInterval, Strin
 
     public OperatorConfig withNamespace(String namespace) {
         return new OperatorConfig(workers, fastActivationInterval, namespace, leaseName, identity, leaseDuration, wakeUpConsumer,
-                cacheSyncTimeout);
+                cacheSyncTimeout, sharded);
     }
 
     public OperatorConfig withFastActivationInterval(Duration interval) {
         return new OperatorConfig(workers, interval, clusterObjectNamespace, leaseName, identity, leaseDuration, wakeUpConsumer,
-                cacheSyncTimeout);
+                cacheSyncTimeout, sharded);
+    }
+
+    /** Active-active: each replica acts on its share of the objects (default off: one leader acts on all). */
+    public OperatorConfig withSharding(boolean on) {
+        return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, leaseDuration,
+                wakeUpConsumer, cacheSyncTimeout, on);
     }
 
     public OperatorConfig withLeaseDuration(Duration duration) {
         return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity, duration,
-                wakeUpConsumer, cacheSyncTimeout);
+                wakeUpConsumer, cacheSyncTimeout, sharded);
     }
 }

@@ -78,6 +78,12 @@ final class ScaledJobCaches {
         }
     }
 
+    /** Each cached ScaledJob's "namespace/name" and uid. */
+    void forEachScaledJob(java.util.function.BiConsumer<String, String> keyAndUid) {
+        scaledJobs.getIndexer().list().forEach(sj -> keyAndUid.accept(
+                sj.getMetadata().getNamespace() + "/" + sj.getMetadata().getName(), sj.getMetadata().getUid()));
+    }
+
     /** The Jobs made for the ScaledJob "namespace/name". */
     List<V1Job> jobsOf(String key) {
         return jobs.getIndexer().byIndex(BY_SCALED_JOB, key);

@@ -49,10 +49,12 @@ final class ScaledJobReconciler implements Reconciler {
     private final OperatorConfig config;
     private final Clock clock;
     private final dev.lagscaler.metrics.OperatorMetrics observed;
+    private final Ownership ownership;
 
     ScaledJobReconciler(ScaledJobCaches caches, TriggerRegistry registry, AuthResolver auth, ApiClient client,
                         EventRecorder events, OperatorConfig config, Clock clock,
-                        dev.lagscaler.metrics.OperatorMetrics observed) {
+                        dev.lagscaler.metrics.OperatorMetrics observed, Ownership ownership) {
+        this.ownership = ownership;
         this.observed = observed;
         this.caches = caches;
         this.registry = registry;
@@ -75,7 +77,14 @@ final class ScaledJobReconciler implements Reconciler {
                 observed.removeObject(request.getNamespace(), KEY_PREFIX + request.getName());
                 return new Result(false);
             }
-            return reconcileLive(key, registryKey, sj);
+            try (Ownership.Pass pass = ownership.enter(sj.path("metadata").path("uid").asText())) {
+                if (!pass.held()) {
+                    registry.remove(registryKey); // another replica's: it measures and acts on it
+                    observed.removeObject(request.getNamespace(), KEY_PREFIX + request.getName());
+                    return new Result(false);
+                }
+                return reconcileLive(key, registryKey, sj);
+            }
         } catch (ApiException e) {
             if (ApiErrors.isConflict(e)) {
                 LOG.info("changed since read (HTTP {}): requeued", e.getCode());

@@ -52,11 +52,14 @@ final class ScaledObjectReconciler implements Reconciler {
     private final MetricsSink metrics;
     private final OperatorMetrics observed;
     private final AtomicLong passes = new AtomicLong();
+    private final Ownership ownership;
     /** The input of each object's last reconcile, for serving fresher values between reconciles (see serveFresh). */
     private final Map<String, PlanInput> lastInputs = new java.util.concurrent.ConcurrentHashMap<>();
 
     ScaledObjectReconciler(ClusterCaches caches, TriggerRegistry registry, AuthResolver auth, ScaleTargets targets, PlanApplier applier,
-                           OperatorConfig config, Clock clock, MetricsSink metrics, OperatorMetrics observed) {
+                           OperatorConfig config, Clock clock, MetricsSink metrics, OperatorMetrics observed,
+                           Ownership ownership) {
+        this.ownership = ownership;
         this.observed = observed;
         this.caches = caches;
         this.registry = registry;
@@ -78,19 +81,24 @@ final class ScaledObjectReconciler implements Reconciler {
         try {
             JsonNode so = caches.scaledObject(key);
             if (so == null) {
-                forget(key);
-                metrics.removeObject(request.getNamespace(), request.getName());
-                observed.removeObject(request.getNamespace(), request.getName());
+                forgetAll(key, request);
                 return new Result(false);
             }
-            if (so.path("metadata").hasNonNull("deletionTimestamp")) {
-                finalizeDeletion(key, so);
-                return new Result(false);
+            try (Ownership.Pass pass = ownership.enter(so.path("metadata").path("uid").asText())) {
+                if (!pass.held()) {
+                    // Another replica's (or nobody's yet): stop measuring and serving it; write nothing.
+                    forgetAll(key, request);
+                    return new Result(false);
+                }
+                if (so.path("metadata").hasNonNull("deletionTimestamp")) {
+                    finalizeDeletion(key, so);
+                    return new Result(false);
+                }
+                if (addFinalizer(so)) {
+                    return new Result(false); // the finalizer's watch event brings the object back with its new version
+                }
+                return reconcileLive(key, so);
             }
-            if (addFinalizer(so)) {
-                return new Result(false); // the finalizer's watch event brings the object back with its new version
-            }
-            return reconcileLive(key, so);
         } catch (ApiException e) {
             // Every failed pass goes back through the queue's rate limiter: per object, 200 ms doubling to 5 min,
             // forgotten after a pass that succeeds.
@@ -115,6 +123,12 @@ final class ScaledObjectReconciler implements Reconciler {
             MDC.remove("scaledobject");
             MDC.remove("reconcile");
         }
+    }
+
+    private void forgetAll(String key, Request request) {
+        forget(key);
+        metrics.removeObject(request.getNamespace(), request.getName());
+        observed.removeObject(request.getNamespace(), request.getName());
     }
 
     /**

@@ -88,6 +88,7 @@ public final class OperatorMetrics {
     private final Gauge connections;
     private final Gauge connectionsCreated;
 
+    private final Counter shardMoves;
     private final Histogram reconcileDuration;
     private final Counter reconcileErrors;
     private final Histogram queueLatency;
@@ -209,6 +210,9 @@ public final class OperatorMetrics {
                 .help("Connections the current client has opened (reconnects make it grow; a new client restarts it)")
                 .labelNames("cluster").register(registry);
 
+        shardMoves = Counter.builder().name("lagscaler_shard_objects_moved_total")
+                .help("ScaledObjects and ScaledJobs this replica took or gave up when the membership changed (sharded mode)")
+                .register(registry);
         reconcileDuration = Histogram.builder().name("lagscaler_reconcile_duration_seconds")
                 .help("One reconcile pass of one ScaledObject")
                 .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).classicOnly()
@@ -238,6 +242,21 @@ public final class OperatorMetrics {
                 .callback(cb -> cb.call(queueDepth.getAsInt())).register(registry);
         GaugeWithCallback.builder().name("lagscaler_leader").help("1 while this operator process leads")
                 .callback(cb -> cb.call(leader.getAsBoolean() ? 1 : 0)).register(registry);
+    }
+
+    /** Sharded operators: the members this replica sees and whether it settled into its share, read at scrape time. */
+    public void watchShard(IntSupplier members, BooleanSupplier settled) {
+        GaugeWithCallback.builder().name("lagscaler_shard_members")
+                .help("Operator replicas this one shares the objects with, itself included (sharded mode; 0 otherwise)")
+                .callback(cb -> cb.call(members.getAsInt())).register(registry);
+        GaugeWithCallback.builder().name("lagscaler_shard_settled")
+                .help("1 once every live replica agreed on the membership this one sees, and it acts on its whole share")
+                .callback(cb -> cb.call(settled.getAsBoolean() ? 1 : 0)).register(registry);
+    }
+
+    /** Objects this replica took or gave up on a change of membership. */
+    public void shardObjectsMoved(int objects) {
+        shardMoves.inc(objects);
     }
 
     /** The wake-up consumers' state per Kafka cluster, read at scrape time. */

@@ -139,6 +139,11 @@ public final class LocalControlPlane implements AutoCloseable {
                 // loopback, and it rejects ExternalName services. Without it the aggregator resolves an ExternalName
                 // service (externalName: localhost) to https://localhost:<port>, which is how APIServices reach a
                 // loopback server here (kube-aggregator remote_available_controller.go, apiserver util/proxy).
+                // ShardedListAndWatch (alpha in 1.36): lists and watches take a shardSelector (operator sharding).
+                "--feature-gates=ShardedListAndWatch=true",
+                // Writes to what the operator scales, for the tests that count writers per object (auditLog()).
+                "--audit-policy-file=" + auditPolicy(), "--audit-log-path=" + auditLog(), "--audit-log-format=json",
+                "--audit-log-maxsize=200",
                 "--v=1"));
         if (options.node()) {
             // Pods reach the apiserver through the kubernetes Service (its endpoint: this address), and the
@@ -374,6 +379,33 @@ public final class LocalControlPlane implements AutoCloseable {
             throw new IllegalStateException("this control plane runs without a node (Options.withNode)");
         }
         return node;
+    }
+
+    /**
+     * The apiserver's audit log (JSON lines, stage ResponseComplete): every write (create, update, patch, delete) to
+     * HPAs, to /scale of Deployments and StatefulSets, and to ScaledObjects, ScaledJobs and their status, with the
+     * writer's user agent; nothing else.
+     */
+    public Path auditLog() {
+        return dir.resolve("audit.log");
+    }
+
+    private Path auditPolicy() throws IOException {
+        Path policy = dir.resolve("audit-policy.yaml");
+        Files.writeString(policy, """
+                apiVersion: audit.k8s.io/v1
+                kind: Policy
+                omitStages: [RequestReceived, ResponseStarted]
+                rules:
+                - level: Metadata
+                  verbs: [create, update, patch, delete]
+                  resources:
+                  - {group: autoscaling, resources: [horizontalpodautoscalers]}
+                  - {group: apps, resources: [deployments/scale, statefulsets/scale]}
+                  - {group: keda.sh, resources: [scaledobjects, scaledobjects/status, scaledjobs, scaledjobs/status]}
+                - level: None
+                """);
+        return policy;
     }
 
     public Path kubeconfig() {
