@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.lagscaler.adapter.AdapterMetrics;
+import dev.lagscaler.adapter.ExternalMetricsServer;
+import dev.lagscaler.adapter.MetricStore;
+import dev.lagscaler.adapter.MetricsAdapter;
 import dev.lagscaler.controller.OperatorCommand;
 import dev.lagscaler.shard.ShardRing;
 import dev.lagscaler.testing.ChildProcess;
@@ -16,7 +20,10 @@ import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
 import io.kubernetes.client.custom.V1Patch;
 import io.kubernetes.client.openapi.apis.CustomObjectsApi;
+import dev.lagscaler.tls.Pki;
 import io.kubernetes.client.util.PatchUtils;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vertx.core.net.SocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -45,7 +52,8 @@ import org.junit.jupiter.api.Test;
  * second, so its owner writes its HPA each time; the apiserver's audit log (every write attempt to HPAs, /scale and
  * ScaledObjects, with the writer's user agent) then shows who wrote each object when. No object is written by two
  * replicas in turn (each changes writer at most once per membership change), each ends with the ring's owner, and the
- * apiserver's own shard selector (ShardedListAndWatch) gives each member exactly the objects the ring gives it.
+ * apiserver's own shard selector (ShardedListAndWatch) gives each member exactly the objects the ring gives it. One
+ * adapter subscribes to all three feeds: it serves every object's metric throughout, and the real HPAs read them.
  */
 @WithKafka
 @WithControlPlane
@@ -97,15 +105,28 @@ class ShardHandoverTest {
         Path logs = Files.createTempDirectory("shard-operators-");
         Map<String, Process> operators = new LinkedHashMap<>();
         Map<String, Integer> metricPorts = new HashMap<>();
+        Map<String, Integer> feedPorts = new HashMap<>();
+        for (String id : List.of("shard-a", "shard-b", "shard-c")) {
+            metricPorts.put(id, ChildProcess.freePort());
+            feedPorts.put(id, ChildProcess.freePort());
+        }
+        // One adapter subscribed to every replica's feed at once, registered for the real HPA controller.
+        Pki.Issued ca = Pki.ca("shards-adapter-ca");
+        Pki.Issued serving = ExternalMetricsEndToEndTest.adapterCertificate(ca);
+        MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), feedPorts.values().stream()
+                        .map(p -> SocketAddress.inetSocketAddress(p, "127.0.0.1")).toList(),
+                new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(), serving.privateKeyPem()),
+                new AdapterMetrics(new PrometheusRegistry()), null, true);
+        plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
         AtomicBoolean ticking = new AtomicBoolean(true);
         Thread ticker = null;
         Map<String, Object> figures = new LinkedHashMap<>();
         try {
             for (String id : List.of("shard-a", "shard-b")) {
-                metricPorts.put(id, ChildProcess.freePort());
-                operators.put(id, startOperator(id, metricPorts.get(id), plane, logs));
+                operators.put(id, startOperator(id, metricPorts.get(id), feedPorts.get(id), plane, logs));
             }
             awaitSettled(List.of("shard-a", "shard-b"), metricPorts, Duration.ofSeconds(90));
+            awaitAllServed(adapter, uids.keySet(), Duration.ofSeconds(60));
             ChildProcess.await("an HPA for every object", Duration.ofSeconds(60), Duration.ofMillis(500),
                     () -> plane.kubectl("-n", NS, "get", "hpa", "-o", "name").lines().count() == OBJECTS);
 
@@ -138,10 +159,10 @@ class ShardHandoverTest {
 
             // A third replica joins: it takes about a third, and only from the others.
             Instant joined = Instant.now();
-            metricPorts.put("shard-c", ChildProcess.freePort());
-            operators.put("shard-c", startOperator("shard-c", metricPorts.get("shard-c"), plane, logs));
+            operators.put("shard-c", startOperator("shard-c", metricPorts.get("shard-c"), feedPorts.get("shard-c"), plane, logs));
             awaitSettled(List.of("shard-a", "shard-b", "shard-c"), metricPorts, Duration.ofSeconds(90));
             figures.put("join_settled_ms", Duration.between(joined, Instant.now()).toMillis());
+            awaitAllServed(adapter, uids.keySet(), Duration.ofSeconds(60));
             Thread.sleep(4_000);
             Instant beforeKill = Instant.now();
 
@@ -151,6 +172,14 @@ class ShardHandoverTest {
             operators.remove("shard-c");
             awaitSettled(List.of("shard-a", "shard-b"), metricPorts, Duration.ofSeconds(90));
             figures.put("kill_settled_ms", Duration.between(killed, Instant.now()).toMillis());
+            // The killed replica's metrics are unservable only until their new owners send them.
+            awaitAllServed(adapter, uids.keySet(), Duration.ofSeconds(60));
+            figures.put("kill_to_every_metric_served_ms", Duration.between(killed, Instant.now()).toMillis());
+            ChildProcess.await("every HPA reads its metric through the sharded adapter", Duration.ofSeconds(60),
+                    Duration.ofSeconds(1), () -> JSON.readTree(plane.kubectl("-n", NS, "get", "hpa", "-o", "json"))
+                            .path("items").findValues("conditions").stream().filter(c -> c.toString()
+                                    .contains("\"ScalingActive\",\"status\":\"True\"") || c.toString().contains(
+                                    "\"status\":\"True\",\"type\":\"ScalingActive\"")).count() == OBJECTS);
             Thread.sleep(4_000);
             ticking.set(false);
             ticker.join();
@@ -225,13 +254,24 @@ class ShardHandoverTest {
                 ticker.join();
             }
             operators.values().forEach(p -> ChildProcess.stop(p, Duration.ofSeconds(10)));
+            adapter.close();
         }
     }
 
-    private static Process startOperator(String id, int metricsPort, LocalControlPlane plane, Path logs) throws Exception {
+    /** Until the adapter serves every object's metric (from whichever replica owns it). */
+    private static void awaitAllServed(MetricsAdapter adapter, Set<String> objects, Duration timeout) throws Exception {
+        ChildProcess.await("every object's metric served", timeout, Duration.ofMillis(100), () -> objects.stream()
+                .allMatch(name -> {
+                    MetricStore.Slot slot = adapter.store().slot(new MetricStore.Key(NS, name, "s0-kafka-shard-events"));
+                    return slot != null && slot.value() != null && adapter.store().servable(slot);
+                }));
+    }
+
+    private static Process startOperator(String id, int metricsPort, int feedPort, LocalControlPlane plane, Path logs)
+            throws Exception {
         return ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
                 OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(), "--sharded",
-                "--namespace", LEASES, "--identity", id, "--lease-duration", "3s", "--metrics-feed", "off",
+                "--namespace", LEASES, "--identity", id, "--lease-duration", "3s", "--metrics-feed", "127.0.0.1:" + feedPort,
                 "--health-address", "off", "--metrics-address", "127.0.0.1:" + metricsPort, "--webhook-address", "off"),
                 logs, logs.resolve(id + ".log"));
     }

@@ -45,6 +45,10 @@ public final class AdapterCommand implements Callable<Integer> {
                     + " replica): the adapter follows whichever leads (default ${DEFAULT-VALUE}).")
     String feed;
 
+    @Option(names = "--feeds-sharded", description = "The --feed operators run --sharded: subscribe to every one of them"
+            + " at once and answer from all (each serves its own objects' values).")
+    boolean feedsSharded;
+
     @Option(names = "--cert", description = "PEM serving certificate. Without --cert and --key a self-signed one is made"
             + " (development only: the APIService then needs insecureSkipTLSVerify).")
     Path cert;
@@ -132,7 +136,7 @@ public final class AdapterCommand implements Callable<Integer> {
         ApiClient client = kubeconfig == null ? Config.defaultClient() : Config.fromConfig(kubeconfig);
         MetricsAdapter adapter = MetricsAdapter.start(client, feeds,
                 new ExternalMetricsServer.Options(bindAddress, port, certPem, keyPem, cert, key), new AdapterMetrics(registry),
-                feedTls);
+                feedTls, feedsSharded);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (metricsServer != null) {

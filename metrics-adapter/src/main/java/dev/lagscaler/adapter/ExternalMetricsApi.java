@@ -77,15 +77,15 @@ public final class ExternalMetricsApi {
         }
         MetricStore.Key key = request.key;
         String scaledObject = key.scaledObject();
-        if (!store.synced()) {
-            return status(503, "ServiceUnavailable", "no metric values known yet: waiting for the scaler's feed");
-        }
         MetricStore.Slot slot = request.slot;
         MetricStore.Value value = slot == null ? null : slot.value();
         if (value == null) {
             slot = store.slot(key);
             request.slot = slot;
             value = slot == null ? null : slot.value();
+        }
+        if (value == null ? !store.synced() : !store.servable(slot)) {
+            return status(503, "ServiceUnavailable", "no metric values known yet: waiting for the scaler's feed");
         }
         if (value == null) {
             return status(404, "NotFound", store.knowsScaledObject(key.namespace(), scaledObject)

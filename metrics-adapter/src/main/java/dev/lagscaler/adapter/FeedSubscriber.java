@@ -36,6 +36,8 @@ public final class FeedSubscriber implements AutoCloseable {
     private volatile boolean closed;
     private long backoffMs = 500;
     private final Runnable onRetry;
+    /** The store's name for what this subscription sends: {@link MetricStore#LEADER}, or the one sharded replica's. */
+    private final String source;
 
     public FeedSubscriber(Vertx vertx, String host, int port, MetricStore store, String name) {
         this(vertx, List.of(SocketAddress.inetSocketAddress(port, host)), store, name);
@@ -56,7 +58,15 @@ public final class FeedSubscriber implements AutoCloseable {
      */
     public FeedSubscriber(Vertx vertx, List<SocketAddress> feeds, MetricStore store, String name, Runnable onRetry,
                           FeedTls tls) {
+        this(vertx, feeds, store, name, onRetry, tls, MetricStore.LEADER);
+    }
+
+    /** The same, its values kept in {@code store} as {@code source}'s (one subscription per sharded replica). */
+    public FeedSubscriber(Vertx vertx, List<SocketAddress> feeds, MetricStore store, String name, Runnable onRetry,
+                          FeedTls tls, String source) {
         this.onRetry = onRetry;
+        this.source = source;
+        store.addSource(source);
         if (feeds.isEmpty()) {
             throw new IllegalArgumentException("no feed address");
         }
@@ -88,12 +98,12 @@ public final class FeedSubscriber implements AutoCloseable {
                 retry("subscribe failed: " + failure.getMessage());
                 return;
             }
-            store.resyncStarting();
+            store.resyncStarting(source);
             java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
             stream.handler(update -> {
                 backoffMs = 500;
                 attempts = 0;
-                store.apply(update);
+                store.apply(source, update);
             });
             stream.exceptionHandler(e -> {
                 if (over.compareAndSet(false, true)) {
@@ -110,7 +120,7 @@ public final class FeedSubscriber implements AutoCloseable {
     }
 
     private void retry(String why) {
-        store.connectionLost();
+        store.connectionLost(source);
         onRetry.run();
         if (closed) {
             return;

@@ -15,13 +15,13 @@ import java.util.List;
 public final class MetricsAdapter implements AutoCloseable {
     private final Vertx vertx;
     private final MetricStore store;
-    private final FeedSubscriber feed;
+    private final List<FeedSubscriber> feeds;
     private final ExternalMetricsServer server;
 
-    private MetricsAdapter(Vertx vertx, MetricStore store, FeedSubscriber feed, ExternalMetricsServer server) {
+    private MetricsAdapter(Vertx vertx, MetricStore store, List<FeedSubscriber> feeds, ExternalMetricsServer server) {
         this.vertx = vertx;
         this.store = store;
-        this.feed = feed;
+        this.feeds = feeds;
         this.server = server;
     }
 
@@ -45,18 +45,36 @@ public final class MetricsAdapter implements AutoCloseable {
     /** The same, subscribing over mutual TLS with {@code feedTls} (null: plaintext, local runs only). */
     public static MetricsAdapter start(ApiClient client, List<SocketAddress> feeds, ExternalMetricsServer.Options options,
                                        AdapterMetrics metrics, FeedTls feedTls) throws Exception {
+        return start(client, feeds, options, metrics, feedTls, false);
+    }
+
+    /**
+     * With {@code sharded}, every one of {@code feeds} is a sharded operator replica serving its own objects' values:
+     * the adapter subscribes to each at once and answers from all (one replica's loss makes only its values
+     * unservable, until their new owner sends them). Otherwise it follows whichever of them leads.
+     */
+    public static MetricsAdapter start(ApiClient client, List<SocketAddress> feeds, ExternalMetricsServer.Options options,
+                                       AdapterMetrics metrics, FeedTls feedTls, boolean sharded) throws Exception {
         Vertx vertx = Vertx.vertx();
         MetricStore store = new MetricStore();
         metrics.watch(store);
-        FeedSubscriber feed = new FeedSubscriber(vertx, feeds, store, "adapter-" + ProcessHandle.current().pid(),
-                metrics::reconnect, feedTls);
-        feed.start();
+        String name = "adapter-" + ProcessHandle.current().pid();
+        List<FeedSubscriber> subscribers = new java.util.ArrayList<>();
+        if (sharded) {
+            for (SocketAddress feed : feeds) {
+                subscribers.add(new FeedSubscriber(vertx, List.of(feed), store, name, metrics::reconnect, feedTls,
+                        feed.host() + ":" + feed.port()));
+            }
+        } else {
+            subscribers.add(new FeedSubscriber(vertx, feeds, store, name, metrics::reconnect, feedTls));
+        }
+        subscribers.forEach(FeedSubscriber::start);
         try {
             ExternalMetricsServer server = ExternalMetricsServer.start(vertx, options, store, new KubernetesAccess(client),
                     metrics);
-            return new MetricsAdapter(vertx, store, feed, server);
+            return new MetricsAdapter(vertx, store, subscribers, server);
         } catch (Exception e) {
-            feed.close();
+            subscribers.forEach(FeedSubscriber::close);
             vertx.close();
             throw e;
         }
@@ -73,7 +91,7 @@ public final class MetricsAdapter implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-        feed.close();
+        feeds.forEach(FeedSubscriber::close);
         vertx.close().await();
     }
 }

@@ -72,7 +72,7 @@ class ExternalMetricsApiTest {
         assertEquals(404, api.get(PATH, QUERY, NOW).status(), "a removed metric is not served from the kept request");
         store.apply(value("s0-kafka-events", 9000));
         assertTrue(api.get(PATH, QUERY, NOW).body().contains("\"value\":\"9\""), "back once reported again");
-        store.resyncStarting();
+        store.resyncStarting(MetricStore.LEADER);
         store.apply(MetricUpdate.newBuilder().setSnapshotDone(true).build());
         assertEquals(404, api.get(PATH, QUERY, NOW).status(), "a resync that no longer mentions it removes it");
     }
@@ -108,7 +108,7 @@ class ExternalMetricsApiTest {
     @Test
     void resyncDropsWhatTheNewSnapshotLacks() {
         MetricStore store = store(value("s0-kafka-events", 1000), value("s1-kafka-gone", 1000));
-        store.resyncStarting();
+        store.resyncStarting(MetricStore.LEADER);
         store.apply(value("s0-kafka-events", 2000));
         store.apply(MetricUpdate.newBuilder().setSnapshotDone(true).build());
         assertEquals(1, store.size());
