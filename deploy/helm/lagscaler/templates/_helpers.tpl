@@ -22,8 +22,17 @@ lagscaler-metrics-adapter
 {{- define "lagscaler.operator.feeds" -}}
 {{- $ns := .Release.Namespace -}}
 {{- $feeds := list -}}
-{{- range $i := until (int .Values.operator.replicas) -}}
+{{- range $i := until (int (include "lagscaler.operator.count" .)) -}}
 {{- $feeds = append $feeds (printf "lagscaler-operator-%d.lagscaler-operator.%s.svc:9090" $i $ns) -}}
 {{- end -}}
 {{- join "," $feeds -}}
+{{- end }}
+
+{{/* Operator replicas: operator.shards when sharded (2 or more), else operator.replicas. */}}
+{{- define "lagscaler.operator.count" -}}
+{{- if ge (int .Values.operator.shards) 2 -}}{{ .Values.operator.shards }}{{- else -}}{{ .Values.operator.replicas }}{{- end -}}
+{{- end }}
+
+{{- define "lagscaler.operator.sharded" -}}
+{{- if ge (int .Values.operator.shards) 2 -}}true{{- end -}}
 {{- end }}

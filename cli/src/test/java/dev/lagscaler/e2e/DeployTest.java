@@ -87,6 +87,16 @@ class DeployTest {
         String plaintext = run(repo, helm, "template", "x", chart.toString(), "--set", "feed.tls.mode=disabled");
         assertFalse(plaintext.contains("--feed-cert") || plaintext.contains("lagscaler-feed-operator-tls"), "disabled");
         assertThrows(Exception.class, () -> run(repo, helm, "template", "x", chart.toString(), "--set", "feed.tls.mode=plain"));
+        // Sharded: operator.shards replicas, each --sharded under its pod's name, their Leases listable, and the adapter
+        // subscribed to every one of their feeds at once.
+        String sharded = run(repo, helm, "template", "x", chart.toString(), "-n", "lagscaler", "--set", "operator.shards=3");
+        String statefulSet = sharded.substring(sharded.indexOf("kind: StatefulSet"));
+        assertTrue(statefulSet.contains("replicas: 3") && statefulSet.contains("- --sharded")
+                && statefulSet.contains("- --identity=$(POD_NAME)") && statefulSet.contains("fieldPath: metadata.name"), statefulSet);
+        assertTrue(sharded.contains("lagscaler-operator-2.lagscaler-operator.lagscaler.svc:9090") && sharded.contains("- --feeds-sharded"),
+                "the adapter takes all three feeds at once");
+        assertTrue(sharded.contains("resources: [leases]\n  verbs: [get, create, update, patch, delete, list]"), "Leases listed");
+        assertFalse(selfSigned.contains("--sharded") || selfSigned.contains("--feeds-sharded"), "one leader by default");
         // Secret reads narrowed to listed namespaces: Roles there (and in the release namespace), none cluster-wide.
         String narrowed = run(repo, helm, "template", "x", chart.toString(), "-n", "lagscaler",
                 "--set", "operator.secretNamespaces={shop}");
