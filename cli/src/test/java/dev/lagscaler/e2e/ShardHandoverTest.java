@@ -1,6 +1,7 @@
 package dev.lagscaler.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -59,54 +60,81 @@ import org.junit.jupiter.api.Test;
 @WithControlPlane
 class ShardHandoverTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String NS = "shards";
-    private static final String LEASES = "lagscaler-shards";
     private static final int OBJECTS = 24;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
+    /** Each replica receives every ScaledObject and keeps its share (--shard-filter operator). */
     @Test
-    void noObjectHasTwoWritersAsReplicasJoinAndDie(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
-        plane.kubectl("create", "namespace", NS);
-        KafkaTestData.createTopic(kafka.bootstrapServers(), "shard-events", 1);
-        KafkaTestData.commit(kafka.bootstrapServers(), "shard-group", Map.of(new TopicPartition("shard-events", 0), 0L));
-        StringBuilder yaml = new StringBuilder();
-        for (int i = 0; i < OBJECTS; i++) {
-            yaml.append("""
-                    apiVersion: apps/v1
-                    kind: Deployment
-                    metadata: {name: c-%1$d}
-                    spec:
-                      replicas: 1
-                      selector: {matchLabels: {app: c-%1$d}}
-                      template:
-                        metadata: {labels: {app: c-%1$d}}
-                        spec: {containers: [{name: c, image: "consumer:1.0"}]}
-                    ---
-                    apiVersion: keda.sh/v1alpha1
-                    kind: ScaledObject
-                    metadata: {name: so-%1$d}
-                    spec:
-                      scaleTargetRef: {name: c-%1$d}
-                      minReplicaCount: 1
-                      maxReplicaCount: 5
-                      pollingInterval: 5
-                      triggers:
-                      - type: kafka
-                        metadata: {bootstrapServers: "%2$s", consumerGroup: shard-group, topic: shard-events, lagThreshold: "10"}
-                    ---
-                    """.formatted(i, kafka.bootstrapServers()));
+    void filteredByTheOperatorNoObjectHasTwoWriters(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
+        run(new Scenario("operator", "lagscaler-shards", "shards", List.of("shard-a", "shard-b", "shard-c")), kafka, plane);
+    }
+
+    /**
+     * The apiserver sends each replica only its share (ShardedListAndWatch): its caches hold nothing else, its share
+     * moves with the membership all the same, and two ScaledObjects on one workload held by different replicas are
+     * still told apart (the later one stands down).
+     */
+    @Test
+    void filteredByTheApiserverNoObjectHasTwoWriters(EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
+        run(new Scenario("apiserver", "lagscaler-shards-api", "shards-api", List.of("api-a", "api-b", "api-c")), kafka, plane);
+    }
+
+    /** One run: replicas {@code ids[0..1]} share the objects of {@code namespace}, {@code ids[2]} joins and is killed. */
+    private record Scenario(String filter, String leases, String namespace, List<String> ids) {
+        List<String> namespaces() {
+            return List.of(namespace);
         }
-        ExternalMetricsEndToEndTest.apply(plane, NS, yaml.toString());
-        Map<String, String> uids = new TreeMap<>();
-        for (JsonNode so : JSON.readTree(plane.kubectl("-n", NS, "get", "scaledobjects", "-o", "json")).path("items")) {
-            uids.put(so.path("metadata").path("name").asText(), so.path("metadata").path("uid").asText());
+    }
+
+    private void run(Scenario scenario, EmbeddedKafka kafka, LocalControlPlane plane) throws Exception {
+        String topic = "shard-events-" + scenario.filter();
+        KafkaTestData.createTopic(kafka.bootstrapServers(), topic, 1);
+        KafkaTestData.commit(kafka.bootstrapServers(), "shard-group", Map.of(new TopicPartition(topic, 0), 0L));
+        Map<String, String> uids = new TreeMap<>(); // "namespace/name" -> uid
+        for (String ns : scenario.namespaces()) {
+            plane.kubectl("create", "namespace", ns);
+            StringBuilder yaml = new StringBuilder();
+            for (int i = 0; i < OBJECTS; i++) {
+                yaml.append("""
+                        apiVersion: apps/v1
+                        kind: Deployment
+                        metadata: {name: c-%1$d}
+                        spec:
+                          replicas: 1
+                          selector: {matchLabels: {app: c-%1$d}}
+                          template:
+                            metadata: {labels: {app: c-%1$d}}
+                            spec: {containers: [{name: c, image: "consumer:1.0"}]}
+                        ---
+                        apiVersion: keda.sh/v1alpha1
+                        kind: ScaledObject
+                        metadata: {name: so-%1$d}
+                        spec:
+                          scaleTargetRef: {name: c-%1$d}
+                          minReplicaCount: 1
+                          maxReplicaCount: 5
+                          pollingInterval: 5
+                          triggers:
+                          - type: kafka
+                            metadata: {bootstrapServers: "%2$s", consumerGroup: shard-group, topic: %3$s, lagThreshold: "10"}
+                        ---
+                        """.formatted(i, kafka.bootstrapServers(), topic));
+            }
+            ExternalMetricsEndToEndTest.apply(plane, ns, yaml.toString());
+            for (JsonNode so : JSON.readTree(plane.kubectl("-n", ns, "get", "scaledobjects", "-o", "json")).path("items")) {
+                uids.put(ns + "/" + so.path("metadata").path("name").asText(), so.path("metadata").path("uid").asText());
+            }
         }
+        List<String> ids = scenario.ids();
+        String a = ids.get(0);
+        String b = ids.get(1);
+        String c = ids.get(2);
 
         Path logs = Files.createTempDirectory("shard-operators-");
         Map<String, Process> operators = new LinkedHashMap<>();
         Map<String, Integer> metricPorts = new HashMap<>();
         Map<String, Integer> feedPorts = new HashMap<>();
-        for (String id : List.of("shard-a", "shard-b", "shard-c")) {
+        for (String id : ids) {
             metricPorts.put(id, ChildProcess.freePort());
             feedPorts.put(id, ChildProcess.freePort());
         }
@@ -122,13 +150,13 @@ class ShardHandoverTest {
         Thread ticker = null;
         Map<String, Object> figures = new LinkedHashMap<>();
         try {
-            for (String id : List.of("shard-a", "shard-b")) {
-                operators.put(id, startOperator(id, metricPorts.get(id), feedPorts.get(id), plane, logs));
+            for (String id : List.of(a, b)) {
+                operators.put(id, startOperator(scenario, id, metricPorts.get(id), feedPorts.get(id), plane, logs));
             }
-            awaitSettled(List.of("shard-a", "shard-b"), metricPorts, Duration.ofSeconds(90));
-            awaitAllServed(adapter, uids.keySet(), Duration.ofSeconds(60));
+            awaitSettled(List.of(a, b), metricPorts, Duration.ofSeconds(90));
+            awaitAllServed(adapter, uids.keySet(), "s0-kafka-" + topic, Duration.ofSeconds(60));
             ChildProcess.await("an HPA for every object", Duration.ofSeconds(60), Duration.ofMillis(500),
-                    () -> plane.kubectl("-n", NS, "get", "hpa", "-o", "name").lines().count() == OBJECTS);
+                    () -> hpasReading(plane, scenario.namespaces(), false) == uids.size());
 
             // Every object's spec changes twice a second: its owner, and only its owner, writes its HPA each time.
             var client = plane.apiClient();
@@ -137,11 +165,12 @@ class ShardHandoverTest {
                 int tick = 0;
                 while (ticking.get()) {
                     tick++;
-                    for (String name : uids.keySet()) {
+                    for (String object : uids.keySet()) {
                         String patch = "{\"spec\":{\"maxReplicaCount\":" + (5 + tick % 2) + "}}";
+                        String[] nsName = object.split("/");
                         try {
                             PatchUtils.patch(Object.class, () -> custom.patchNamespacedCustomObject("keda.sh", "v1alpha1",
-                                    NS, "scaledobjects", name, new V1Patch(patch)).buildCall(null),
+                                    nsName[0], "scaledobjects", nsName[1], new V1Patch(patch)).buildCall(null),
                                     V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, client);
                         } catch (Exception e) {
                             // the next tick tries again
@@ -159,60 +188,73 @@ class ShardHandoverTest {
 
             // A third replica joins: it takes about a third, and only from the others.
             Instant joined = Instant.now();
-            operators.put("shard-c", startOperator("shard-c", metricPorts.get("shard-c"), feedPorts.get("shard-c"), plane, logs));
-            awaitSettled(List.of("shard-a", "shard-b", "shard-c"), metricPorts, Duration.ofSeconds(90));
+            operators.put(c, startOperator(scenario, c, metricPorts.get(c), feedPorts.get(c), plane, logs));
+            awaitSettled(ids, metricPorts, Duration.ofSeconds(90));
             figures.put("join_settled_ms", Duration.between(joined, Instant.now()).toMillis());
-            awaitAllServed(adapter, uids.keySet(), Duration.ofSeconds(60));
+            awaitAllServed(adapter, uids.keySet(), "s0-kafka-" + topic, Duration.ofSeconds(60));
+            ShardRing three = ShardRing.of(ids);
+            for (String id : ids) {
+                // What each replica caches: its share when the apiserver filters, every object otherwise.
+                long share = uids.values().stream().filter(uid -> id.equals(three.owner(uid))).count();
+                long expected = scenario.filter().equals("apiserver") ? share : uids.size();
+                ChildProcess.await(id + " caches " + expected + " ScaledObjects", Duration.ofSeconds(30), Duration.ofMillis(200),
+                        () -> cached(metricPorts.get(id), scenario.namespace()) == expected);
+            }
+            if (scenario.filter().equals("apiserver")) {
+                figures.put("cross_shard_conflict", crossShardConflict(plane, kafka, scenario, three, topic));
+            }
             Thread.sleep(4_000);
             Instant beforeKill = Instant.now();
 
             // It dies without a word: its share waits for its Lease to lapse (3 s), then moves back.
             Instant killed = Instant.now();
-            operators.get("shard-c").destroyForcibly().waitFor();
-            operators.remove("shard-c");
-            awaitSettled(List.of("shard-a", "shard-b"), metricPorts, Duration.ofSeconds(90));
+            operators.get(c).destroyForcibly().waitFor();
+            operators.remove(c);
+            awaitSettled(List.of(a, b), metricPorts, Duration.ofSeconds(90));
             figures.put("kill_settled_ms", Duration.between(killed, Instant.now()).toMillis());
             // The killed replica's metrics are unservable only until their new owners send them.
-            awaitAllServed(adapter, uids.keySet(), Duration.ofSeconds(60));
+            awaitAllServed(adapter, uids.keySet(), "s0-kafka-" + topic, Duration.ofSeconds(60));
             figures.put("kill_to_every_metric_served_ms", Duration.between(killed, Instant.now()).toMillis());
             ChildProcess.await("every HPA reads its metric through the sharded adapter", Duration.ofSeconds(60),
-                    Duration.ofSeconds(1), () -> JSON.readTree(plane.kubectl("-n", NS, "get", "hpa", "-o", "json"))
-                            .path("items").findValues("conditions").stream().filter(c -> c.toString()
-                                    .contains("\"ScalingActive\",\"status\":\"True\"") || c.toString().contains(
-                                    "\"status\":\"True\",\"type\":\"ScalingActive\"")).count() == OBJECTS);
+                    Duration.ofSeconds(1), () -> hpasReading(plane, scenario.namespaces(), true) == uids.size());
             Thread.sleep(4_000);
             ticking.set(false);
             ticker.join();
             Thread.sleep(2_000);
 
             // The apiserver's shard selector gives each member of a ring exactly what the ring gives it.
-            ShardRing three = ShardRing.of(List.of("shard-a", "shard-b", "shard-c"));
             for (String member : three.members()) {
-                JsonNode list = JSON.readTree(plane.kubectl("get", "--raw", "/apis/keda.sh/v1alpha1/namespaces/" + NS
-                        + "/scaledobjects?shardSelector=" + URLEncoder.encode(three.selector(member), StandardCharsets.UTF_8)));
+                JsonNode list = JSON.readTree(plane.kubectl("get", "--raw", "/apis/keda.sh/v1alpha1/scaledobjects?shardSelector="
+                        + URLEncoder.encode(three.selector(member), StandardCharsets.UTF_8)));
                 Set<String> served = new TreeSet<>();
-                list.path("items").forEach(so -> served.add(so.path("metadata").path("name").asText()));
+                list.path("items").forEach(so -> {
+                    String object = so.path("metadata").path("namespace").asText() + "/" + so.path("metadata").path("name").asText();
+                    if (uids.containsKey(object)) {
+                        served.add(object);
+                    }
+                });
                 Set<String> expected = new TreeSet<>();
-                uids.forEach((name, uid) -> {
+                uids.forEach((object, uid) -> {
                     if (member.equals(three.owner(uid))) {
-                        expected.add(name);
+                        expected.add(object);
                     }
                 });
                 assertEquals(expected, served, "the apiserver's shardRange and the ring agree for " + member);
             }
             // A typed list echoes the selector it applied (a custom resource's list, unstructured, does not in 1.36.3).
-            JsonNode leases = JSON.readTree(plane.kubectl("get", "--raw", "/apis/coordination.k8s.io/v1/namespaces/" + LEASES
-                    + "/leases?shardSelector=" + URLEncoder.encode(three.selector("shard-a"), StandardCharsets.UTF_8)));
-            assertEquals(three.selector("shard-a"), leases.path("metadata").path("shardInfo").path("selector").asText(),
+            JsonNode leases = JSON.readTree(plane.kubectl("get", "--raw", "/apis/coordination.k8s.io/v1/namespaces/"
+                    + scenario.leases() + "/leases?shardSelector=" + URLEncoder.encode(three.selector(a), StandardCharsets.UTF_8)));
+            assertEquals(three.selector(a), leases.path("metadata").path("shardInfo").path("selector").asText(),
                     leases.path("metadata").toString());
 
             // Who wrote each object, in the order the apiserver received it.
-            Map<String, List<String[]>> writes = writesByObject(plane.auditLog());
-            ShardRing two = ShardRing.of(List.of("shard-a", "shard-b"));
+            Map<String, List<String[]>> writes = writesByObject(plane.auditLog(), Set.copyOf(scenario.namespaces()));
+            ShardRing two = ShardRing.of(List.of(a, b));
             int switches = 0;
             int total = 0;
             List<String> problems = new ArrayList<>();
             for (Map.Entry<String, String> so : uids.entrySet()) {
+                String key = so.getValue();
                 List<String[]> mine = writes.getOrDefault(so.getKey(), List.of());
                 total += mine.size();
                 int changes = 0;
@@ -232,22 +274,22 @@ class ShardHandoverTest {
                         lastBeforeKill = w[1];
                     }
                 }
-                if (!three.owner(so.getValue()).equals(lastBeforeKill)) {
+                if (!three.owner(key).equals(lastBeforeKill)) {
                     problems.add(so.getKey() + " last written by " + lastBeforeKill + " with three replicas, owner "
-                            + three.owner(so.getValue()));
+                            + three.owner(key));
                 }
                 String last = mine.isEmpty() ? null : mine.get(mine.size() - 1)[1];
-                if (!two.owner(so.getValue()).equals(last)) {
-                    problems.add(so.getKey() + " last written by " + last + ", owner " + two.owner(so.getValue()));
+                if (!two.owner(key).equals(last)) {
+                    problems.add(so.getKey() + " last written by " + last + ", owner " + two.owner(key));
                 }
             }
-            figures.put("objects", OBJECTS);
+            figures.put("objects", uids.size());
             figures.put("writes", total);
             figures.put("writer_changes", switches);
             figures.put("objects_with_two_writers_at_once", problems.stream().filter(p -> p.contains("changed writer")).count());
-            FaultFigures.record("shard_handover", figures);
+            FaultFigures.record("shard_handover_filtered_by_" + scenario.filter(), figures);
             assertEquals(List.of(), problems);
-            assertTrue(total > OBJECTS * 10, "the owners kept writing through the changes: " + total + " writes");
+            assertTrue(total > uids.size() * 10, "the owners kept writing through the changes: " + total + " writes");
         } finally {
             ticking.set(false);
             if (ticker != null) {
@@ -258,21 +300,96 @@ class ShardHandoverTest {
         }
     }
 
+    /** HPAs in {@code namespaces}; with {@code reading}, only those whose ScalingActive condition is True. */
+    private static long hpasReading(LocalControlPlane plane, List<String> namespaces, boolean reading) throws Exception {
+        long n = 0;
+        for (JsonNode hpa : JSON.readTree(plane.kubectl("get", "hpa", "-A", "-o", "json")).path("items")) {
+            if (!namespaces.contains(hpa.path("metadata").path("namespace").asText())) {
+                continue;
+            }
+            boolean active = false;
+            for (JsonNode c : hpa.path("status").path("conditions")) {
+                active |= c.path("type").asText().equals("ScalingActive") && c.path("status").asText().equals("True");
+            }
+            n += !reading || active ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** The ScaledObjects of {@code namespace} a replica caches (KEDA's keda_resource_registered_total). */
+    private static long cached(int port, String namespace) {
+        return scrape(port).lines().filter(l -> l.startsWith("keda_resource_registered_total{")
+                        && l.contains("namespace=\"" + namespace + "\""))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /**
+     * Two ScaledObjects on one Deployment, made a second apart, held by different replicas (pairs are made until the
+     * ring splits one): the later stands down naming the earlier, though its replica never received the earlier.
+     * Returns the replicas that held the pair.
+     */
+    private static String crossShardConflict(LocalControlPlane plane, EmbeddedKafka kafka, Scenario scenario,
+                                             ShardRing ring, String topic) throws Exception {
+        for (int attempt = 0; attempt < 8; attempt++) {
+            String first = "first-" + attempt;
+            String later = "later-" + attempt;
+            plane.kubectl("-n", scenario.namespace(), "create", "deployment", "shared-" + attempt, "--image=consumer:1.0",
+                    "--replicas=1");
+            String so = """
+                    apiVersion: keda.sh/v1alpha1
+                    kind: ScaledObject
+                    metadata: {name: %s}
+                    spec:
+                      scaleTargetRef: {name: shared-%d}
+                      minReplicaCount: 1
+                      triggers:
+                      - type: kafka
+                        metadata: {bootstrapServers: "%s", consumerGroup: shard-group, topic: %s, lagThreshold: "10"}
+                    """;
+            ExternalMetricsEndToEndTest.apply(plane, scenario.namespace(), so.formatted(first, attempt, kafka.bootstrapServers(), topic));
+            Thread.sleep(1_100); // creation times are whole seconds: the later one is later
+            ExternalMetricsEndToEndTest.apply(plane, scenario.namespace(), so.formatted(later, attempt, kafka.bootstrapServers(), topic));
+            String firstOwner = ring.owner(uid(plane, scenario.namespace(), first));
+            String laterOwner = ring.owner(uid(plane, scenario.namespace(), later));
+            if (firstOwner.equals(laterOwner)) {
+                continue;
+            }
+            ChildProcess.await(later + " stands down for " + first, Duration.ofSeconds(30), Duration.ofMillis(200),
+                    () -> plane.kubectl("-n", scenario.namespace(), "get", "scaledobject", later, "-o",
+                            "jsonpath={.status.conditions[?(@.type=='Ready')].message}")
+                            .contains("is already managed by the ScaledObject '" + first + "'"));
+            ChildProcess.await(first + " scales its workload", Duration.ofSeconds(30), Duration.ofMillis(200),
+                    () -> plane.kubectl("-n", scenario.namespace(), "get", "hpa", "-o", "name").contains("keda-hpa-" + first));
+            assertFalse(plane.kubectl("-n", scenario.namespace(), "get", "hpa", "-o", "name").contains("keda-hpa-" + later),
+                    "the later one made no HPA");
+            plane.kubectl("-n", scenario.namespace(), "delete", "scaledobject", first, later, "--wait=false");
+            return firstOwner + " then " + laterOwner;
+        }
+        throw new AssertionError("no pair of ScaledObjects fell in two shards in 8 attempts");
+    }
+
+    private static String uid(LocalControlPlane plane, String namespace, String name) throws Exception {
+        return plane.kubectl("-n", namespace, "get", "scaledobject", name, "-o", "jsonpath={.metadata.uid}").trim();
+    }
+
     /** Until the adapter serves every object's metric (from whichever replica owns it). */
-    private static void awaitAllServed(MetricsAdapter adapter, Set<String> objects, Duration timeout) throws Exception {
+    private static void awaitAllServed(MetricsAdapter adapter, Set<String> objects, String metric, Duration timeout)
+            throws Exception {
         ChildProcess.await("every object's metric served", timeout, Duration.ofMillis(100), () -> objects.stream()
-                .allMatch(name -> {
-                    MetricStore.Slot slot = adapter.store().slot(new MetricStore.Key(NS, name, "s0-kafka-shard-events"));
+                .allMatch(object -> {
+                    String[] nsName = object.split("/");
+                    MetricStore.Slot slot = adapter.store().slot(new MetricStore.Key(nsName[0], nsName[1], metric));
                     return slot != null && slot.value() != null && adapter.store().servable(slot);
                 }));
     }
 
-    private static Process startOperator(String id, int metricsPort, int feedPort, LocalControlPlane plane, Path logs)
-            throws Exception {
+    private static Process startOperator(Scenario scenario, String id, int metricsPort, int feedPort,
+                                         LocalControlPlane plane, Path logs) throws Exception {
         return ChildProcess.start(List.of(ChildProcess.javaExecutable(), "-cp", ChildProcess.absoluteClassPath(),
                 OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(), "--sharded",
-                "--namespace", LEASES, "--identity", id, "--lease-duration", "3s", "--metrics-feed", "127.0.0.1:" + feedPort,
-                "--health-address", "off", "--metrics-address", "127.0.0.1:" + metricsPort, "--webhook-address", "off"),
+                "--shard-filter", scenario.filter().equals("apiserver") ? "auto" : "operator", "--namespace", scenario.leases(), "--identity", id,
+                "--lease-duration", "3s", "--metrics-feed", "127.0.0.1:" + feedPort, "--health-address", "off",
+                "--metrics-address", "127.0.0.1:" + metricsPort, "--webhook-address", "off"),
                 logs, logs.resolve(id + ".log"));
     }
 
@@ -303,13 +420,13 @@ class ShardHandoverTest {
      * Each ScaledObject's writes (to itself, its HPA keda-hpa-NAME, its target's /scale) by the operators, as
      * [requestReceivedTimestamp, replica identity], in the order the apiserver received them.
      */
-    private static Map<String, List<String[]>> writesByObject(Path auditLog) throws Exception {
+    private static Map<String, List<String[]>> writesByObject(Path auditLog, Set<String> namespaces) throws Exception {
         Map<String, List<String[]>> writes = new TreeMap<>();
         for (String line : Files.readAllLines(auditLog)) {
             JsonNode event = JSON.readTree(line);
             JsonNode ref = event.path("objectRef");
             String agent = event.path("userAgent").asText();
-            if (!NS.equals(ref.path("namespace").asText()) || !agent.startsWith("lagscaler-operator/")) {
+            if (!namespaces.contains(ref.path("namespace").asText()) || !agent.startsWith("lagscaler-operator/")) {
                 continue;
             }
             String name = ref.path("name").asText();
@@ -320,7 +437,7 @@ class ShardHandoverTest {
                 default -> null;
             };
             if (object != null && !name.isEmpty()) {
-                writes.computeIfAbsent(object, k -> new ArrayList<>()).add(new String[] {
+                writes.computeIfAbsent(ref.path("namespace").asText() + "/" + object, k -> new ArrayList<>()).add(new String[] {
                         event.path("requestReceivedTimestamp").asText(),
                         agent.substring("lagscaler-operator/".length())});
             }

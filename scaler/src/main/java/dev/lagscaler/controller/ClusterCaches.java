@@ -306,6 +306,12 @@ final class ClusterCaches {
     }
 
     /** As ScaledObjectParser reads it: kind Deployment unless the ref says otherwise. */
+    /** A ScaledObject's target as "kind/name" (kind Deployment when unset). */
+    static String targetOf(DynamicKubernetesObject so) {
+        String key = scaledObjectTarget(so);
+        return key.substring(key.indexOf('/') + 1);
+    }
+
     private static String scaledObjectTarget(DynamicKubernetesObject so) {
         JsonObject raw = so.getRaw();
         JsonObject ref = raw.has("spec") && raw.get("spec").isJsonObject()

@@ -53,6 +53,10 @@ public final class Operator implements AutoCloseable {
     private ReleasableLeaseLock lock;
     private String leaseOwner;
     private ShardMembership membership;
+    /** Sharded by namespace with the apiserver filtering: the informers' shard selector; null otherwise. */
+    private ShardedWatches shardedWatches;
+    /** Restarts the controllers on this replica's new share (server-side sharding), one at a time. */
+    private java.util.concurrent.ExecutorService resharding;
 
     /** What runs while this process leads. */
     private record Running(ClusterCaches caches, Controller controller, TriggerRegistry registry,
@@ -125,7 +129,23 @@ public final class Operator implements AutoCloseable {
             okhttp3.Response response = chain.proceed(request);
             String verb = "true".equals(request.url().queryParameter("watch")) ? "watch" : request.method();
             observed.apiserverRequest(verb, response.code());
-            return response;
+            okhttp3.ResponseBody body = response.body();
+            if (body == null) {
+                return response;
+            }
+            // Bytes as they are read, so a watch counts its events as they come (what sharding saves is measured).
+            okio.Source counted = new okio.ForwardingSource(body.source()) {
+                @Override
+                public long read(okio.Buffer sink, long byteCount) throws java.io.IOException {
+                    long n = super.read(sink, byteCount);
+                    if (n > 0) {
+                        observed.apiserverBytes(verb, n);
+                    }
+                    return n;
+                }
+            };
+            return response.newBuilder().body(okhttp3.ResponseBody.create(okio.Okio.buffer(counted), body.contentType(),
+                    body.contentLength())).build();
         }).build());
     }
 
@@ -171,18 +191,42 @@ public final class Operator implements AutoCloseable {
      * replicas agree on a view, nothing). A change of what this replica holds queues the objects it concerns.
      */
     private void startSharded() {
+        boolean serverSide = config.sharding().serverSide()
+                && ShardedWatches.probe(client.getHttpClient(), client.getBasePath(), config.clusterObjectNamespace());
         membership = new ShardMembership(new io.kubernetes.client.openapi.apis.CoordinationV1Api(client),
                 config.clusterObjectNamespace(), config.leaseName(), config.identity(), config.leaseDuration(),
                 config.leaseRetryPeriod(), leaseOwnerReference(), this::shardsMoved);
-        startControllers();
+        if (serverSide) {
+            // The caches hold only this replica's ScaledObjects and ScaledJobs: they start once it knows its share,
+            // and start again on each new share (a new membership).
+            shardedWatches = new ShardedWatches();
+            watches.setHttpClient(watches.getHttpClient().newBuilder().addInterceptor(shardedWatches).build());
+            resharding = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "shard-caches");
+                t.setDaemon(true);
+                return t;
+            });
+        } else {
+            startControllers();
+        }
         leading.set(true);
         metrics.leading(true);
         membership.start();
         LOG.atInfo().addKeyValue("identity", config.identity())
+                .addKeyValue("filter", serverSide ? "apiserver" : "operator")
                 .addKeyValue("group", config.clusterObjectNamespace() + "/" + config.leaseName()).log("operator started, sharded");
     }
 
     private void shardsMoved(dev.lagscaler.shard.ShardAssignment before, dev.lagscaler.shard.ShardAssignment after) {
+        if (shardedWatches != null && !after.target().equals(before.target())) {
+            String field = "object.metadata.uid";
+            String selector = after.target().selector(config.identity(), field);
+            // Owning nothing: a range of one hash, not "no selector" (which would be everything).
+            String share = selector != null ? selector
+                    : "shardRange(" + field + ", '0x0000000000000000', '0x0000000000000001')";
+            resharding.execute(() -> reshard(share));
+            return;
+        }
         Running r = running;
         if (r == null) {
             return;
@@ -205,6 +249,28 @@ public final class Operator implements AutoCloseable {
             });
         }
         observed.shardObjectsMoved(moved[0]);
+    }
+
+    /**
+     * The informers start again on this replica's new share: each lists only its namespaces' objects (its caches,
+     * registrations and queue are new; every object of the share is reconciled once, which writes only what differs).
+     */
+    private void reshard(String selector) {
+        if (selector.equals(shardedWatches.selector()) || !leading.get()) {
+            return;
+        }
+        long started = System.nanoTime();
+        stopControllers();
+        shardedWatches.select(selector);
+        try {
+            startControllers();
+        } catch (RuntimeException e) {
+            LOG.atError().addKeyValue("identity", config.identity()).setCause(e).log("controllers failed to start on the new share");
+            giveUpLeading();
+            return;
+        }
+        LOG.atInfo().addKeyValue("identity", config.identity()).addKeyValue("ranges", selector.split("\\|\\|").length)
+                .addKeyValue("took_ms", (System.nanoTime() - started) / 1_000_000).log("caches restarted on the new share");
     }
 
     /** The StatefulSet named by {@link #leaseOwner}, as an owner reference for the shard Lease; null when none. */
@@ -356,7 +422,8 @@ public final class Operator implements AutoCloseable {
         AuthResolver auth = new AuthResolver(core, caches::triggerAuthentication, caches::clusterTriggerAuthentication,
                 config.clusterObjectNamespace());
         ScaledObjectReconciler reconciler = new ScaledObjectReconciler(caches, registry, auth,
-                targets, applier, config, Clock.systemUTC(), metrics, observed, ownership());
+                targets, applier, config, Clock.systemUTC(), metrics, observed, ownership(),
+                shardedWatches == null ? null : new CrossShardClaims(client, Clock.systemUTC()));
         reconcilerRef.set(reconciler);
         caches.wakeDependents(queue::add);
 
@@ -466,6 +533,10 @@ public final class Operator implements AutoCloseable {
 
     private void stopRunning() {
         metrics.leading(false);
+        stopControllers();
+    }
+
+    private void stopControllers() {
         Running r = running;
         running = null;
         if (r == null) {
@@ -517,6 +588,9 @@ public final class Operator implements AutoCloseable {
         if (membership != null) {
             // First: no pass is open once it returns, and its Lease is gone, so the others take the share at once.
             membership.close();
+        }
+        if (resharding != null) {
+            resharding.shutdownNow();
         }
         boolean wasLeading = leading.getAndSet(false);
         if (wasLeading) {

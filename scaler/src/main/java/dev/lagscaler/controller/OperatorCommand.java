@@ -60,6 +60,12 @@ public final class OperatorCommand implements Callable<Integer> {
             "ScaledJobs (a consistent-hash ring over the replicas' Leases) instead of one leader on all of them."})
     boolean sharded;
 
+    @Option(names = "--shard-filter", defaultValue = "auto", paramLabel = "auto|operator",
+            description = {"With --sharded: auto, the apiserver sends each replica only its share of the ScaledObjects",
+                    "and ScaledJobs when it can (ShardedListAndWatch, Kubernetes 1.36+), else the replica keeps only its",
+                    "share of what it receives; operator, always the latter (default ${DEFAULT-VALUE})."})
+    String shardFilter;
+
     @Option(names = "--lease-owner", paramLabel = "STATEFULSET",
             description = "The StatefulSet in --namespace that owns the leader Lease, so uninstalling it removes the Lease (the chart sets it).")
     String leaseOwner;
@@ -137,6 +143,16 @@ public final class OperatorCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    private OperatorConfig.Sharding sharding() throws TriggerParseException {
+        if (!sharded) {
+            return null;
+        }
+        if (!shardFilter.equals("auto") && !shardFilter.equals("operator")) {
+            throw new TriggerParseException("--shard-filter takes auto or operator, got \"" + shardFilter + "\"");
+        }
+        return new OperatorConfig.Sharding(shardFilter.equals("auto"));
+    }
+
     @Override
     public Integer call() throws Exception {
         OperatorConfig config;
@@ -152,7 +168,7 @@ public final class OperatorCommand implements Callable<Integer> {
                     .withLeaseDuration(Durations.parse("--lease-duration", leaseDuration))
                     .withWakeUpConsumer(wakeUpConsumer)
                     .withCacheSyncTimeout(Durations.parse("--cache-sync-timeout", cacheSyncTimeout))
-                    .withSharding(sharded);
+                    .withSharding(sharding());
         } catch (TriggerParseException e) {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;

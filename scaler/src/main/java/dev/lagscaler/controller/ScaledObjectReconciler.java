@@ -53,13 +53,16 @@ final class ScaledObjectReconciler implements Reconciler {
     private final OperatorMetrics observed;
     private final AtomicLong passes = new AtomicLong();
     private final Ownership ownership;
+    /** With server-side sharding, the other shards' ScaledObjects on a target; null when every one is cached. */
+    private final CrossShardClaims claims;
     /** The input of each object's last reconcile, for serving fresher values between reconciles (see serveFresh). */
     private final Map<String, PlanInput> lastInputs = new java.util.concurrent.ConcurrentHashMap<>();
 
     ScaledObjectReconciler(ClusterCaches caches, TriggerRegistry registry, AuthResolver auth, ScaleTargets targets, PlanApplier applier,
                            OperatorConfig config, Clock clock, MetricsSink metrics, OperatorMetrics observed,
-                           Ownership ownership) {
+                           Ownership ownership, CrossShardClaims claims) {
         this.ownership = ownership;
+        this.claims = claims;
         this.observed = observed;
         this.caches = caches;
         this.registry = registry;
@@ -172,8 +175,13 @@ final class ScaledObjectReconciler implements Reconciler {
         }
         List<TargetClaims.SeenHpa> around = caches.hpasAround(namespace, spec.target().kind(), spec.target().name(),
                 spec.hpaName(), uid);
-        Optional<String> conflict = TargetClaims.conflict(spec, uid, caches.scaledObjectsOn(namespace,
-                spec.target().kind(), spec.target().name(), name), around);
+        List<TargetClaims.OtherScaledObject> others = new java.util.ArrayList<>(caches.scaledObjectsOn(namespace,
+                spec.target().kind(), spec.target().name(), name));
+        if (claims != null) {
+            // Cached is only this replica's share: the others on the target may be another's.
+            others.addAll(claims.others(namespace, name, uid, spec.createdAt(), spec.target().kind(), spec.target().name()));
+        }
+        Optional<String> conflict = TargetClaims.conflict(spec, uid, others, around);
         if (conflict.isPresent()) {
             // Nothing is written but the status: the object waits for the HPA or ScaledObject in its way to go (their
             // watch events wake it), with no retry loop.

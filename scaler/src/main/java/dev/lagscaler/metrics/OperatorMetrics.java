@@ -93,6 +93,7 @@ public final class OperatorMetrics {
     private final Counter reconcileErrors;
     private final Histogram queueLatency;
     private final Counter apiserverRequests;
+    private final Counter apiserverBytes;
 
     public OperatorMetrics(PrometheusRegistry registry, boolean partitionLag) {
         this.registry = registry;
@@ -227,6 +228,9 @@ public final class OperatorMetrics {
                 .help("From a ScaledObject entering the work queue to a worker taking it")
                 .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).classicOnly()
                 .register(registry);
+        apiserverBytes = Counter.builder().name("lagscaler_apiserver_response_bytes")
+                .help("Bytes received from the apiserver by verb (watch: the informers' events as they arrive)")
+                .labelNames("verb").register(registry);
         apiserverRequests = Counter.builder().name("lagscaler_apiserver_requests_total")
                 .help("Requests to the Kubernetes apiserver by verb and HTTP code").labelNames("verb", "code")
                 .register(registry);
@@ -495,6 +499,11 @@ public final class OperatorMetrics {
 
     public void queueWait(Duration waited) {
         queueLatency.observe(waited.toNanos() / 1e9);
+    }
+
+    /** Bytes of apiserver answers, as read (a watch's events as they arrive). */
+    public void apiserverBytes(String verb, long bytes) {
+        apiserverBytes.labelValues(verb).inc(bytes);
     }
 
     public void apiserverRequest(String verb, int code) {

@@ -130,9 +130,14 @@ public final class ShardRing {
      * {@code 0x10000000000000000}. Null when it owns nothing.
      */
     public String selector(String member) {
+        return selector(member, "object.metadata.uid");
+    }
+
+    /** The same over {@code field}: {@code object.metadata.uid} or {@code object.metadata.namespace}. */
+    public String selector(String member, String field) {
         List<String> parts = new ArrayList<>();
         for (Range r : ranges(member)) {
-            parts.add("shardRange(object.metadata.uid, '" + hex(r.start()) + "', '"
+            parts.add("shardRange(" + field + ", '" + hex(r.start()) + "', '"
                     + (r.end() == null ? "0x10000000000000000" : hex(r.end())) + "')");
         }
         return parts.isEmpty() ? null : String.join(" || ", parts);

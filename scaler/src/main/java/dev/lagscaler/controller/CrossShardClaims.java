@@ -1,0 +1,80 @@
+package dev.lagscaler.controller;
+
+import dev.lagscaler.KedaKeys;
+import dev.lagscaler.plan.TargetClaims;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The ScaledObjects on a target that other replicas hold, for a replica that caches only its own share (server-side
+ * sharding): two ScaledObjects on one workload may fall in different shards, and the later one must still stand
+ * down. Each object's claim is checked once (per target) against a list of its namespace's ScaledObjects read after
+ * the object was made: the later of two always sees the earlier, which is the rule's whole need (the earlier keeps
+ * the workload). A namespace's list serves the objects made before it was read for a few seconds, so a share that
+ * moves costs one list per namespace, not one per object.
+ */
+final class CrossShardClaims {
+    /** A list newer than an object's creation by this much has it and everything made before it. */
+    private static final Duration CLOCK_MARGIN = Duration.ofSeconds(2);
+    private static final Duration REUSE = Duration.ofSeconds(10);
+
+    private final DynamicKubernetesApi scaledObjects;
+    private final Clock clock;
+    private final Map<String, Listing> byNamespace = new ConcurrentHashMap<>();
+    /** "uid/kind/name": objects whose claim on that target was checked with nobody earlier on it. */
+    private final Set<String> verified = ConcurrentHashMap.newKeySet();
+
+    private record Listing(Instant readAt, List<DynamicKubernetesObject> items) {
+    }
+
+    CrossShardClaims(ApiClient requests, Clock clock) {
+        this.scaledObjects = new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_OBJECTS, requests);
+        this.clock = clock;
+    }
+
+    /** The other ScaledObjects on the target, of any shard; empty once this object's claim on it was checked. */
+    List<TargetClaims.OtherScaledObject> others(String namespace, String name, String uid, Instant createdAt, String kind,
+                                                String target) throws ApiException {
+        String claim = uid + "/" + kind + "/" + target;
+        if (verified.contains(claim)) {
+            return List.of();
+        }
+        Instant now = clock.instant();
+        Listing listing = byNamespace.get(namespace);
+        if (listing == null || !listing.readAt().isAfter(createdAt.plus(CLOCK_MARGIN))
+                || listing.readAt().isBefore(now.minus(REUSE))) {
+            var response = scaledObjects.list(namespace);
+            if (!response.isSuccess()) {
+                throw new ApiException(response.getHttpStatusCode(), "listing the ScaledObjects of " + namespace);
+            }
+            listing = new Listing(now, response.getObject().getItems());
+            byNamespace.put(namespace, listing);
+        }
+        List<TargetClaims.OtherScaledObject> others = new ArrayList<>();
+        boolean earlier = false;
+        for (DynamicKubernetesObject so : listing.items()) {
+            if (so.getMetadata().getName().equals(name) || so.getMetadata().getDeletionTimestamp() != null
+                    || !ClusterCaches.targetOf(so).equals(kind + "/" + target)) {
+                continue;
+            }
+            Instant created = so.getMetadata().getCreationTimestamp() == null ? Instant.EPOCH
+                    : so.getMetadata().getCreationTimestamp().toInstant();
+            others.add(new TargetClaims.OtherScaledObject(so.getMetadata().getName(), created));
+            earlier |= !created.isAfter(createdAt);
+        }
+        if (!earlier) {
+            verified.add(claim);
+        }
+        return others;
+    }
+}
