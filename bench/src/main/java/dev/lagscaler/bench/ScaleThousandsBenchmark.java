@@ -175,14 +175,14 @@ public final class ScaleThousandsBenchmark {
         return Math.max(sum(samples, "lagscaler_kafka_requests_per_poll{"), polls == 0 ? 0 : Math.ceil(requests / polls));
     }
 
-    private static String scrape(int port) throws Exception {
+    static String scrape(int port) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*(\\{[^}]*})?) ([-0-9.eE+]+)$");
 
-    private static Map<String, Double> samples(String text) {
+    static Map<String, Double> samples(String text) {
         Map<String, Double> out = new HashMap<>();
         for (String line : text.split("\n")) {
             Matcher m = SAMPLE.matcher(line.trim());
@@ -193,12 +193,12 @@ public final class ScaleThousandsBenchmark {
         return out;
     }
 
-    private static double sum(Map<String, Double> samples, String prefix) {
+    static double sum(Map<String, Double> samples, String prefix) {
         return samples.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToDouble(Map.Entry::getValue).sum();
     }
 
     /** A quantile of lagscaler_reconcile_duration_seconds from its cumulative buckets (upper bound of the bucket). */
-    private static String quantile(Map<String, Double> samples, double q) {
+    static String quantile(Map<String, Double> samples, double q) {
         double count = sum(samples, "lagscaler_reconcile_duration_seconds_count");
         List<double[]> buckets = new ArrayList<>();
         Pattern le = Pattern.compile("le=\"([^\"]+)\"");
@@ -219,7 +219,7 @@ public final class ScaleThousandsBenchmark {
         return "n/a";
     }
 
-    private static long status(long pid, String field) throws Exception {
+    static long status(long pid, String field) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             if (line.startsWith(field + ":")) {
                 return Long.parseLong(line.replaceAll("[^0-9]", ""));
@@ -228,7 +228,7 @@ public final class ScaleThousandsBenchmark {
         return -1;
     }
 
-    private static void run(List<String> command, Path dir) throws Exception {
+    static void run(List<String> command, Path dir) throws Exception {
         Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
         p.waitFor(60, TimeUnit.SECONDS);

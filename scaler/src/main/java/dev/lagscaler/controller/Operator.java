@@ -113,7 +113,7 @@ public final class Operator implements AutoCloseable {
             Running r = running;
             return r == null ? 0 : r.queue().length();
         }, this::isLeader);
-        observed.watchShard(() -> shardMembers().size(), this::shardSettled);
+        observed.watchShard(() -> shardMembers().size(), this::shardSettled, this::heldObjects);
         observed.watchRegistered(() -> {
             Running r = running;
             return r == null ? Map.of() : r.caches().scaledObjectsByNamespace();
@@ -288,6 +288,25 @@ public final class Operator implements AutoCloseable {
                     .log("the shard Lease is not owned by the StatefulSet; it outlives an uninstall");
             return null;
         }
+    }
+
+    /** The cached ScaledObjects and ScaledJobs this replica acts on (all of them when it leads unsharded). */
+    private int heldObjects() {
+        Running r = running;
+        if (r == null) {
+            return 0;
+        }
+        int[] held = {0};
+        java.util.function.BiConsumer<String, String> count = (key, uid) -> {
+            try (Ownership.Pass pass = ownership().enter(uid)) {
+                held[0] += pass.held() ? 1 : 0;
+            }
+        };
+        r.caches().forEachScaledObject(count);
+        if (r.jobs() != null) {
+            r.jobs().caches().forEachScaledJob(count);
+        }
+        return held[0];
     }
 
     /** Sharded: whether this replica has settled into its share of the latest membership it saw. */

@@ -249,7 +249,10 @@ public final class OperatorMetrics {
     }
 
     /** Sharded operators: the members this replica sees and whether it settled into its share, read at scrape time. */
-    public void watchShard(IntSupplier members, BooleanSupplier settled) {
+    public void watchShard(IntSupplier members, BooleanSupplier settled, IntSupplier held) {
+        GaugeWithCallback.builder().name("lagscaler_shard_objects_held")
+                .help("Cached ScaledObjects and ScaledJobs this replica acts on now (sharded mode: its share)")
+                .callback(cb -> cb.call(held.getAsInt())).register(registry);
         GaugeWithCallback.builder().name("lagscaler_shard_members")
                 .help("Operator replicas this one shares the objects with, itself included (sharded mode; 0 otherwise)")
                 .callback(cb -> cb.call(members.getAsInt())).register(registry);

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Kafka ScaledObjects shared out over sharded operator replicas, filtered by each replica and then by the apiserver:
+# per replica RSS, heap, bytes received from the apiserver, objects held, reconcile p99; SIGKILL of one replica ->
+# every object held again. Usage: bench/sharded-scale.sh [objects=3000] [topics=1000] [replicas=3]
+# ['operator JVM options'] [settle seconds=30]. Writes bench/results/sharded-N.md and .json.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+./mvnw -q -B -Pbench -pl bench -am -DskipTests package
+exec java -Xmx1g -Dlagscaler.home="$root" -cp "bench/target/classes:bench/target/lib/*" dev.lagscaler.bench.ShardedScaleBenchmark "$@"

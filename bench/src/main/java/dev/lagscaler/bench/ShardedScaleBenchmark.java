@@ -1,0 +1,189 @@
+package dev.lagscaler.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lagscaler.controller.OperatorCommand;
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.LocalControlPlane;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Many Kafka ScaledObjects shared out over sharded operator replicas (3 by default), each its own JVM with the
+ * chart's heap, on the real control plane, once with each filter: the operator keeping its share of everything it
+ * receives, then the apiserver sending each replica only its share (ShardedListAndWatch). Per replica: RSS, heap after
+ * a GC, bytes received from the apiserver (from its start to settled, and per minute settled), objects held,
+ * reconcile p99; then one replica killed with SIGKILL: time until the others hold every object again. Arguments:
+ * objects (3000), topics (1000), replicas (3), the operators' JVM options, settle seconds (30). Writes
+ * bench/results/sharded-N.md and .json.
+ */
+public final class ShardedScaleBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ShardedScaleBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int objects = args.length > 0 ? Integer.parseInt(args[0]) : 3000;
+        int topics = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        int replicas = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        String jvm = args.length > 3 ? args[3]
+                : "-Xmx288m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=48m -Xss512k -XX:TieredStopAtLevel=1";
+        int settle = args.length > 4 ? Integer.parseInt(args[4]) : 30;
+        Path results = Path.of(System.getProperty("bench.results", "bench/results"));
+        Files.createDirectories(results);
+        Path work = Files.createTempDirectory("sharded-bench-");
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("run", Instant.now().toString());
+        report.put("cores", Runtime.getRuntime().availableProcessors());
+        report.put("command", "bench/sharded-scale.sh " + objects + " " + topics + " " + replicas + " '" + jvm + "' " + settle);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(3).withHeap("1g")
+                .withOffsetsTopicPartitions(50));
+             LocalControlPlane plane = LocalControlPlane.start(LocalControlPlane.Options.temporary())) {
+            log("creating %d topics and %d groups", topics, objects);
+            ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), objects, topics, 3);
+            plane.kubectl("create", "namespace", "scale");
+            Instant created = Instant.now();
+            ScaleThousandsBenchmark.createObjects(plane, work, kafka.bootstrapServers(), objects, topics);
+            log("created %d ScaledObjects and Deployments in %d s", objects, Duration.between(created, Instant.now()).toSeconds());
+            for (String filter : List.of("operator", "auto")) {
+                report.put(filter.equals("auto") ? "apiserver" : "operator",
+                        runMode(plane, work, filter, objects, replicas, jvm, settle));
+            }
+        } finally {
+            ChildProcess.deleteRecursively(work);
+        }
+        Files.writeString(results.resolve("sharded-" + objects + ".json"), JSON.writeValueAsString(report));
+        String md = markdown(report, objects, replicas);
+        Files.writeString(results.resolve("sharded-" + objects + ".md"), md);
+        System.out.println(md);
+        System.exit(0);
+    }
+
+    private static Map<String, Object> runMode(LocalControlPlane plane, Path work, String filter, int objects, int replicas,
+                                               String jvm, int settle) throws Exception {
+        List<String> ids = new ArrayList<>();
+        Map<String, Process> processes = new LinkedHashMap<>();
+        Map<String, Integer> ports = new LinkedHashMap<>();
+        Map<String, Object> figures = new LinkedHashMap<>();
+        try {
+            Instant started = Instant.now();
+            for (int i = 0; i < replicas; i++) {
+                String id = filter + "-" + i;
+                ids.add(id);
+                ports.put(id, ChildProcess.freePort());
+                List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
+                command.addAll(List.of(jvm.trim().split("\\s+")));
+                command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-cp", ChildProcess.absoluteClassPath(),
+                        OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(), "--sharded",
+                        "--shard-filter", filter, "--namespace", "lagscaler-" + filter, "--identity", id,
+                        "--metrics-feed", "off", "--health-address", "off", "--webhook-address", "off",
+                        "--metrics-address", "127.0.0.1:" + ports.get(id)));
+                processes.put(id, ChildProcess.start(command, work, work.resolve(id + ".log")));
+            }
+            awaitShare(ports, ids, objects, Duration.ofMinutes(15));
+            figures.put("all_held_after_start_s", Duration.between(started, Instant.now()).toSeconds());
+            Map<String, Map<String, Double>> before = new LinkedHashMap<>();
+            for (String id : ids) {
+                before.put(id, ScaleThousandsBenchmark.samples(ScaleThousandsBenchmark.scrape(ports.get(id))));
+            }
+            log("%s: every object held; settling %d s", filter, settle);
+            Thread.sleep(settle * 1000L);
+            List<Map<String, Object>> perReplica = new ArrayList<>();
+            for (String id : ids) {
+                ScaleThousandsBenchmark.run(List.of("jcmd", Long.toString(processes.get(id).pid()), "GC.run"), work);
+            }
+            Thread.sleep(2000);
+            for (String id : ids) {
+                Map<String, Double> after = ScaleThousandsBenchmark.samples(ScaleThousandsBenchmark.scrape(ports.get(id)));
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("replica", id);
+                r.put("held", (long) ScaleThousandsBenchmark.sum(after, "lagscaler_shard_objects_held"));
+                r.put("rss_mib", ScaleThousandsBenchmark.status(processes.get(id).pid(), "VmRSS") / 1024);
+                r.put("heap_after_gc_mib", Math.round(ScaleThousandsBenchmark.sum(after, "jvm_memory_used_bytes{area=\"heap\"") / 1048576));
+                double received = ScaleThousandsBenchmark.sum(after, "lagscaler_apiserver_response_bytes_total");
+                r.put("received_to_settled_mib", Math.round(ScaleThousandsBenchmark.sum(before.get(id),
+                        "lagscaler_apiserver_response_bytes_total") / 1048576.0 * 10) / 10.0);
+                r.put("watch_kib_per_min_settled", Math.round((ScaleThousandsBenchmark.sum(after,
+                        "lagscaler_apiserver_response_bytes_total{verb=\"watch\"") - ScaleThousandsBenchmark.sum(before.get(id),
+                        "lagscaler_apiserver_response_bytes_total{verb=\"watch\"")) / 1024.0 * 60 / settle));
+                r.put("received_total_mib", Math.round(received / 1048576.0 * 10) / 10.0);
+                r.put("reconcile_p99", ScaleThousandsBenchmark.quantile(after, 0.99));
+                perReplica.add(r);
+            }
+            figures.put("replicas", perReplica);
+
+            // One replica dies without a word: the others take its share once its Lease lapses.
+            String victim = ids.get(ids.size() - 1);
+            Instant killed = Instant.now();
+            processes.remove(victim).destroyForcibly().waitFor();
+            ports.remove(victim);
+            ids.remove(victim);
+            awaitShare(ports, ids, objects, Duration.ofMinutes(10));
+            figures.put("kill9_to_all_held_again_ms", Duration.between(killed, Instant.now()).toMillis());
+            log("%s: %s", filter, figures);
+            return figures;
+        } finally {
+            processes.values().forEach(p -> ChildProcess.stop(p, Duration.ofSeconds(10)));
+        }
+    }
+
+    /** Until {@code ids} all settled in a membership of exactly them, holding every object between them. */
+    private static void awaitShare(Map<String, Integer> ports, List<String> ids, int objects, Duration timeout) throws Exception {
+        ChildProcess.await(ids + " hold all " + objects, timeout, Duration.ofSeconds(1), () -> {
+            long held = 0;
+            for (String id : ids) {
+                Map<String, Double> s;
+                try {
+                    s = ScaleThousandsBenchmark.samples(ScaleThousandsBenchmark.scrape(ports.get(id)));
+                } catch (Exception e) {
+                    return false;
+                }
+                if (ScaleThousandsBenchmark.sum(s, "lagscaler_shard_settled") != 1
+                        || ScaleThousandsBenchmark.sum(s, "lagscaler_shard_members") != ids.size()) {
+                    return false;
+                }
+                held += (long) ScaleThousandsBenchmark.sum(s, "lagscaler_shard_objects_held");
+            }
+            return held == objects;
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String markdown(Map<String, Object> report, int objects, int replicas) {
+        StringBuilder md = new StringBuilder("# " + objects + " Kafka ScaledObjects over " + replicas + " sharded operators\n\n");
+        md.append("Run ").append(report.get("run")).append(" on ").append(report.get("cores"))
+                .append(" cores (shared with 3 brokers, etcd, kube-apiserver, kube-controller-manager): `")
+                .append(report.get("command")).append("`. Targets idle at zero; each operator its own JVM with the chart's"
+                        + " heap; the same objects served first with each replica filtering what it receives, then with the"
+                        + " apiserver sending each only its share.\n\n");
+        md.append("| filter | replica | objects held | RSS MiB | heap after GC MiB | MiB received start→settled | watch KiB/min settled | reconcile p99 |\n|---|---|---|---|---|---|---|---|\n");
+        for (String mode : List.of("operator", "apiserver")) {
+            Map<String, Object> m = (Map<String, Object>) report.get(mode);
+            for (Map<String, Object> r : (List<Map<String, Object>>) m.get("replicas")) {
+                md.append("| ").append(mode).append(" | ").append(r.get("replica")).append(" | ").append(r.get("held"))
+                        .append(" | ").append(r.get("rss_mib")).append(" | ").append(r.get("heap_after_gc_mib")).append(" | ")
+                        .append(r.get("received_to_settled_mib")).append(" | ").append(r.get("watch_kib_per_min_settled"))
+                        .append(" | ").append(r.get("reconcile_p99")).append(" |\n");
+            }
+        }
+        md.append("\n| filter | start → every object held | SIGKILL of one replica → every object held again |\n|---|---|---|\n");
+        for (String mode : List.of("operator", "apiserver")) {
+            Map<String, Object> m = (Map<String, Object>) report.get(mode);
+            md.append("| ").append(mode).append(" | ").append(m.get("all_held_after_start_s")).append(" s | ")
+                    .append(m.get("kill9_to_all_held_again_ms")).append(" ms |\n");
+        }
+        return md.toString();
+    }
+
+    private static void log(String format, Object... args) {
+        BenchKafka.log(format, args);
+    }
+}
