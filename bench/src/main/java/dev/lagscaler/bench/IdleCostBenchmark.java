@@ -75,28 +75,8 @@ public final class IdleCostBenchmark {
             }));
             }
             if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
-                rows.add(measure("KEDA 2.21.0 (built from source)", kafka, count, objects, topics, window, kedaCrds, (plane, work) -> {
-                    plane.kubectl("create", "namespace", "keda");
-                    // KEDA's gRPC metrics service serves TLS from --cert-dir (its chart mounts a generated Secret).
-                    Path certs = Files.createDirectories(work.resolve("certs"));
-                    Pki.Issued ca = Pki.ca("keda-bench-ca");
-                    Pki.Issued server = Pki.server(ca, "keda-operator", List.of("keda-operator", "localhost"), List.of("127.0.0.1"));
-                    Files.writeString(certs.resolve("ca.crt"), ca.certificatePem());
-                    Files.writeString(certs.resolve("tls.crt"), server.certificatePem());
-                    Files.writeString(certs.resolve("tls.key"), server.privateKeyPem());
-                    ProcessBuilder builder = new ProcessBuilder(kedaBinary.toString(), "--zap-log-level=info",
-                            "--cert-dir=" + certs, "--kubeconfig=" + plane.kubeconfig(),
-                            "--metrics-bind-address=127.0.0.1:" + ChildProcess.freePort(),
-                            "--health-probe-bind-address=127.0.0.1:" + ChildProcess.freePort(),
-                            "--metrics-service-bind-address=127.0.0.1:" + ChildProcess.freePort(),
-                            "--enable-cert-rotation=false", "--leader-elect=true")
-                            .directory(work.toFile()).redirectErrorStream(true)
-                            .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("keda.log").toFile()));
-                    builder.environment().putAll(Map.of("KUBECONFIG", plane.kubeconfig().toString(),
-                            "WATCH_NAMESPACE", "", "POD_NAMESPACE", "keda", "KEDA_CLUSTER_OBJECT_NAMESPACE", "keda",
-                            "OPERATOR_NAME", "keda-operator"));
-                    return builder.start();
-                }));
+                rows.add(measure("KEDA 2.21.0 (built from source)", kafka, count, objects, topics, window, kedaCrds,
+                        (plane, work) -> startKeda(kedaBinary, plane, work)));
             } else {
                 BenchKafka.log("no KEDA binary at %s (build it with bench/keda-binary.sh): lagscaler only", kedaBinary);
             }
@@ -131,6 +111,30 @@ public final class IdleCostBenchmark {
         Files.writeString(results.resolve("idle-cost-keda.md"), md.toString());
         System.out.println(md);
         System.exit(0);
+    }
+
+    /** KEDA's operator from its binary, on {@code plane}, as its chart runs it (TLS for its gRPC metrics service). */
+    static Process startKeda(Path kedaBinary, LocalControlPlane plane, Path work) throws Exception {
+        plane.kubectl("create", "namespace", "keda");
+        // KEDA's gRPC metrics service serves TLS from --cert-dir (its chart mounts a generated Secret).
+        Path certs = Files.createDirectories(work.resolve("certs"));
+        Pki.Issued ca = Pki.ca("keda-bench-ca");
+        Pki.Issued server = Pki.server(ca, "keda-operator", List.of("keda-operator", "localhost"), List.of("127.0.0.1"));
+        Files.writeString(certs.resolve("ca.crt"), ca.certificatePem());
+        Files.writeString(certs.resolve("tls.crt"), server.certificatePem());
+        Files.writeString(certs.resolve("tls.key"), server.privateKeyPem());
+        ProcessBuilder builder = new ProcessBuilder(kedaBinary.toString(), "--zap-log-level=info",
+                "--cert-dir=" + certs, "--kubeconfig=" + plane.kubeconfig(),
+                "--metrics-bind-address=127.0.0.1:" + ChildProcess.freePort(),
+                "--health-probe-bind-address=127.0.0.1:" + ChildProcess.freePort(),
+                "--metrics-service-bind-address=127.0.0.1:" + ChildProcess.freePort(),
+                "--enable-cert-rotation=false", "--leader-elect=true")
+                .directory(work.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("keda.log").toFile()));
+        builder.environment().putAll(Map.of("KUBECONFIG", plane.kubeconfig().toString(),
+                "WATCH_NAMESPACE", "", "POD_NAMESPACE", "keda", "KEDA_CLUSTER_OBJECT_NAMESPACE", "keda",
+                "OPERATOR_NAME", "keda-operator"));
+        return builder.start();
     }
 
     interface Starter {

@@ -297,11 +297,9 @@ public final class Operator implements AutoCloseable {
             return 0;
         }
         int[] held = {0};
-        java.util.function.BiConsumer<String, String> count = (key, uid) -> {
-            try (Ownership.Pass pass = ownership().enter(uid)) {
-                held[0] += pass.held() ? 1 : 0;
-            }
-        };
+        // A count for /metrics: read without a pass, so a scrape never waits for a change of membership.
+        java.util.function.BiConsumer<String, String> count = (key, uid) -> held[0] +=
+                membership == null || membership.holdsNow(uid) ? 1 : 0;
         r.caches().forEachScaledObject(count);
         if (r.jobs() != null) {
             r.jobs().caches().forEachScaledJob(count);

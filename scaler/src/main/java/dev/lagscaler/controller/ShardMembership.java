@@ -96,6 +96,11 @@ final class ShardMembership implements Ownership, AutoCloseable {
         };
     }
 
+    /** Whether the object is held now, without a pass: for counting, never for acting. */
+    boolean holdsNow(String uid) {
+        return !fenced() && assignment.holds(uid);
+    }
+
     /** What this replica holds now (for metrics and tests). */
     ShardAssignment assignment() {
         return assignment;

@@ -1,0 +1,241 @@
+package dev.lagscaler.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.lagscaler.adapter.AdapterMetrics;
+import dev.lagscaler.adapter.ExternalMetricsServer;
+import dev.lagscaler.adapter.MetricsAdapter;
+import dev.lagscaler.controller.OperatorCommand;
+import dev.lagscaler.testing.ChildProcess;
+import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.FaultFigures;
+import dev.lagscaler.testing.LocalControlPlane;
+import dev.lagscaler.tls.Pki;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.vertx.core.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Mass activation: many targets at zero (1,000 by default, each with its own 3-partition topic and consumer group)
+ * all receive records within about a second, 40 per partition, so each one's lag (120) asks for 3 replicas at
+ * lagThreshold 50. Measured from the first record sent: when each target's spec.replicas reaches 1 (the operator's own
+ * write) and 2 (the real HPA's, reading the metric through the adapter), read from a list of the Deployments every
+ * 200 ms; and who wrote what in the window (kube-apiserver's request counts). lagscaler (one operator process with the
+ * chart's JVM, the adapter beside it) and then KEDA built from source (bench/keda-binary.sh; its operator alone: its
+ * metrics server is not built here, so only its activation is timed), each on its own fresh control plane with the
+ * same broker and the same objects. Arguments: targets (1000), KEDA's home (~/.cache/lagscaler/keda-src). Writes
+ * bench/results/mass-activation.md and .json.
+ */
+public final class MassActivationBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final int RECORDS_PER_PARTITION = 40;
+
+    private MassActivationBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int targets = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+        Path kedaHome = Path.of(args.length > 1 ? args[1] : System.getProperty("user.home") + "/.cache/lagscaler/keda-src");
+        Path results = Path.of(System.getProperty("bench.results", "bench/results"));
+        Files.createDirectories(results);
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("run", Instant.now().toString());
+        report.put("cores", Runtime.getRuntime().availableProcessors());
+        report.put("command", "bench/mass-activation.sh " + targets);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(3).withHeap("1g")
+                .withOffsetsTopicPartitions(50))) {
+            ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), targets, targets, 3);
+            report.put("lagscaler", measure("lagscaler", kafka, targets, null, (plane, work) -> {
+                int feed = ChildProcess.freePort();
+                List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
+                command.addAll(List.of(IdleCostBenchmark.CHART_JVM.split(" ")));
+                command.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), OperatorCommand.class.getName(),
+                        "--kubeconfig", plane.kubeconfig().toString(), "--namespace", "lagscaler-mass", "--identity", "mass",
+                        "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "off", "--metrics-address", "off",
+                        "--webhook-address", "off"));
+                Process operator = ChildProcess.start(command, work, work.resolve("operator.log"));
+                Pki.Issued ca = Pki.ca("mass-adapter-ca");
+                Pki.Issued serving = Pki.server(ca, "lagscaler-metrics-adapter", List.of("localhost"), List.of("127.0.0.1"));
+                MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), List.of(SocketAddress.inetSocketAddress(feed,
+                        "127.0.0.1")), new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(),
+                        serving.privateKeyPem()), new AdapterMetrics(new PrometheusRegistry()));
+                plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
+                return new Started(operator, adapter);
+            }, true));
+            Path kedaBinary = kedaHome.resolve("keda-operator");
+            Path kedaCrds = kedaHome.resolve("keda/config/crd/bases");
+            if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
+                IdleCostBenchmark.catchUp(kafka.bootstrapServers(), targets, targets, targets);
+                report.put("keda", measure("KEDA 2.21.0 (built from source)", kafka, targets, kedaCrds,
+                        (plane, work) -> new Started(IdleCostBenchmark.startKeda(kedaBinary, plane, work), null), false));
+            } else {
+                report.put("keda", "not run: no KEDA binary at " + kedaBinary + " (bench/keda-binary.sh builds it)");
+            }
+        }
+        Files.writeString(results.resolve("mass-activation.json"), JSON.writeValueAsString(report));
+        String md = markdown(report, targets);
+        Files.writeString(results.resolve("mass-activation.md"), md);
+        System.out.println(md);
+        System.exit(0);
+    }
+
+    private record Started(Process operator, AutoCloseable adapter) {
+    }
+
+    private interface Starter {
+        Started start(LocalControlPlane plane, Path work) throws Exception;
+    }
+
+    private static Map<String, Object> measure(String name, EmbeddedKafka kafka, int targets, Path crdDir, Starter starter,
+                                               boolean hpa) throws Exception {
+        Path work = Files.createTempDirectory("mass-activation-");
+        LocalControlPlane.Options options = crdDir == null ? LocalControlPlane.Options.temporary()
+                : new LocalControlPlane.Options(null, true, crdDir, false);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        try (LocalControlPlane plane = LocalControlPlane.start(options)) {
+            plane.kubectl("create", "namespace", "scale");
+            Started started = starter.start(plane, work);
+            try {
+                ScaleThousandsBenchmark.createObjects(plane, work, kafka.bootstrapServers(), targets, targets);
+                ChildProcess.await(name + ": every ScaledObject Ready", Duration.ofMinutes(15), Duration.ofSeconds(2), () -> {
+                    if (!started.operator().isAlive()) {
+                        throw new IllegalStateException(name + " exited; its log: " + work);
+                    }
+                    String ready = plane.kubectl("-n", "scale", "get", "scaledobjects",
+                            "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}");
+                    return ready.lines().filter("True"::equals).count() == targets;
+                });
+                IdleCostBenchmark.awaitSettled(name, plane);
+                Thread.sleep(10_000);
+                Map<String, Double> requestsBefore = ApiserverLoadBenchmark.scrape(plane);
+
+                long sendStart = System.nanoTime();
+                long sent = sendToEveryTopic(kafka.bootstrapServers(), targets);
+                figures.put("records_sent_in_ms", (sent - sendStart) / 1_000_000);
+                Map<String, Long> atOne = new HashMap<>();
+                Map<String, Long> atTwo = new HashMap<>();
+                long deadline = sendStart + Duration.ofMinutes(hpa ? 6 : 4).toNanos();
+                while (System.nanoTime() < deadline && (atOne.size() < targets || (hpa && atTwo.size() < targets))) {
+                    JsonNode list = JSON.readTree(plane.kubectl("-n", "scale", "get", "deployments", "-o", "json"));
+                    long now = (System.nanoTime() - sendStart) / 1_000_000;
+                    for (JsonNode d : list.path("items")) {
+                        String n = d.path("metadata").path("name").asText();
+                        int replicas = d.path("spec").path("replicas").asInt();
+                        if (replicas >= 1) {
+                            atOne.putIfAbsent(n, now);
+                        }
+                        if (replicas >= 2) {
+                            atTwo.putIfAbsent(n, now);
+                        }
+                    }
+                    Thread.sleep(200);
+                }
+                figures.put("targets", targets);
+                figures.put("at_least_1", summary(atOne, targets));
+                if (hpa) {
+                    figures.put("at_least_2", summary(atTwo, targets));
+                }
+                Map<String, Double> served = ApiserverLoadBenchmark.delta(requestsBefore, ApiserverLoadBenchmark.scrape(plane));
+                Map<String, Long> writes = new LinkedHashMap<>();
+                served.entrySet().stream().filter(e -> e.getValue() > 0 && !e.getKey().startsWith("GET")
+                                && !e.getKey().startsWith("LIST") && !e.getKey().startsWith("WATCH") && !e.getKey().endsWith("leases"))
+                        .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(12)
+                        .forEach(e -> writes.put(e.getKey(), Math.round(e.getValue())));
+                figures.put("apiserver_writes_in_window", writes);
+                BenchKafka.log("%s: %s", name, figures);
+                return figures;
+            } finally {
+                ChildProcess.stop(started.operator(), Duration.ofSeconds(10));
+                if (started.adapter() != null) {
+                    started.adapter().close();
+                }
+                ChildProcess.deleteRecursively(work);
+            }
+        }
+    }
+
+    /** 40 records to each partition of every target's topic, all in flight at once; returns when all are acknowledged. */
+    private static long sendToEveryTopic(String bootstrap, int targets) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.ACKS_CONFIG, "1");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            for (int t = 0; t < targets; t++) {
+                for (int partition = 0; partition < 3; partition++) {
+                    for (int r = 0; r < RECORDS_PER_PARTITION; r++) {
+                        producer.send(new ProducerRecord<>("topic-" + t, partition, null, "x"));
+                    }
+                }
+            }
+            producer.flush();
+        }
+        return System.nanoTime();
+    }
+
+    /** When all reached it, and the 50th, 95th percentile and last of the targets that did (ms from the first record). */
+    private static Map<String, Object> summary(Map<String, Long> reached, int targets) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("reached", reached.size());
+        if (!reached.isEmpty()) {
+            List<Long> times = new ArrayList<>(reached.values());
+            s.put("p50_ms", FaultFigures.percentile(times, 0.5));
+            s.put("p95_ms", FaultFigures.percentile(times, 0.95));
+            s.put("last_ms", times.stream().mapToLong(Long::longValue).max().orElse(0));
+        }
+        s.put("all", reached.size() == targets);
+        return s;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String markdown(Map<String, Object> report, int targets) {
+        StringBuilder md = new StringBuilder("# Mass activation: " + targets + " targets at zero, records to all at once\n\n");
+        md.append("Run ").append(report.get("run")).append(" on ").append(report.get("cores")).append(" cores: `")
+                .append(report.get("command")).append("`. Each target its own 3-partition topic and group, 40 records to"
+                        + " each partition sent at once (lag 120, lagThreshold 50: 3 replicas wanted); times from the first"
+                        + " record sent, read from a list of the Deployments every 200 ms. Each operator on its own fresh"
+                        + " control plane with the same broker.\n\n");
+        md.append("| operator | all records acknowledged | spec.replicas >= 1: p50 / p95 / all | >= 2 (the HPA): p50 / p95 / all |\n|---|---|---|---|\n");
+        for (String key : List.of("lagscaler", "keda")) {
+            Object value = report.get(key);
+            if (!(value instanceof Map)) {
+                md.append("| ").append(key).append(" | ").append(value).append(" | | |\n");
+                continue;
+            }
+            Map<String, Object> m = (Map<String, Object>) value;
+            md.append("| ").append(key).append(" | ").append(m.get("records_sent_in_ms")).append(" ms | ")
+                    .append(times((Map<String, Object>) m.get("at_least_1"))).append(" | ")
+                    .append(m.containsKey("at_least_2") ? times((Map<String, Object>) m.get("at_least_2")) : "(not measured)")
+                    .append(" |\n");
+        }
+        md.append("\nWrites kube-apiserver served in the window (top):\n\n");
+        for (String key : List.of("lagscaler", "keda")) {
+            if (report.get(key) instanceof Map<?, ?> m) {
+                md.append("- ").append(key).append(": ").append(m.get("apiserver_writes_in_window")).append('\n');
+            }
+        }
+        return md.toString();
+    }
+
+    private static String times(Map<String, Object> s) {
+        return s.get("p50_ms") + " ms / " + s.get("p95_ms") + " ms / "
+                + (Boolean.TRUE.equals(s.get("all")) ? s.get("last_ms") + " ms" : "only " + s.get("reached") + " in time");
+    }
+}
