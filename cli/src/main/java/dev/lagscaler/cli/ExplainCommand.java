@@ -407,15 +407,20 @@ final class ExplainCommand implements Callable<Integer> {
         out.printf("cooldown: %ss remaining of %ss; paused: %s; fallback configured: %s%n",
                 d.path("cooldown").path("remainingSeconds").asText(), d.path("cooldown").path("cooldownPeriodSeconds").asText(),
                 d.path("state").path("paused").asBoolean(), d.path("state").path("fallbackConfigured").asBoolean());
-        for (String type : ReconcilePlanner.CONDITION_TYPES) {
+        conditions(out, d, ReconcilePlanner.CONDITION_TYPES);
+        events(out, d);
+        out.flush();
+    }
+
+    /** The status conditions of {@code types} the object has, one line each. */
+    private static void conditions(PrintWriter out, JsonNode d, List<String> types) {
+        for (String type : types) {
             JsonNode c = d.path("state").path(type);
             if (!c.isMissingNode()) {
                 out.printf("  %s=%s %s%s%n", type, c.path("status").asText(), c.path("reason").asText(),
                         c.path("message").asText().isEmpty() ? "" : ": " + c.path("message").asText());
             }
         }
-        events(out, d);
-        out.flush();
     }
 
     private static void events(PrintWriter out, JsonNode d) {
@@ -471,13 +476,7 @@ final class ExplainCommand implements Callable<Integer> {
             out.println("history beyond its limits (deleted next pass): " + decision.path("jobsToDelete"));
         }
         out.printf("paused: %s%n", d.path("state").path("paused").asBoolean());
-        for (String type : List.of("Ready", "Active", "Paused")) {
-            JsonNode c = d.path("state").path(type);
-            if (!c.isMissingNode()) {
-                out.printf("  %s=%s %s%s%n", type, c.path("status").asText(), c.path("reason").asText(),
-                        c.path("message").asText().isEmpty() ? "" : ": " + c.path("message").asText());
-            }
-        }
+        conditions(out, d, List.of("Ready", "Active", "Paused"));
         events(out, d);
         out.flush();
     }

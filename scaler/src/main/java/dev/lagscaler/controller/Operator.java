@@ -224,9 +224,27 @@ public final class Operator implements AutoCloseable {
             // Owning nothing: a range of one hash, not "no selector" (which would be everything).
             String share = selector != null ? selector
                     : "shardRange(" + field + ", '0x0000000000000000', '0x0000000000000001')";
-            resharding.execute(() -> reshard(share));
+            try {
+                resharding.execute(() -> reshard(share));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return; // stopping
+            }
+        }
+        if (shardedWatches != null) {
+            // After any restart of the caches that this change queued: a pass that ran on the new caches before the
+            // replicas agreed found the object not held, and nothing else would bring it back.
+            try {
+                resharding.execute(() -> requeueMoved(before, after));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // stopping
+            }
             return;
         }
+        requeueMoved(before, after);
+    }
+
+    /** Queues the cached objects whose holding differs between the two assignments. */
+    private void requeueMoved(dev.lagscaler.shard.ShardAssignment before, dev.lagscaler.shard.ShardAssignment after) {
         Running r = running;
         if (r == null) {
             return;
@@ -602,14 +620,14 @@ public final class Operator implements AutoCloseable {
     /** Stops everything and, if this process leads, hands the Lease over. */
     @Override
     public void close() {
+        boolean wasLeading = leading.getAndSet(false);
         if (membership != null) {
-            // First: no pass is open once it returns, and its Lease is gone, so the others take the share at once.
+            // No pass is open once it returns, and its Lease is gone, so the others take the share at once.
             membership.close();
         }
         if (resharding != null) {
             resharding.shutdownNow();
         }
-        boolean wasLeading = leading.getAndSet(false);
         if (wasLeading) {
             // First, so the standby can lead while this process still stops: the release also ends our renewals.
             releaseLease();
