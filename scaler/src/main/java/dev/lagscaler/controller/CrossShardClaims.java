@@ -34,7 +34,11 @@ final class CrossShardClaims {
     /** "uid/kind/name": objects whose claim on that target was checked with nobody earlier on it. */
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
 
-    private record Listing(Instant readAt, List<DynamicKubernetesObject> items) {
+    /** A namespace's ScaledObjects as the rule needs them: name, creation, target ("kind/name"). */
+    private record Claim(String name, Instant createdAt, String target) {
+    }
+
+    private record Listing(Instant readAt, List<Claim> claims) {
     }
 
     CrossShardClaims(ApiClient requests, Clock clock) {
@@ -50,31 +54,53 @@ final class CrossShardClaims {
             return List.of();
         }
         Instant now = clock.instant();
-        Listing listing = byNamespace.get(namespace);
-        if (listing == null || !listing.readAt().isAfter(createdAt.plus(CLOCK_MARGIN))
-                || listing.readAt().isBefore(now.minus(REUSE))) {
-            var response = scaledObjects.list(namespace);
-            if (!response.isSuccess()) {
-                throw new ApiException(response.getHttpStatusCode(), "listing the ScaledObjects of " + namespace);
-            }
-            listing = new Listing(now, response.getObject().getItems());
-            byNamespace.put(namespace, listing);
+        Listing listing;
+        try {
+            // One list at a time per namespace (a moved share asks for many objects of one namespace at once).
+            listing = byNamespace.compute(namespace, (ns, current) -> current != null
+                    && current.readAt().isAfter(createdAt.plus(CLOCK_MARGIN)) && !current.readAt().isBefore(now.minus(REUSE))
+                    ? current : read(ns));
+        } catch (UncheckedApiException e) {
+            throw e.cause;
         }
         List<TargetClaims.OtherScaledObject> others = new ArrayList<>();
         boolean earlier = false;
-        for (DynamicKubernetesObject so : listing.items()) {
-            if (so.getMetadata().getName().equals(name) || so.getMetadata().getDeletionTimestamp() != null
-                    || !ClusterCaches.targetOf(so).equals(kind + "/" + target)) {
+        for (Claim c : listing.claims()) {
+            if (c.name().equals(name) || !c.target().equals(kind + "/" + target)) {
                 continue;
             }
-            Instant created = so.getMetadata().getCreationTimestamp() == null ? Instant.EPOCH
-                    : so.getMetadata().getCreationTimestamp().toInstant();
-            others.add(new TargetClaims.OtherScaledObject(so.getMetadata().getName(), created));
-            earlier |= !created.isAfter(createdAt);
+            others.add(new TargetClaims.OtherScaledObject(c.name(), c.createdAt()));
+            earlier |= !c.createdAt().isAfter(createdAt);
         }
         if (!earlier) {
             verified.add(claim);
         }
         return others;
+    }
+
+    private Listing read(String namespace) {
+        Instant readAt = clock.instant();
+        var response = scaledObjects.list(namespace);
+        if (!response.isSuccess()) {
+            throw new UncheckedApiException(new ApiException(response.getHttpStatusCode(),
+                    "listing the ScaledObjects of " + namespace));
+        }
+        List<Claim> claims = new ArrayList<>();
+        for (DynamicKubernetesObject so : response.getObject().getItems()) {
+            if (so.getMetadata().getDeletionTimestamp() == null) {
+                claims.add(new Claim(so.getMetadata().getName(), so.getMetadata().getCreationTimestamp() == null
+                        ? Instant.EPOCH : so.getMetadata().getCreationTimestamp().toInstant(), ClusterCaches.targetOf(so)));
+            }
+        }
+        return new Listing(readAt, claims);
+    }
+
+    private static final class UncheckedApiException extends RuntimeException {
+        private final ApiException cause;
+
+        UncheckedApiException(ApiException cause) {
+            super(cause);
+            this.cause = cause;
+        }
     }
 }
