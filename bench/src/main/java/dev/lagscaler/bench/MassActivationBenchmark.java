@@ -70,7 +70,9 @@ public final class MassActivationBenchmark {
                         "--webhook-address", "off"));
                 Process operator = ChildProcess.start(command, work, work.resolve("operator.log"));
                 Pki.Issued ca = Pki.ca("mass-adapter-ca");
-                Pki.Issued serving = Pki.server(ca, "lagscaler-metrics-adapter", List.of("localhost"), List.of("127.0.0.1"));
+                // The aggregator checks the name of the Service the APIService names (LocalControlPlane.registerExternalMetrics).
+                Pki.Issued serving = Pki.server(ca, "lagscaler-metrics", List.of("lagscaler-metrics.lagscaler-metrics.svc",
+                        "localhost"), List.of("127.0.0.1"));
                 MetricsAdapter adapter = MetricsAdapter.start(plane.apiClient(), List.of(SocketAddress.inetSocketAddress(feed,
                         "127.0.0.1")), new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(),
                         serving.privateKeyPem()), new AdapterMetrics(new PrometheusRegistry()));
@@ -125,8 +127,9 @@ public final class MassActivationBenchmark {
                 Map<String, Double> requestsBefore = ApiserverLoadBenchmark.scrape(plane);
 
                 long sendStart = System.nanoTime();
-                long sent = sendToEveryTopic(kafka.bootstrapServers(), targets);
-                figures.put("records_sent_in_ms", (sent - sendStart) / 1_000_000);
+                long[] sent = sendToEveryTopic(kafka.bootstrapServers(), targets);
+                figures.put("first_record_of_every_target_sent_in_ms", (sent[0] - sendStart) / 1_000_000);
+                figures.put("records_sent_in_ms", (sent[1] - sendStart) / 1_000_000);
                 Map<String, Long> atOne = new HashMap<>();
                 Map<String, Long> atTwo = new HashMap<>();
                 long deadline = sendStart + Duration.ofMinutes(hpa ? 6 : 4).toNanos();
@@ -169,8 +172,11 @@ public final class MassActivationBenchmark {
         }
     }
 
-    /** 40 records to each partition of every target's topic, all in flight at once; returns when all are acknowledged. */
-    private static long sendToEveryTopic(String bootstrap, int targets) throws Exception {
+    /**
+     * One record to every target's topic first (what activates it), then the rest: 40 records to each partition in all;
+     * returns when the first round and when everything was acknowledged.
+     */
+    private static long[] sendToEveryTopic(String bootstrap, int targets) throws Exception {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -179,15 +185,20 @@ public final class MassActivationBenchmark {
         p.put(ProducerConfig.ACKS_CONFIG, "1");
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
             for (int t = 0; t < targets; t++) {
+                producer.send(new ProducerRecord<>("topic-" + t, 0, null, "x"));
+            }
+            producer.flush();
+            long first = System.nanoTime();
+            for (int t = 0; t < targets; t++) {
                 for (int partition = 0; partition < 3; partition++) {
-                    for (int r = 0; r < RECORDS_PER_PARTITION; r++) {
+                    for (int r = partition == 0 ? 1 : 0; r < RECORDS_PER_PARTITION; r++) {
                         producer.send(new ProducerRecord<>("topic-" + t, partition, null, "x"));
                     }
                 }
             }
             producer.flush();
+            return new long[] {first, System.nanoTime()};
         }
-        return System.nanoTime();
     }
 
     /** When all reached it, and the 50th, 95th percentile and last of the targets that did (ms from the first record). */
@@ -212,7 +223,7 @@ public final class MassActivationBenchmark {
                         + " each partition sent at once (lag 120, lagThreshold 50: 3 replicas wanted); times from the first"
                         + " record sent, read from a list of the Deployments every 200 ms. Each operator on its own fresh"
                         + " control plane with the same broker.\n\n");
-        md.append("| operator | all records acknowledged | spec.replicas >= 1: p50 / p95 / all | >= 2 (the HPA): p50 / p95 / all |\n|---|---|---|---|\n");
+        md.append("| operator | one record per target acknowledged / all | spec.replicas >= 1: p50 / p95 / all | >= 2 (the HPA): p50 / p95 / all |\n|---|---|---|---|\n");
         for (String key : List.of("lagscaler", "keda")) {
             Object value = report.get(key);
             if (!(value instanceof Map)) {
@@ -220,7 +231,8 @@ public final class MassActivationBenchmark {
                 continue;
             }
             Map<String, Object> m = (Map<String, Object>) value;
-            md.append("| ").append(key).append(" | ").append(m.get("records_sent_in_ms")).append(" ms | ")
+            md.append("| ").append(key).append(" | ").append(m.get("first_record_of_every_target_sent_in_ms")).append(" ms / ")
+                    .append(m.get("records_sent_in_ms")).append(" ms | ")
                     .append(times((Map<String, Object>) m.get("at_least_1"))).append(" | ")
                     .append(m.containsKey("at_least_2") ? times((Map<String, Object>) m.get("at_least_2")) : "(not measured)")
                     .append(" |\n");
