@@ -172,8 +172,8 @@ public final class ShardedScaleBenchmark {
         StringBuilder md = new StringBuilder("# " + objects + " Kafka ScaledObjects over " + replicas + " sharded operators\n\n");
         md.append("Run ").append(report.get("run")).append(" on ").append(report.get("cores"))
                 .append(" cores (shared with 3 brokers, etcd, kube-apiserver, kube-controller-manager): `")
-                .append(report.get("command")).append("`. Targets idle at zero; each operator its own JVM with the chart's"
-                        + " heap; the same objects served first with each replica filtering what it receives, then with the"
+                .append(report.get("command")).append("`. Targets idle at zero; each operator its own JVM with the JVM options given"
+                        + "; the same objects served first with each replica filtering what it receives, then with the"
                         + " apiserver sending each only its share.\n\n");
         md.append("| filter | replica | objects held | RSS MiB | heap after GC MiB | MiB received start→settled | watch KiB/min settled | reconcile p99 |\n|---|---|---|---|---|---|---|---|\n");
         for (String mode : List.of("operator", "apiserver")) {
