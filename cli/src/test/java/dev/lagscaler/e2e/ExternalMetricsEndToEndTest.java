@@ -72,7 +72,11 @@ class ExternalMetricsEndToEndTest {
         }
         ChildProcess.await("the HPA stops at the partition count", Duration.ofSeconds(120), Duration.ofMillis(500),
                 () -> replicas(plane, ns) == 10);
-        Thread.sleep(6000);
+        // The HPA's next look at 10 replicas: it reads the capped value (500 over 10 pods) and wants no more.
+        ChildProcess.await("the HPA holds 10 on the capped value", Duration.ofSeconds(60), Duration.ofMillis(500),
+                () -> plane.kubectl("-n", ns, "get", "hpa", "keda-hpa-kafka-scaledobject", "-o",
+                        "jsonpath={.status.currentReplicas}/{.status.desiredReplicas}/{.status.currentMetrics[0].external.current.averageValue}")
+                        .equals("10/10/50"));
         assertEquals(10, replicas(plane, ns), "no more replicas than partitions without allowIdleConsumers");
         assertTrue(plane.kubectl("get", "--raw", "/apis/external.metrics.k8s.io/v1beta1/namespaces/" + ns
                 + "/s0-kafka-e2e-events?labelSelector=scaledobject.keda.sh%2Fname%3Dkafka-scaledobject").contains("\"500\""));

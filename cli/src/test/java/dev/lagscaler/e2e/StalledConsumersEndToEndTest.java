@@ -76,7 +76,11 @@ class StalledConsumersEndToEndTest {
             assertTrue(stalled.path("message").asText().contains("replicas held at 1"), stalled.toString());
             assertTrue(plane.kubectl("-n", ns, "get", "events", "--field-selector", "reason=ConsumerStalled",
                     "-o", "name").contains("event"), "a Warning Event ConsumerStalled");
-            Thread.sleep(15_000);
+            // The HPA reads the held value (1 x lagThreshold over 1 pod), not the 400 records, and wants 1.
+            ChildProcess.await("the HPA reads the held value", Duration.ofSeconds(60), Duration.ofMillis(500),
+                    () -> plane.kubectl("-n", ns, "get", "hpa", "keda-hpa-kafka-scaledobject", "-o",
+                            "jsonpath={.status.currentReplicas}/{.status.desiredReplicas}/{.status.currentMetrics[0].external.current.averageValue}")
+                            .equals("1/1/50"));
             assertEquals(1, replicas(plane, ns), "held at 1 while the group stands, though 400 records wait");
             assertEquals("50", served(plane), "the adapter serves 1 x lagThreshold");
 

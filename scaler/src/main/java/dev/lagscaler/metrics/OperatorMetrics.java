@@ -281,7 +281,7 @@ public final class OperatorMetrics {
                 .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.restarts(), cluster)))
                 .register(registry);
         GaugeWithCallback.builder().name("lagscaler_kafka_wakeup_partitions")
-                .help("Partitions the wake-up consumer parks on (those of targets at zero)")
+                .help("Partitions the wake-up consumer parks on, positions resolved (those of targets at zero; fewer while it is replaced or failing)")
                 .labelNames("cluster").callback(cb -> state.get().forEach((cluster, s) -> cb.call(s.partitions(), cluster)))
                 .register(registry);
     }

@@ -48,6 +48,7 @@ final class RecordWatcher implements AutoCloseable {
     private final Thread thread;
     private final AtomicInteger restarts = new AtomicInteger();
     private volatile Set<TopicPartition> wanted = Set.of();
+    private volatile int positioned;
     /** Fetching as it should: false until its first fetch, and after a failure until the next fetch succeeds. */
     private volatile boolean healthy;
     private volatile String lastError;
@@ -86,8 +87,12 @@ final class RecordWatcher implements AutoCloseable {
         return lastError;
     }
 
+    /**
+     * The partitions its consumer is parked on: assigned, with the position each fetch starts from resolved (a record
+     * that arrives from then on wakes its trigger). Less than wanted while the consumer is replaced or failing.
+     */
     int watched() {
-        return wanted.size();
+        return positioned;
     }
 
     /** How many times its consumer failed (to be built, or to fetch) and was started again. */
@@ -132,6 +137,7 @@ final class RecordWatcher implements AutoCloseable {
                 resumeAt = new HashMap<>();
             } finally {
                 consumer = null;
+                positioned = 0;
                 requestsOfClosedConsumers = requests;
                 if (c != null) {
                     try {
@@ -180,6 +186,7 @@ final class RecordWatcher implements AutoCloseable {
                 }
                 pausedUntil.keySet().retainAll(target);
                 assigned = new HashSet<>(target);
+                positioned = assigned.size();
             }
             if (assigned.isEmpty()) {
                 sleep(IDLE_CHECK); // nothing at zero on this cluster now

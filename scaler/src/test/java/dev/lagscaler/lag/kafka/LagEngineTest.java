@@ -126,9 +126,9 @@ class LagEngineTest {
         var reg = register("sleepy", trigger("consumerGroup", "sleepy-app", "topic", "sleepy"));
         assertEquals(0, assertInstanceOf(TriggerResult.Measured.class, pollFresh(reg)).lag().rawTotalLag());
         reg.watchForRecords(true);
+        // Parked: its positions are resolved at the log end, so the record below arrives after them.
         ChildProcess.await("the wake-up consumer parked on the 3 partitions", Duration.ofSeconds(10), Duration.ofMillis(50),
-                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.healthy() && s.partitions() == 3));
-        Thread.sleep(600); // its position is resolved at the log end before the record arrives
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.partitions() == 3));
         long wokenMs = millisToWake(reg, "sleepy", 2, Duration.ofSeconds(5));
         assertTrue(wokenMs < 2000, "woken " + wokenMs + " ms after the record");
         reg.watchForRecords(false);
@@ -154,10 +154,11 @@ class LagEngineTest {
         var late = regs.get(1);
         early.watchForRecords(true);
         ChildProcess.await("parked on early", Duration.ofSeconds(10), Duration.ofMillis(50),
-                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.healthy() && s.partitions() == 1));
-        Thread.sleep(600); // its fetch now waits at the broker
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.partitions() == 1));
+        Thread.sleep(600); // scenario, not a check: a fetch (5 s at the broker) is sent meanwhile, and waits
         late.watchForRecords(true);
-        Thread.sleep(600); // the log end of late resolved
+        ChildProcess.await("parked on early and late", Duration.ofSeconds(10), Duration.ofMillis(50),
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.partitions() == 2));
         long wokenMs = millisToWake(late, "late", 0, Duration.ofSeconds(10));
         assertTrue(wokenMs < 2000, "the added partition woke its trigger " + wokenMs + " ms after the record");
 
