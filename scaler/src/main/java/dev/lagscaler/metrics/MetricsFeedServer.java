@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * <p>Bounded: while a subscriber's stream is backed up (its write queue full: HTTP/2 flow control says it reads
  * slower than values change), it is not written to; the metrics that changed meanwhile are remembered by key, and
  * their latest values sent once it drains, so a slow reader costs at most one entry per metric and still ends with
- * every latest value. One that stays backed up for {@code stuckAfter} is dropped and its stream reset: it may
+ * every latest value. One that stays backed up for {@code stuckAfter} is dropped then (a timer, not the next
+ * publish: a quiet feed drops it all the same) and its stream reset: it may
  * subscribe again for a fresh snapshot. At most {@code maxSubscribers} subscriptions are open at once; one more is
  * refused with RESOURCE_EXHAUSTED.
  */
@@ -212,17 +213,27 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
         }
     }
 
-    /** The stream is backed up: remember the key (its latest value goes out on drain), or drop a stuck reader. */
+    /** The stream is backed up: remember the key (its latest value goes out on drain). */
     private void fallBehind(Subscriber s, String key) {
-        long now = System.nanoTime();
         if (s.backedUpSince == 0) {
-            s.backedUpSince = now;
             s.stream.drainHandler(v -> catchUp(s));
-        } else if (now - s.backedUpSince > stuckAfter.toNanos()) {
-            drop(s);
-            return;
+            backedUp(s);
         }
         s.behind.add(key);
+    }
+
+    /**
+     * Starts the subscriber's stuck clock: unless its stream drains within {@code stuckAfter}, it is dropped then,
+     * whether or not anything is published meanwhile (on its own context, as every touch of its backlog).
+     */
+    private void backedUp(Subscriber s) {
+        long since = System.nanoTime();
+        s.backedUpSince = since;
+        vertx.setTimer(Math.max(1, stuckAfter.toMillis()), t -> s.context.runOnContext(v -> {
+            if (s.backedUpSince == since) {
+                drop(s);
+            }
+        }));
     }
 
     /** The stream drained: send the latest value of each metric that changed meanwhile, while it keeps up. */
@@ -235,7 +246,11 @@ public final class MetricsFeedServer implements MetricsSink, AutoCloseable {
             String[] parts = key.split("/", 3);
             s.stream.write(latest != null ? latest : removal(parts[0], parts[1], parts[2]));
         }
-        s.backedUpSince = s.behind.isEmpty() ? 0 : System.nanoTime();
+        if (s.behind.isEmpty()) {
+            s.backedUpSince = 0;
+        } else {
+            backedUp(s); // it read some: a new bound for the rest
+        }
     }
 
     private static MetricUpdate removal(String namespace, String scaledObject, String metric) {
