@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.lagscaler.KedaKeys;
 import dev.lagscaler.metrics.MetricsSink;
 import dev.lagscaler.metrics.OperatorMetrics;
+import dev.lagscaler.plan.DeletionPlanner;
 import dev.lagscaler.plan.HpaBuilder;
 import dev.lagscaler.plan.Plan;
 import dev.lagscaler.plan.PlanInput;
@@ -300,43 +301,34 @@ final class ScaledObjectReconciler implements Reconciler {
         return true;
     }
 
+    /** Finalizing a deleted object: read (its spec, the HPAs around it), plan ({@link DeletionPlanner}), apply. */
     private void finalizeDeletion(String key, JsonNode so) throws ApiException {
         String namespace = so.path("metadata").path("namespace").asText();
+        String name = so.path("metadata").path("name").asText();
         forget(key);
-        metrics.removeObject(namespace, so.path("metadata").path("name").asText());
-        observed.removeObject(namespace, so.path("metadata").path("name").asText());
+        metrics.removeObject(namespace, name);
+        observed.removeObject(namespace, name);
+        ScaledObjectSpec spec;
         try {
-            ScaledObjectSpec spec = ScaledObjectParser.parse(so);
-            // Only the HPAs this object owns, each by its uid: a same-named HPA of someone else's stays.
-            String uid = so.path("metadata").path("uid").asText();
-            for (TargetClaims.SeenHpa hpa : caches.hpasAround(namespace, spec.target().kind(), spec.target().name(),
-                    spec.hpaName(), uid)) {
-                if (uid.equals(hpa.ownerUid())) {
-                    applier.applyHpa(spec, new Plan.HpaChange.Delete(hpa.name(), hpa.uid()));
-                }
-            }
-            JsonNode original = so.path("status").get("originalReplicaCount");
-            if (spec.restoreToOriginalReplicaCount() && original != null) {
-                targets.writeFresh(namespace, spec.target(), original.asInt());
-                LOG.info("restored to {} replicas", original.asInt());
-            }
+            spec = ScaledObjectParser.parse(so);
         } catch (ScaledObjectInvalid e) {
-            // Nothing of ours can exist for an object that never parsed.
+            spec = null; // nothing of ours can exist for an object that never parsed
         }
-        ArrayNode remaining = JSON.createArrayNode();
-        boolean ours = false;
-        for (JsonNode f : so.path("metadata").path("finalizers")) {
-            if (f.asText().equals(KedaKeys.FINALIZER)) {
-                ours = true;
-            } else {
-                remaining.add(f);
-            }
+        List<TargetClaims.SeenHpa> around = spec == null ? List.of() : caches.hpasAround(namespace,
+                spec.target().kind(), spec.target().name(), spec.hpaName(), so.path("metadata").path("uid").asText());
+        DeletionPlanner.DeletionPlan plan = DeletionPlanner.plan(so, spec, around);
+        for (Plan.HpaChange.Delete delete : plan.hpaDeletes()) {
+            applier.applyHpa(spec, delete);
         }
-        if (ours) {
-            applier.writeFinalizers(namespace, so.path("metadata").path("name").asText(),
-                    so.path("metadata").path("resourceVersion").asText(), remaining);
-            applier.event(namespace, so.path("metadata").path("name").asText(), so.path("metadata").path("uid").asText(),
-                    new Plan.Event("Normal", "ScaledObjectDeleted", "ScaledObject was deleted"));
+        if (plan.restoreReplicas() != null) {
+            targets.writeFresh(namespace, spec.target(), plan.restoreReplicas());
+            LOG.info("restored to {} replicas", plan.restoreReplicas());
+        }
+        if (plan.remainingFinalizers() != null) {
+            ArrayNode remaining = JSON.createArrayNode();
+            plan.remainingFinalizers().forEach(remaining::add);
+            applier.writeFinalizers(namespace, name, so.path("metadata").path("resourceVersion").asText(), remaining);
+            applier.event(namespace, name, so.path("metadata").path("uid").asText(), plan.event());
             LOG.info("finalized");
         }
     }

@@ -28,22 +28,18 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaFuture;
-import org.apache.kafka.common.Metric;
-import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
- * One Kafka cluster's shared Admin client and its batched poll: every due trigger's group offsets in batched
+ * One Kafka cluster's batched poll, over the clients {@link ClusterClients} keeps: every due trigger's group offsets in batched
  * {@code listConsumerGroupOffsets} calls, topic partitions from a short-lived cache, and every needed log-end offset
  * in one {@code listOffsets} call. Errors stay per key: a bad group or topic fails only the triggers that use it.
  * Not thread-safe: {@link LagEngine} serialises polls of one cluster.
@@ -59,29 +55,23 @@ final class ClusterPoller implements AutoCloseable {
     private record TopicMeta(List<Integer> partitions, Instant fetchedAt) {
     }
 
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-
     private final ClusterConnection connection;
-    private final Function<ClusterConnection, Admin> adminFactory;
+    private final ClusterClients clients;
     private final int groupBatchSize;
     private final Duration topicMetadataTtl;
     private final Duration timeout;
     private final Map<String, TopicMeta> topics = new HashMap<>();
+    /** This poll's Admin (poll thread only). */
     private Admin admin;
-    private KafkaConsumer<byte[], byte[]> offsets;
     /** Log ends seen by past polls, for the time lag (poll thread only). */
     private final OffsetHistory history = new OffsetHistory();
     /** Committed offsets seen by past polls, per group, for its health (poll thread only). */
     private final CommitWindow commits;
-    private volatile boolean closed;
-    private Instant retryClientAt = Instant.MIN;
-    private Duration backoff = Duration.ofSeconds(1);
-    private TriggerError clientError;
 
     ClusterPoller(ClusterConnection connection, Function<ClusterConnection, Admin> adminFactory, int groupBatchSize,
                   Duration topicMetadataTtl, Duration timeout, ConsumerHealth.Settings health) {
         this.connection = connection;
-        this.adminFactory = adminFactory;
+        this.clients = new ClusterClients(connection, adminFactory);
         this.groupBatchSize = groupBatchSize;
         this.topicMetadataTtl = topicMetadataTtl;
         this.timeout = timeout;
@@ -90,29 +80,16 @@ final class ClusterPoller implements AutoCloseable {
 
     Outcome poll(List<Due> due, Instant now) {
         long started = System.nanoTime();
-        if (admin == null && now.isBefore(retryClientAt)) {
+        try {
+            admin = clients.admin(now);
+        } catch (ClusterClients.Unavailable e) {
+            topics.clear();
             List<TriggerResult> results = new ArrayList<>();
-            TriggerError waiting = new TriggerError(clientError.kind(), clientError.message()
-                    + " (client rebuilt after " + Duration.between(now, retryClientAt).toSeconds() + "s backoff)");
-            due.forEach(d -> results.add(new TriggerResult.Failed(d.key(), now, waiting)));
+            due.forEach(d -> results.add(new TriggerResult.Failed(d.key(), now, e.error())));
             return new Outcome(results, new PollStats(connection.label(), now, due.size(), 0, 0, 0,
                     Duration.ofNanos(System.nanoTime() - started), true));
         }
-        if (admin == null) {
-            try {
-                admin = buildClient();
-            } catch (RuntimeException e) {
-                // The client could not even be built (a Kerberos login refused, unreadable key material): every due
-                // trigger fails with the reason, and the next try waits like a broken client's rebuild.
-                TriggerError error = KafkaErrors.classify(e);
-                rebuildLater(now, new TriggerError(error.kind(), "the Kafka client could not be created: " + error.message()));
-                List<TriggerResult> results = new ArrayList<>();
-                due.forEach(d -> results.add(new TriggerResult.Failed(d.key(), now, clientError)));
-                return new Outcome(results, new PollStats(connection.label(), now, due.size(), 0, 0, 0,
-                        Duration.ofNanos(System.nanoTime() - started), true));
-            }
-        }
-        long requestsBefore = requestCount(admin);
+        long requestsBefore = clients.requestCount();
         Snapshot snapshot = fetch(due, now);
         List<TriggerResult> results = new ArrayList<>(due.size());
         int failures = 0;
@@ -128,56 +105,17 @@ final class ClusterPoller implements AutoCloseable {
             }
         }
         snapshot.staleTopics.forEach(topics::remove);
-        long requests = requestCount(admin) - requestsBefore;
-        int connections = (int) clientMetric(admin, "connection-count");
-        long connectionsCreated = (long) clientMetric(admin, "connection-creation-total");
+        long requests = clients.requestCount() - requestsBefore;
+        int connections = clients.connections();
+        long connectionsCreated = clients.connectionsCreated();
         boolean allFailed = !due.isEmpty() && failures == due.size();
-        if (allFailed && clientBroken && clientAtFault(((TriggerResult.Failed) results.get(0)).error(), connections)) {
-            rebuildLater(now, ((TriggerResult.Failed) results.get(0)).error());
-        } else {
-            backoff = Duration.ofSeconds(1);
+        if (clients.afterPoll(now, allFailed && clientBroken ? ((TriggerResult.Failed) results.get(0)).error() : null)) {
+            topics.clear();
         }
         PollStats stats = new PollStats(connection.label(), now, due.size(), snapshot.groupOffsets.size(),
                 snapshot.latest.size(), requests, Duration.ofNanos(System.nanoTime() - started), allFailed,
                 connections, connectionsCreated);
         return new Outcome(results, stats);
-    }
-
-    /**
-     * Builds the Admin client. A login (GSSAPI, OAUTHBEARER, MSK IAM) runs here and may take as long as its KDC or
-     * token endpoint does, so no lock is held: {@link #close()} returns at once, and a client finished after it is
-     * closed here instead of kept.
-     */
-    private Admin buildClient() {
-        if (closed) {
-            throw new IllegalStateException("the poller is closed");
-        }
-        Admin built = adminFactory.apply(connection);
-        synchronized (this) {
-            if (!closed) {
-                return built;
-            }
-        }
-        built.close(Duration.ZERO);
-        throw new IllegalStateException("the poller is closed");
-    }
-
-    /**
-     * Whether a poll in which every trigger failed with {@code error} says the client itself is broken: a refused
-     * login always does; a timeout only when the client holds no connection to any broker (a single slow group
-     * coordinator leaves the other connections up, and a new client would not reach it sooner).
-     */
-    private static boolean clientAtFault(TriggerError error, int connections) {
-        return error.kind() == TriggerError.Kind.AUTH_FAILED
-                || (error.kind() == TriggerError.Kind.BROKER_UNREACHABLE && connections == 0);
-    }
-
-    private void rebuildLater(Instant now, TriggerError error) {
-        closeAdmin();
-        clientError = error;
-        retryClientAt = now.plus(backoff);
-        backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-        topics.clear();
     }
 
     /** Everything Kafka said in this poll, per key, with per-key failures. */
@@ -375,29 +313,6 @@ final class ClusterPoller implements AutoCloseable {
         return names;
     }
 
-    /** The clients' own count of requests sent, across all brokers: the Admin's and the offsets consumer's. */
-    long requestCount(Admin admin) {
-        double consumerRequests = offsets == null ? 0 : clientMetric(offsets.metrics(), "consumer-metrics", "request-total");
-        return (long) (clientMetric(admin, "request-total") + consumerRequests);
-    }
-
-    /** One of the Admin client's own metrics (group admin-client-metrics: the whole client, not one node). */
-    private static double clientMetric(Admin admin, String metric) {
-        return clientMetric(admin.metrics(), "admin-client-metrics", metric);
-    }
-
-    /** The sum of a Kafka client's metric {@code name} in {@code group} (the whole client's, not a node's). */
-    static double clientMetric(Map<MetricName, ? extends Metric> metrics, String group, String name) {
-        double total = 0;
-        for (Map.Entry<MetricName, ? extends Metric> e : metrics.entrySet()) {
-            if (e.getKey().name().equals(name) && e.getKey().group().equals(group)
-                    && e.getValue().metricValue() instanceof Number n) {
-                total += n.doubleValue();
-            }
-        }
-        return total;
-    }
-
     /**
      * The log ends through a consumer's {@code endOffsets}: the same requests as {@code Admin.listOffsets} (metadata,
      * one ListOffsets per leader), without its cost that grows with the square of the partitions. kafka-clients
@@ -407,18 +322,10 @@ final class ClusterPoller implements AutoCloseable {
      * answer for every partition (the Admin path then gives each partition its own error) or for GSSAPI clusters.
      */
     private Map<TopicPartition, Long> endOffsets(java.util.Set<TopicPartition> partitions) {
-        if (connection.auth().sasl() == dev.lagscaler.trigger.SaslMechanism.GSSAPI || closed) {
-            return null;
-        }
         try {
+            KafkaConsumer<byte[], byte[]> offsets = clients.logEndConsumer();
             if (offsets == null) {
-                Map<String, Object> config = new HashMap<>(dev.lagscaler.auth.KafkaClientConfig.security(connection.auth()));
-                config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, connection.label());
-                config.put(ConsumerConfig.CLIENT_ID_CONFIG, "lagscaler-offsets-" + connection.label().hashCode());
-                config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-                config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-                config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-                offsets = new KafkaConsumer<>(config);
+                return null;
             }
             Duration wait = timeout.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : timeout;
             Map<TopicPartition, Long> ends = offsets.endOffsets(partitions, wait);
@@ -433,26 +340,8 @@ final class ClusterPoller implements AutoCloseable {
         ends.forEach((tp, end) -> history.record(new TopicPartitionKey(tp.topic(), tp.partition()), end, now.toEpochMilli()));
     }
 
-    private void closeAdmin() {
-        if (admin != null) {
-            Admin closing = admin;
-            admin = null;
-            closing.close(Duration.ZERO);
-        }
-        if (offsets != null) {
-            KafkaConsumer<byte[], byte[]> closing = offsets;
-            offsets = null;
-            try {
-                closing.close(Duration.ZERO);
-            } catch (java.util.ConcurrentModificationException e) {
-                // A poll is using it on the poll thread: that poll ends with an exception and nothing else uses it.
-            }
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        closed = true;
-        closeAdmin();
+    public void close() {
+        clients.close();
     }
 }

@@ -254,18 +254,6 @@ public final class LagEngine implements AutoCloseable {
         }
     }
 
-    /**
-     * When a trigger just polled at {@code now} is due again: at once if records woke it while the poll ran (that
-     * poll may have read the log ends before the record, and the wake-up consumer has already read past it);
-     * else after its interval, or after {@code safetyNet} when the wake-up consumer watches it (null otherwise).
-     */
-    static Instant nextDue(Instant now, Duration interval, Duration safetyNet, boolean wokenDuringPoll) {
-        if (wokenDuringPoll) {
-            return Instant.MIN;
-        }
-        return now.plus(safetyNet != null && interval.compareTo(safetyNet) < 0 ? safetyNet : interval);
-    }
-
     /** The triggers of one Kafka cluster, their schedule and their shared poller. */
     private final class Cluster {
         private final ClusterConnection connection;
@@ -387,19 +375,11 @@ public final class LagEngine implements AutoCloseable {
             List<ClusterPoller.Due> batch = new ArrayList<>();
             List<Long> wakesBefore = new ArrayList<>();
             synchronized (this) {
+                RecordWatcher w = watcher;
+                boolean watcherUp = w != null && w.healthy();
                 for (Registration r : registrations) {
-                    // Coalescing: a trigger due within a tenth of its interval (at most 1 s) joins this poll. A trigger
-                    // the wake-up consumer watches is polled only as a safety net: it joins any poll within half of
-                    // that interval, so all of a cluster's idle triggers share one poll instead of drifting apart.
-                    Duration slack = r.interval.dividedBy(10);
-                    if (slack.compareTo(Duration.ofSeconds(1)) > 0) {
-                        slack = Duration.ofSeconds(1);
-                    }
-                    RecordWatcher w = watcher;
-                    if (r.watching && w != null && w.healthy()) {
-                        slack = r.safetyNet.dividedBy(2);
-                    }
-                    if (everything || !r.nextDue.isAfter(now.plus(slack))) {
+                    if (everything || PollSchedule.joins(now, r.nextDue, r.interval,
+                            r.watching && watcherUp ? r.safetyNet : null)) {
                         due.add(r);
                         wakesBefore.add(r.wakes);
                         batch.add(new ClusterPoller.Due(r.key, r.settings, r.memory));
@@ -434,7 +414,7 @@ public final class LagEngine implements AutoCloseable {
                     r.lastPolled = now;
                     RecordWatcher w = watcher;
                     boolean watched = r.watching && w != null && w.healthy() && result instanceof TriggerResult.Measured;
-                    r.nextDue = nextDue(now, r.interval, watched ? r.safetyNet : null, r.wakes != wakesBefore.get(i));
+                    r.nextDue = PollSchedule.nextDue(now, r.interval, watched ? r.safetyNet : null, r.wakes != wakesBefore.get(i));
                     delivered.add(r);
                     if (firstMeasure) {
                         rewatch = true;

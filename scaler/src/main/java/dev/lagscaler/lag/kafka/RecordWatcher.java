@@ -212,7 +212,7 @@ final class RecordWatcher implements AutoCloseable {
             }
             healthy = true;
             requests = requestsOfClosedConsumers
-                    + (long) ClusterPoller.clientMetric(c.metrics(), "consumer-metrics", "request-total");
+                    + (long) ClusterClients.clientMetric(c.metrics(), "consumer-metrics", "request-total");
             for (TopicPartition tp : records.partitions()) {
                 onRecords.accept(tp);
                 c.pause(Set.of(tp));
