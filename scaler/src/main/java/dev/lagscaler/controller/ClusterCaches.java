@@ -80,10 +80,31 @@ final class ClusterCaches {
                 params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
                 V1StatefulSet.class, V1StatefulSetList.class);
+        for (SharedIndexInformer<?> informer : List.of(scaledObjects, triggerAuthentications, clusterTriggerAuthentications,
+                hpas, deployments, statefulSets)) {
+            informer.setTransform(ClusterCaches::withoutManagedFields);
+        }
         scaledObjects.addIndexers(Map.of(BY_AUTHENTICATION, ClusterCaches::authenticationRefs,
                 BY_TARGET, so -> List.of(scaledObjectTarget(so))));
         hpas.addIndexers(Map.of(BY_TARGET, hpa -> List.of(hpaTarget(hpa)),
                 BY_OWNER, hpa -> ownerUid(hpa) == null ? List.of() : List.of(ownerUid(hpa))));
+    }
+
+    /**
+     * What a cache keeps of an object: all but {@code metadata.managedFields}, which nothing here reads (no cached
+     * object is ever written back whole) and which was the largest part of each cached ScaledObject (a class
+     * histogram at 3,000 objects: most of the 1.2 million Strings and half a million JSON tree nodes in the heap).
+     */
+    static KubernetesObject withoutManagedFields(KubernetesObject object) {
+        if (object instanceof DynamicKubernetesObject dynamic) {
+            JsonElement metadata = dynamic.getRaw().get("metadata");
+            if (metadata != null && metadata.isJsonObject()) {
+                metadata.getAsJsonObject().remove("managedFields");
+            }
+        } else if (object.getMetadata() != null) {
+            object.getMetadata().setManagedFields(null);
+        }
+        return object;
     }
 
     /** The factory holding the ScaledObject informer, which the controller builder watches. */

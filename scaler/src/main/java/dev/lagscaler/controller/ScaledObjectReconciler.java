@@ -248,8 +248,22 @@ final class ScaledObjectReconciler implements Reconciler {
         V2HorizontalPodAutoscaler hpa = hpas(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),
-                hpaDesired, plan, status, i -> i < spec.triggers().size() ? spec.triggers().get(i).scalerName() : "kafkaScaler");
+                hpaDesired, plan, status, i -> i < spec.triggers().size() ? spec.triggers().get(i).scalerName() : "kafkaScaler",
+                resourceTriggers(spec));
         return result;
+    }
+
+    /** The cpu and memory triggers by index (none when scalingModifiers fold them into a formula, as KEDA counts). */
+    private static Map<Integer, String> resourceTriggers(ScaledObjectSpec spec) {
+        Map<Integer, String> resources = new java.util.TreeMap<>();
+        if (spec.scalingModifiers() == null) {
+            for (int i = 0; i < spec.triggers().size(); i++) {
+                if (spec.triggers().get(i).isResource()) {
+                    resources.put(i, spec.triggers().get(i).type());
+                }
+            }
+        }
+        return resources;
     }
 
     private Result apply(PlanApplier.Subject subject, Plan plan) throws ApiException {

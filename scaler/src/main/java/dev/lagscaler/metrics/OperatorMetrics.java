@@ -34,6 +34,13 @@ import java.util.function.Supplier;
  */
 public final class OperatorMetrics {
     private static final String[] TRIGGER = {"namespace", "scaledobject", "trigger", "consumer_group"};
+    /**
+     * The client's defaults, without exemplars: nothing here records a trace id, and each data point's exemplar
+     * sampler was about 10 MB of the heap at 3,000 ScaledObjects (78,000 data points).
+     */
+    private static final io.prometheus.metrics.config.PrometheusProperties WITHOUT_EXEMPLARS =
+            io.prometheus.metrics.config.PrometheusProperties.builder().defaultMetricsProperties(
+                    io.prometheus.metrics.config.MetricsProperties.builder().exemplarsEnabled(false).build()).build();
     private static final String[] KEDA_SCALER = {"namespace", "metric", "scaledObject", "scaler", "triggerIndex", "type"};
     private static final String[] KEDA_OBJECT = {"namespace", "scaledObject"};
     private static final String[] OBJECT = {"namespace", "scaledobject"};
@@ -43,6 +50,8 @@ public final class OperatorMetrics {
     private final boolean partitionLag;
     /** The topics each trigger (by its labels) last reported, so a topic it stops reporting loses its series. */
     private final Map<List<String>, Set<String>> topicsReported = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The cpu and memory triggers' keda_scaler_active series of each object, as last written. */
+    private final Map<List<String>, List<List<String>>> resourceSeries = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Gauge triggerLag;
     private final Gauge topicLag;
@@ -98,62 +107,62 @@ public final class OperatorMetrics {
     public OperatorMetrics(PrometheusRegistry registry, boolean partitionLag) {
         this.registry = registry;
         this.partitionLag = partitionLag;
-        triggerLag = Gauge.builder().name("lagscaler_trigger_lag_records")
+        triggerLag = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_lag_records")
                 .help("Offset lag of the trigger's consumer group: records not yet committed, over the partitions it counts")
                 .labelNames(TRIGGER).register(registry);
-        topicLag = Gauge.builder().name("lagscaler_trigger_topic_lag_records").help("Offset lag per topic")
+        topicLag = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_topic_lag_records").help("Offset lag per topic")
                 .labelNames(append(TRIGGER, "topic")).register(registry);
-        partitionLagRecords = Gauge.builder().name("lagscaler_partition_lag_records")
+        partitionLagRecords = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_partition_lag_records")
                 .help("Offset lag per partition (only with --metrics-partition-lag: one series per partition)")
                 .labelNames(append(append(TRIGGER, "topic"), "partition")).register(registry);
-        triggerActive = Gauge.builder().name("lagscaler_trigger_active")
+        triggerActive = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_active")
                 .help("1 when the trigger's lag is above its activationLagThreshold").labelNames(TRIGGER).register(registry);
-        lagSeconds = Gauge.builder().name("lagscaler_trigger_lag_seconds")
+        lagSeconds = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_lag_seconds")
                 .help("How long the oldest waiting record has waited, estimated from the log-end history of past polls;"
                         + " absent while the history does not reach back to a committed offset")
                 .labelNames(TRIGGER).register(registry);
-        consumerStatus = Gauge.builder().name("lagscaler_consumer_status")
+        consumerStatus = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_consumer_status")
                 .help("The consumer group's health on the trigger's partitions, Burrow's states: 0 OK, 1 WARN (lag"
                         + " growing), 2 STALL (committed offset not moving while records wait), 3 STOP (not moving for"
                         + " long), 4 REWIND (committed offset moved back); absent until judged")
                 .labelNames(TRIGGER).register(registry);
-        producedRate = Gauge.builder().name("lagscaler_trigger_produced_records_per_second")
+        producedRate = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_produced_records_per_second")
                 .help("Records written to the trigger's partitions per second, over the consumer-health window")
                 .labelNames(TRIGGER).register(registry);
-        consumedRate = Gauge.builder().name("lagscaler_trigger_consumed_records_per_second")
+        consumedRate = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_consumed_records_per_second")
                 .help("Records the group committed on the trigger's partitions per second, over the consumer-health window")
                 .labelNames(TRIGGER).register(registry);
-        lagThreshold = Gauge.builder().name("lagscaler_trigger_lag_threshold_records")
+        lagThreshold = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_lag_threshold_records")
                 .help("The trigger's lagThreshold: the HPA's target per replica").labelNames(TRIGGER).register(registry);
-        activationThreshold = Gauge.builder().name("lagscaler_trigger_activation_lag_threshold_records")
+        activationThreshold = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_activation_lag_threshold_records")
                 .help("The trigger's activationLagThreshold").labelNames(TRIGGER).register(registry);
-        pollErrors = Counter.builder().name("lagscaler_trigger_poll_errors_total")
+        pollErrors = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_poll_errors_total")
                 .help("Failed polls of the trigger by reason (BROKER_UNREACHABLE, AUTH_FAILED, TOPIC_MISSING, ...)")
                 .labelNames(append(TRIGGER, "reason")).register(registry);
-        lastSuccess = Gauge.builder().name("lagscaler_trigger_last_success_timestamp_seconds")
+        lastSuccess = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_last_success_timestamp_seconds")
                 .help("When the trigger was last measured; time() minus this is the age of its value")
                 .labelNames(TRIGGER).register(registry);
-        metricValue = Gauge.builder().name("lagscaler_trigger_metric_value")
+        metricValue = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_trigger_metric_value")
                 .help("The value served to the HPA for the metric (fallback values included)")
                 .labelNames("namespace", "scaledobject", "metric", "fallback").register(registry);
-        kedaMetricValue = Gauge.builder().name("keda_scaler_metrics_value")
+        kedaMetricValue = Gauge.builder(WITHOUT_EXEMPLARS).name("keda_scaler_metrics_value")
                 .help("KEDA-compatible: the value served to the HPA for each trigger's metric").labelNames(KEDA_SCALER)
                 .register(registry);
-        kedaActive = Gauge.builder().name("keda_scaler_active")
+        kedaActive = Gauge.builder(WITHOUT_EXEMPLARS).name("keda_scaler_active")
                 .help("KEDA-compatible: 1 when the trigger is active").labelNames(KEDA_SCALER).register(registry);
-        kedaDetailErrors = Counter.builder().name("keda_scaler_detail_errors_total")
+        kedaDetailErrors = Counter.builder(WITHOUT_EXEMPLARS).name("keda_scaler_detail_errors_total")
                 .help("KEDA-compatible: errors of each trigger").labelNames(KEDA_SCALER).register(registry);
-        kedaErrors = Counter.builder().name("keda_scaler_errors_total")
+        kedaErrors = Counter.builder(WITHOUT_EXEMPLARS).name("keda_scaler_errors_total")
                 .help("KEDA-compatible (older KEDA name of keda_scaler_detail_errors_total): errors of each trigger")
                 .labelNames(KEDA_SCALER).register(registry);
-        kedaObjectErrors = Counter.builder().name("keda_scaled_object_errors_total")
+        kedaObjectErrors = Counter.builder(WITHOUT_EXEMPLARS).name("keda_scaled_object_errors_total")
                 .help("KEDA-compatible: errors of each ScaledObject's triggers").labelNames(KEDA_OBJECT).register(registry);
-        kedaPaused = Gauge.builder().name("keda_scaled_object_paused")
+        kedaPaused = Gauge.builder(WITHOUT_EXEMPLARS).name("keda_scaled_object_paused")
                 .help("KEDA-compatible: 1 when the ScaledObject is paused").labelNames(KEDA_OBJECT).register(registry);
-        kedaLatency = Gauge.builder().name("keda_scaler_metrics_latency_seconds")
+        kedaLatency = Gauge.builder(WITHOUT_EXEMPLARS).name("keda_scaler_metrics_latency_seconds")
                 .help("KEDA-compatible: how long the trigger's latest measurement took (its cluster's batched poll)")
                 .labelNames(KEDA_SCALER).register(registry);
-        Gauge.builder().name("keda_build_info")
+        Gauge.builder(WITHOUT_EXEMPLARS).name("keda_build_info")
                 .help("KEDA-compatible: 1, labelled with lagscaler's version and runtime (goversion holds the JVM's)")
                 .labelNames("version", "git_commit", "goversion", "goos", "goarch").register(registry)
                 .labelValues(version(), "unknown", "java" + Runtime.version().feature() + "." + Runtime.version().interim()
@@ -161,77 +170,77 @@ public final class OperatorMetrics {
                         System.getProperty("os.arch").equals("x86_64") ? "amd64" : System.getProperty("os.arch"))
                 .set(1);
 
-        currentReplicas = Gauge.builder().name("lagscaler_scaledobject_current_replicas")
+        currentReplicas = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledobject_current_replicas")
                 .help("The target's spec.replicas as last read").labelNames(OBJECT).register(registry);
-        desiredReplicas = Gauge.builder().name("lagscaler_scaledobject_desired_replicas")
+        desiredReplicas = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledobject_desired_replicas")
                 .help("What the target is being moved to: the operator's own write (0 and activation), else the HPA's"
                         + " desired replicas").labelNames(OBJECT).register(registry);
-        minReplicas = Gauge.builder().name("lagscaler_scaledobject_min_replicas").help("minReplicaCount")
+        minReplicas = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledobject_min_replicas").help("minReplicaCount")
                 .labelNames(OBJECT).register(registry);
-        maxReplicas = Gauge.builder().name("lagscaler_scaledobject_max_replicas").help("maxReplicaCount")
+        maxReplicas = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledobject_max_replicas").help("maxReplicaCount")
                 .labelNames(OBJECT).register(registry);
-        objectState = Gauge.builder().name("lagscaler_scaledobject_condition")
+        objectState = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledobject_condition")
                 .help("1 when the ScaledObject's condition (Ready, Active, Fallback, Paused) is True")
                 .labelNames("namespace", "scaledobject", "condition").register(registry);
-        lastActive = Gauge.builder().name("lagscaler_scaledobject_last_active_timestamp_seconds")
+        lastActive = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledobject_last_active_timestamp_seconds")
                 .help("status.lastActiveTime").labelNames(OBJECT).register(registry);
 
-        jobs = Gauge.builder().name("lagscaler_scaledjob_jobs")
+        jobs = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledjob_jobs")
                 .help("The ScaledJob's Jobs by state: running (unfinished, a pod running), pending (unfinished, by KEDA's"
                         + " pending rule), succeeded and failed (the history kept)")
                 .labelNames(append(JOB, "state")).register(registry);
-        jobsCreated = Counter.builder().name("lagscaler_scaledjob_jobs_created_total")
+        jobsCreated = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledjob_jobs_created_total")
                 .help("Jobs the operator created for the ScaledJob").labelNames(JOB).register(registry);
-        jobsQueueLength = Gauge.builder().name("lagscaler_scaledjob_queue_length")
+        jobsQueueLength = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledjob_queue_length")
                 .help("The queue length the last decision read: the triggers' lag, combined by multipleScalersCalculation")
                 .labelNames(JOB).register(registry);
-        jobsWanted = Gauge.builder().name("lagscaler_scaledjob_effective_max_scale")
+        jobsWanted = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledjob_effective_max_scale")
                 .help("Jobs the last decision wanted running (KEDA's effective max scale, by the scaling strategy)")
                 .labelNames(JOB).register(registry);
-        jobCondition = Gauge.builder().name("lagscaler_scaledjob_condition")
+        jobCondition = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_scaledjob_condition")
                 .help("1 when the ScaledJob's condition (Ready, Active, Paused) is True")
                 .labelNames(append(JOB, "condition")).register(registry);
-        kedaJobErrors = Counter.builder().name("keda_scaled_job_errors_total")
+        kedaJobErrors = Counter.builder(WITHOUT_EXEMPLARS).name("keda_scaled_job_errors_total")
                 .help("KEDA-compatible: errors of each ScaledJob's triggers").labelNames("namespace", "scaledJob")
                 .register(registry);
 
-        pollDuration = Histogram.builder().name("lagscaler_kafka_poll_duration_seconds")
+        pollDuration = Histogram.builder(WITHOUT_EXEMPLARS).name("lagscaler_kafka_poll_duration_seconds")
                 .help("One batched poll of one Kafka cluster (every due trigger of it)")
                 .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30).classicOnly()
                 .labelNames("cluster").register(registry);
-        kafkaRequests = Counter.builder().name("lagscaler_kafka_requests_total")
+        kafkaRequests = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_kafka_requests_total")
                 .help("Kafka requests the operator's client sent").labelNames("cluster").register(registry);
-        requestsPerPoll = Gauge.builder().name("lagscaler_kafka_requests_per_poll")
+        requestsPerPoll = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_kafka_requests_per_poll")
                 .help("Kafka requests of the last poll of the cluster").labelNames("cluster").register(registry);
-        polls = Counter.builder().name("lagscaler_kafka_polls_total").help("Polls by result (ok, failed)")
+        polls = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_kafka_polls_total").help("Polls by result (ok, failed)")
                 .labelNames("cluster", "result").register(registry);
-        connections = Gauge.builder().name("lagscaler_kafka_connections").help("Open broker connections of the client")
+        connections = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_kafka_connections").help("Open broker connections of the client")
                 .labelNames("cluster").register(registry);
-        connectionsCreated = Gauge.builder().name("lagscaler_kafka_connections_created")
+        connectionsCreated = Gauge.builder(WITHOUT_EXEMPLARS).name("lagscaler_kafka_connections_created")
                 .help("Connections the current client has opened (reconnects make it grow; a new client restarts it)")
                 .labelNames("cluster").register(registry);
 
-        shardMoves = Counter.builder().name("lagscaler_shard_objects_moved_total")
+        shardMoves = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_shard_objects_moved_total")
                 .help("ScaledObjects and ScaledJobs this replica took or gave up when the membership changed (sharded mode)")
                 .register(registry);
-        reconcileDuration = Histogram.builder().name("lagscaler_reconcile_duration_seconds")
+        reconcileDuration = Histogram.builder(WITHOUT_EXEMPLARS).name("lagscaler_reconcile_duration_seconds")
                 .help("One reconcile pass of one ScaledObject")
                 .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5).classicOnly()
                 .register(registry);
-        reconcileErrors = Counter.builder().name("lagscaler_reconcile_errors_total")
+        reconcileErrors = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_reconcile_errors_total")
                 .help("Reconcile passes that failed (apiserver errors, conflicts, crashes)").labelNames("kind")
                 .register(registry);
         for (String kind : List.of("apiserver", "conflict", "crash")) {
             reconcileErrors.initLabelValues(kind);
         }
-        queueLatency = Histogram.builder().name("lagscaler_workqueue_latency_seconds")
+        queueLatency = Histogram.builder(WITHOUT_EXEMPLARS).name("lagscaler_workqueue_latency_seconds")
                 .help("From a ScaledObject entering the work queue to a worker taking it")
                 .classicUpperBounds(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).classicOnly()
                 .register(registry);
-        apiserverBytes = Counter.builder().name("lagscaler_apiserver_response_bytes")
+        apiserverBytes = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_apiserver_response_bytes")
                 .help("Bytes received from the apiserver by verb (watch: the informers' events as they arrive)")
                 .labelNames("verb").register(registry);
-        apiserverRequests = Counter.builder().name("lagscaler_apiserver_requests_total")
+        apiserverRequests = Counter.builder(WITHOUT_EXEMPLARS).name("lagscaler_apiserver_requests_total")
                 .help("Requests to the Kubernetes apiserver by verb and HTTP code").labelNames("verb", "code")
                 .register(registry);
     }
@@ -354,9 +363,26 @@ public final class OperatorMetrics {
         }
     }
 
-    /** What a reconcile decided: replicas, conditions and the values sent to the HPA. */
+    /**
+     * What a reconcile decided: replicas, conditions and the values sent to the HPA. {@code resourceTriggers} are the
+     * cpu and memory triggers by index (their resource name): KEDA reports each as active on every check, the HPA
+     * reading them itself, except when scalingModifiers fold them into a formula (then pass none).
+     */
     public void reconciled(String namespace, String scaledObject, int minReplicaCount, int maxReplicaCount,
-                           int current, Integer hpaDesired, Plan plan, JsonNode status, IntFunction<String> scalerNames) {
+                           int current, Integer hpaDesired, Plan plan, JsonNode status, IntFunction<String> scalerNames,
+                           Map<Integer, String> resourceTriggers) {
+        // Written when they change only: a pass must not walk every series of the family (at 3,000 objects that
+        // walk was most of the workers' time).
+        List<List<String>> resources = new java.util.ArrayList<>();
+        resourceTriggers.forEach((index, resource) -> resources.add(List.of(namespace, resource, scaledObject,
+                scalerNames.apply(index), Integer.toString(index), "scaledobject")));
+        List<List<String>> before = resourceSeries.put(List.of(namespace, scaledObject), resources);
+        if (!resources.equals(before)) {
+            if (before != null) {
+                before.forEach(l -> kedaActive.remove(l.toArray(String[]::new)));
+            }
+            resources.forEach(l -> kedaActive.labelValues(l.toArray(String[]::new)).set(1));
+        }
         currentReplicas.labelValues(namespace, scaledObject).set(current);
         int desired = plan.replicaWrite() != null ? plan.replicaWrite() : hpaDesired != null && current > 0 ? hpaDesired : current;
         desiredReplicas.labelValues(namespace, scaledObject).set(desired);
@@ -460,6 +486,7 @@ public final class OperatorMetrics {
             }
         }
         topicsReported.keySet().removeIf(l -> l.get(0).equals(namespace) && l.get(1).equals(scaledObject));
+        resourceSeries.remove(List.of(namespace, scaledObject));
     }
 
     /**

@@ -34,6 +34,8 @@ class ScaledObjectControllerTest {
     private static Operator operator;
     /** HPA writes (POST, PUT, PATCH, DELETE) the operator sent, recorded on its own HTTP client. */
     private static final List<String> HPA_WRITES = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final io.prometheus.metrics.model.registry.PrometheusRegistry REGISTRY =
+            new io.prometheus.metrics.model.registry.PrometheusRegistry();
     private final EmbeddedKafka kafka;
     private final LocalControlPlane plane;
     private final OperatorTestSupport support;
@@ -50,8 +52,9 @@ class ScaledObjectControllerTest {
         var client = plane.apiClient();
         client.setReadTimeout(0);
         OperatorTestSupport.recordHpaWrites(client, HPA_WRITES);
-        operator = new Operator(client, engine, OperatorConfig.defaults("test-operator")
-                .withFastActivationInterval(Duration.ofMillis(500)));
+        operator = new Operator(client, client, engine, OperatorConfig.defaults("test-operator")
+                .withFastActivationInterval(Duration.ofMillis(500)), dev.lagscaler.metrics.MetricsSink.NONE,
+                new dev.lagscaler.metrics.OperatorMetrics(REGISTRY, false));
         operator.start();
         ChildProcess.await("leadership", Duration.ofSeconds(30), Duration.ofMillis(100), operator::isLeader);
     }
@@ -387,5 +390,25 @@ class ScaledObjectControllerTest {
         KafkaTestData.produce(kafka.bootstrapServers(), "set-events", 1, 1);
         ChildProcess.await("the StatefulSet activated", Duration.ofSeconds(30), Duration.ofMillis(100), () ->
                 get(ns, "statefulset", "consumer-set").path("spec").path("replicas").asInt() == 1);
+        // KEDA's keda_scaler_active for the cpu trigger: active on every check (the HPA reads cpu itself).
+        assertEquals(List.of("cpu cpuMemoryScaler 1 1.0", "s0-kafka-set-events kafkaScaler 0 1.0"), kedaActive(ns));
+    }
+
+    /** keda_scaler_active of the namespace's ScaledObject: "metric scaler triggerIndex value", sorted. */
+    private static List<String> kedaActive(String namespace) {
+        List<String> series = new java.util.ArrayList<>();
+        for (var snapshot : REGISTRY.scrape()) {
+            if (snapshot.getMetadata().getName().equals("keda_scaler_active")) {
+                for (var p : snapshot.getDataPoints()) {
+                    if (p.getLabels().get("namespace").equals(namespace)) {
+                        series.add(p.getLabels().get("metric") + " " + p.getLabels().get("scaler") + " "
+                                + p.getLabels().get("triggerIndex") + " "
+                                + ((io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot) p).getValue());
+                    }
+                }
+            }
+        }
+        java.util.Collections.sort(series);
+        return series;
     }
 }
