@@ -128,6 +128,10 @@ public final class MassActivationBenchmark {
 
                 long sendStart = System.nanoTime();
                 long[] sent = sendToEveryTopic(kafka.bootstrapServers(), targets);
+                // The targets have no pods (no kubelet here): their groups commit one record per partition every
+                // 5 s, as slow live consumers would, so the lag stays high (3 replicas wanted) and a consumer health
+                // check sees progress instead of a stalled group whose value it would hold.
+                SlowConsumers consumers = SlowConsumers.start(kafka.bootstrapServers(), targets);
                 figures.put("first_record_of_every_target_sent_in_ms", (sent[0] - sendStart) / 1_000_000);
                 figures.put("records_sent_in_ms", (sent[1] - sendStart) / 1_000_000);
                 Map<String, Long> atOne = new HashMap<>();
@@ -148,6 +152,8 @@ public final class MassActivationBenchmark {
                     }
                     Thread.sleep(200);
                 }
+                consumers.close();
+                figures.put("consumer_commit_rounds", consumers.rounds());
                 figures.put("targets", targets);
                 figures.put("at_least_1", summary(atOne, targets));
                 if (hpa) {
@@ -201,6 +207,67 @@ public final class MassActivationBenchmark {
         }
     }
 
+    /**
+     * Every target's group (group-i on topic-i) committing one more record on each partition every 5 s, from where
+     * it stood when started, until closed.
+     */
+    private static final class SlowConsumers implements AutoCloseable {
+        private final org.apache.kafka.clients.admin.Admin admin;
+        private final java.util.concurrent.ScheduledExecutorService timer =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        private final Map<String, Map<org.apache.kafka.common.TopicPartition, Long>> start = new HashMap<>();
+        private final java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+
+        private SlowConsumers(String bootstrap, int targets) throws Exception {
+            admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                    org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+            Map<String, org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec> groups = new HashMap<>();
+            for (int t = 0; t < targets; t++) {
+                groups.put("group-" + t, new org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec());
+            }
+            admin.listConsumerGroupOffsets(groups).all().get(2, TimeUnit.MINUTES).forEach((group, offsets) -> {
+                Map<org.apache.kafka.common.TopicPartition, Long> at = new HashMap<>();
+                offsets.forEach((tp, o) -> at.put(tp, o == null ? 0 : o.offset()));
+                start.put(group, at);
+            });
+        }
+
+        static SlowConsumers start(String bootstrap, int targets) throws Exception {
+            SlowConsumers c = new SlowConsumers(bootstrap, targets);
+            c.timer.scheduleWithFixedDelay(c::commitRound, 5, 5, TimeUnit.SECONDS);
+            return c;
+        }
+
+        private void commitRound() {
+            int k = rounds.incrementAndGet();
+            List<org.apache.kafka.common.KafkaFuture<Void>> pending = new ArrayList<>();
+            start.forEach((group, at) -> {
+                Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> next =
+                        new HashMap<>();
+                at.forEach((tp, o) -> next.put(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(
+                        Math.min(o + k, o + RECORDS_PER_PARTITION - 1))));
+                pending.add(admin.alterConsumerGroupOffsets(group, next).all());
+            });
+            for (var f : pending) {
+                try {
+                    f.get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    BenchKafka.log("a slow consumer's commit failed: %s", e);
+                }
+            }
+        }
+
+        int rounds() {
+            return rounds.get();
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+            admin.close(Duration.ofSeconds(5));
+        }
+    }
+
     /** When all reached it, and the 50th, 95th percentile and last of the targets that did (ms from the first record). */
     private static Map<String, Object> summary(Map<String, Long> reached, int targets) {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -220,7 +287,8 @@ public final class MassActivationBenchmark {
         StringBuilder md = new StringBuilder("# Mass activation: " + targets + " targets at zero, records to all at once\n\n");
         md.append("Run ").append(report.get("run")).append(" on ").append(report.get("cores")).append(" cores: `")
                 .append(report.get("command")).append("`. Each target its own 3-partition topic and group, 40 records to"
-                        + " each partition sent at once (lag 120, lagThreshold 50: 3 replicas wanted); times from the first"
+                        + " each partition sent at once (lag 120, lagThreshold 50: 3 replicas wanted), each group then"
+                        + " committing one record per partition every 5 s (slow live consumers); times from the first"
                         + " record sent, read from a list of the Deployments every 200 ms. Each operator on its own fresh"
                         + " control plane with the same broker.\n\n");
         md.append("| operator | one record per target acknowledged / all | spec.replicas >= 1: p50 / p95 / all | >= 2 (the HPA): p50 / p95 / all |\n|---|---|---|---|\n");

@@ -39,9 +39,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
- * One Kafka cluster's batched poll, over the clients {@link ClusterClients} keeps: every due trigger's group offsets in batched
- * {@code listConsumerGroupOffsets} calls, topic partitions from a short-lived cache, and every needed log-end offset
- * in one {@code listOffsets} call. Errors stay per key: a bad group or topic fails only the triggers that use it.
+ * One Kafka cluster's batched poll, over the clients {@link ClusterClients} keeps: every due trigger's group offsets
+ * in batched {@code listConsumerGroupOffsets} calls, topic partitions from a short-lived cache, and every needed
+ * log-end offset in one {@code listOffsets} call. Errors stay per key: a bad group or topic fails only the triggers that use it.
  * Not thread-safe: {@link LagEngine} serialises polls of one cluster.
  */
 final class ClusterPoller implements AutoCloseable {
