@@ -275,20 +275,19 @@ public final class MassActivationBenchmark {
 
         private void commitRound() {
             int k = rounds.incrementAndGet();
-            List<org.apache.kafka.common.KafkaFuture<Void>> pending = new ArrayList<>();
+            Map<String, Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata>> next =
+                    new HashMap<>();
             start.forEach((group, at) -> {
-                Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> next =
+                Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
                         new HashMap<>();
-                at.forEach((tp, o) -> next.put(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(
+                at.forEach((tp, o) -> offsets.put(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(
                         Math.min(o + k, o + RECORDS_PER_PARTITION - 1))));
-                pending.add(admin.alterConsumerGroupOffsets(group, next).all());
+                next.put(group, offsets);
             });
-            for (var f : pending) {
-                try {
-                    f.get(30, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    BenchKafka.log("a slow consumer's commit failed: %s", e);
-                }
+            try {
+                BenchKafka.commitUntilAccepted(admin, next, Duration.ofSeconds(1));
+            } catch (Exception e) {
+                BenchKafka.log("a slow consumers' round failed: %s", e);
             }
         }
 
