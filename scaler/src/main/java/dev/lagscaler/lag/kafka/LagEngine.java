@@ -97,7 +97,8 @@ public final class LagEngine implements AutoCloseable {
      * A cluster's wake-up consumer: whether it fetches, how many partitions it parks on, and how many times it failed
      * and was started again.
      */
-    public record WakeUpState(boolean healthy, int partitions, String lastError, long requests, int restarts) {
+    public record WakeUpState(boolean healthy, int partitions, String lastError, long requests, int restarts,
+                              boolean fetching, int replacements) {
     }
 
     private final Options options;
@@ -143,7 +144,8 @@ public final class LagEngine implements AutoCloseable {
         clusters.values().forEach(c -> {
             RecordWatcher w = c.watcher;
             if (w != null) {
-                state.put(c.connection.label(), new WakeUpState(w.healthy(), w.watched(), w.lastError(), w.requests(), w.restarts()));
+                state.put(c.connection.label(), new WakeUpState(w.healthy(), w.watched(), w.lastError(), w.requests(), w.restarts(),
+                        w.fetching(), w.replacements()));
             }
         });
         return state;

@@ -49,6 +49,9 @@ final class RecordWatcher implements AutoCloseable {
     private final AtomicInteger restarts = new AtomicInteger();
     private volatile Set<TopicPartition> wanted = Set.of();
     private volatile int positioned;
+    /** Its current consumer has begun fetching (a fetch may wait at a broker): an added partition replaces it. */
+    private volatile boolean fetching;
+    private final AtomicInteger replacements = new AtomicInteger();
     /** Fetching as it should: false until its first fetch, and after a failure until the next fetch succeeds. */
     private volatile boolean healthy;
     private volatile String lastError;
@@ -93,6 +96,16 @@ final class RecordWatcher implements AutoCloseable {
      */
     int watched() {
         return positioned;
+    }
+
+    /** Whether its current consumer has begun fetching (partitions added from now on replace the consumer). */
+    boolean fetching() {
+        return fetching;
+    }
+
+    /** How many times its consumer was replaced to add partitions while a fetch could wait at a broker. */
+    int replacements() {
+        return replacements.get();
     }
 
     /** How many times its consumer failed (to be built, or to fetch) and was started again. */
@@ -158,7 +171,7 @@ final class RecordWatcher implements AutoCloseable {
     private Map<TopicPartition, Long> watchLoop(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> resumeAt) {
         Set<TopicPartition> assigned = new HashSet<>();
         Map<TopicPartition, Long> pausedUntil = new HashMap<>();
-        boolean fetching = false;
+        fetching = false;
         while (!closed) {
             Set<TopicPartition> target = wanted;
             if (!target.equals(assigned)) {
@@ -167,6 +180,7 @@ final class RecordWatcher implements AutoCloseable {
                 if (fetching && !added.isEmpty()) {
                     Map<TopicPartition, Long> positions = new HashMap<>();
                     assigned.forEach(tp -> positions.put(tp, c.position(tp)));
+                    replacements.incrementAndGet();
                     return positions;
                 }
                 c.assign(target);

@@ -153,14 +153,16 @@ class LagEngineTest {
         var early = regs.get(0);
         var late = regs.get(1);
         early.watchForRecords(true);
-        ChildProcess.await("parked on early", Duration.ofSeconds(10), Duration.ofMillis(50),
-                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.partitions() == 1));
-        Thread.sleep(600); // scenario, not a check: a fetch (5 s at the broker) is sent meanwhile, and waits
+        ChildProcess.await("parked on early and fetching", Duration.ofSeconds(10), Duration.ofMillis(10),
+                () -> engine.wakeUpState().values().stream().anyMatch(s -> s.partitions() == 1 && s.fetching()));
+        int replaced = engine.wakeUpState().values().iterator().next().replacements();
         late.watchForRecords(true);
         ChildProcess.await("parked on early and late", Duration.ofSeconds(10), Duration.ofMillis(50),
                 () -> engine.wakeUpState().values().stream().anyMatch(s -> s.partitions() == 2));
         long wokenMs = millisToWake(late, "late", 0, Duration.ofSeconds(10));
         assertTrue(wokenMs < 2000, "the added partition woke its trigger " + wokenMs + " ms after the record");
+        assertTrue(engine.wakeUpState().values().iterator().next().replacements() > replaced,
+                "added while a fetch could wait: the consumer was replaced, not left to finish its wait");
 
         regs.get(2).watchForRecords(true);
         millisToWake(early, "early", 0, Duration.ofSeconds(10)); // the record arrives while the consumer is replaced
