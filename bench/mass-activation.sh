@@ -2,8 +2,9 @@
 # Mass activation: targets at zero all receive records at once; time until each has replicas >= 1 (the operator) and
 # >= 2 (the real HPA), lagscaler and then KEDA built from source (bench/keda-binary.sh, if built), each on its own
 # control plane. Usage: bench/mass-activation.sh [targets=1000]. Writes bench/results/mass-activation.md and .json.
+# BENCH_JAVA_OPTS=-Dbench.keepLogs=true keeps each operator's log (its path is printed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 ./mvnw -q -B -Pbench -pl bench -am -DskipTests package
-exec java -Xmx2g -Dlagscaler.home="$root" -cp "bench/target/classes:bench/target/lib/*" dev.lagscaler.bench.MassActivationBenchmark "$@"
+exec java -Xmx2g ${BENCH_JAVA_OPTS:-} -Dlagscaler.home="$root" -cp "bench/target/classes:bench/target/lib/*" dev.lagscaler.bench.MassActivationBenchmark "$@"

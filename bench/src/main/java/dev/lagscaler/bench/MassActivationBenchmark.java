@@ -34,8 +34,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * Mass activation: many targets at zero (1,000 by default, each with its own 3-partition topic and consumer group)
  * all receive records within about a second, 40 per partition, so each one's lag (120) asks for 3 replicas at
  * lagThreshold 50. Measured for each target from the broker's acknowledgement of its first record: when its
- * spec.replicas reaches 1 (the operator's own write) and 2 (the real HPA's, reading the metric through the adapter), read from a list of the Deployments every
- * 200 ms; and who wrote what in the window (kube-apiserver's request counts). lagscaler (one operator process with the
+ * spec.replicas reaches 1 (the operator's own write) and 2 (the real HPA's, reading the metric through the adapter), seen through a watch
+ * on the Deployments; and who wrote what in the window (kube-apiserver's request counts). lagscaler (one operator process with the
  * chart's JVM, the adapter beside it) and then KEDA built from source (bench/keda-binary.sh; its operator alone: its
  * metrics server is not built here, so only its activation is timed), each on its own fresh control plane with the
  * same broker and the same objects. Arguments: targets (1000), KEDA's home (~/.cache/lagscaler/keda-src). Writes
@@ -66,7 +66,8 @@ public final class MassActivationBenchmark {
                 command.addAll(List.of(IdleCostBenchmark.CHART_JVM.split(" ")));
                 command.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), OperatorCommand.class.getName(),
                         "--kubeconfig", plane.kubeconfig().toString(), "--namespace", "lagscaler-mass", "--identity", "mass",
-                        "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "off", "--metrics-address", "off",
+                        "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "off",
+                        "--metrics-address", "127.0.0.1:" + ChildProcess.freePort(),
                         "--webhook-address", "off"));
                 Process operator = ChildProcess.start(command, work, work.resolve("operator.log"));
                 Pki.Issued ca = Pki.ca("mass-adapter-ca");
@@ -135,6 +136,9 @@ public final class MassActivationBenchmark {
                 }
                 IdleCostBenchmark.awaitSettled(name, plane);
                 Thread.sleep(10_000);
+                ReplicaWatch watch = new ReplicaWatch(plane.apiClient(), "scale");
+                watch.awaitSynced(Duration.ofMinutes(1));
+                watch.reset();
                 Map<String, Double> requestsBefore = ApiserverLoadBenchmark.scrape(plane);
 
                 Sent sent = sendToEveryTopic(kafka.bootstrapServers(), targets);
@@ -145,30 +149,15 @@ public final class MassActivationBenchmark {
                 SlowConsumers consumers = SlowConsumers.start(kafka.bootstrapServers(), targets);
                 figures.put("first_record_of_every_target_sent_in_ms", (sent.firstRound() - sendStart) / 1_000_000);
                 figures.put("records_sent_in_ms", (sent.all() - sendStart) / 1_000_000);
-                Map<String, Long> atOne = new HashMap<>();
-                Map<String, Long> atTwo = new HashMap<>();
                 long deadline = sendStart + Duration.ofMinutes(hpa ? 6 : 4).toNanos();
-                while (System.nanoTime() < deadline && (atOne.size() < targets || (hpa && atTwo.size() < targets))) {
-                    JsonNode list = JSON.readTree(plane.kubectl("-n", "scale", "get", "deployments", "-o", "json"));
-                    long now = System.nanoTime();
-                    for (JsonNode d : list.path("items")) {
-                        String n = d.path("metadata").path("name").asText();
-                        Long acked = sent.ackedAt().get(n);
-                        if (acked == null) {
-                            continue;
-                        }
-                        // From the broker's acknowledgement of this target's first record: when it was readable.
-                        long ms = Math.max(0, (now - acked) / 1_000_000);
-                        int replicas = d.path("spec").path("replicas").asInt();
-                        if (replicas >= 1) {
-                            atOne.putIfAbsent(n, ms);
-                        }
-                        if (replicas >= 2) {
-                            atTwo.putIfAbsent(n, ms);
-                        }
-                    }
+                while (System.nanoTime() < deadline
+                        && (watch.atOne().size() < targets || (hpa && watch.atTwo().size() < targets))) {
                     Thread.sleep(200);
                 }
+                watch.close();
+                // From the broker's acknowledgement of each target's first record: when it was readable.
+                Map<String, Long> atOne = sinceAcked(watch.atOne(), sent.ackedAt());
+                Map<String, Long> atTwo = sinceAcked(watch.atTwo(), sent.ackedAt());
                 consumers.close();
                 figures.put("consumer_commit_rounds", consumers.rounds());
                 figures.put("targets", targets);
@@ -190,7 +179,11 @@ public final class MassActivationBenchmark {
                 if (started.adapter() != null) {
                     started.adapter().close();
                 }
-                ChildProcess.deleteRecursively(work);
+                if (Boolean.getBoolean("bench.keepLogs")) {
+                    BenchKafka.log("%s: logs kept in %s", name, work);
+                } else {
+                    ChildProcess.deleteRecursively(work);
+                }
             }
         }
     }
@@ -302,6 +295,18 @@ public final class MassActivationBenchmark {
         }
     }
 
+    /** Deployment name → milliseconds from the acknowledgement of its first record to {@code reachedAt}. */
+    private static Map<String, Long> sinceAcked(Map<String, Long> reachedAt, Map<String, Long> ackedAt) {
+        Map<String, Long> ms = new HashMap<>();
+        reachedAt.forEach((name, at) -> {
+            Long acked = ackedAt.get(name);
+            if (acked != null) {
+                ms.put(name, Math.max(0, (at - acked) / 1_000_000));
+            }
+        });
+        return ms;
+    }
+
     /** When all reached it, and the 50th, 95th percentile and last of the targets that did (ms from each one's record). */
     private static Map<String, Object> summary(Map<String, Long> reached, int targets) {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -323,8 +328,8 @@ public final class MassActivationBenchmark {
                 .append(report.get("command")).append("`. Each target its own 3-partition topic and group, 40 records to"
                         + " each partition sent at once (lag 120, lagThreshold 50: 3 replicas wanted), each group then"
                         + " committing one record per partition every 5 s (slow live consumers); each target's times from"
-                        + " the broker's acknowledgement of its own first record, read from a list of the Deployments"
-                        + " every 200 ms. Each operator on its own fresh"
+                        + " the broker's acknowledgement of its own first record, seen through a watch on the"
+                        + " Deployments. Each operator on its own fresh"
                         + " control plane with the same broker.\n\n");
         md.append("| operator | one record per target acknowledged / all | spec.replicas >= 1: p50 / p95 / all | >= 2 (the HPA): p50 / p95 / all |\n|---|---|---|---|\n");
         for (String key : List.of("lagscaler", "keda")) {

@@ -123,6 +123,11 @@ public final class OperatorCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}).")
     String feedClient;
 
+    @Option(names = "--workers", defaultValue = "16",
+            description = "ScaledObject reconciles run at once (default ${DEFAULT-VALUE}). Each mostly waits on the"
+                    + " apiserver, so more workers raise how many targets a burst of records activates per second.")
+    int workers;
+
     @Option(names = "--cache-sync-timeout", defaultValue = "2m",
             description = "How long a new leader's caches may take to sync; past it, it gives the Lease up and exits"
                     + " (default ${DEFAULT-VALUE}).")
@@ -142,6 +147,13 @@ public final class OperatorCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    private int workers() throws TriggerParseException {
+        if (workers < 1 || workers > 256) {
+            throw new TriggerParseException("--workers takes 1 to 256, got " + workers);
+        }
+        return workers;
+    }
 
     private OperatorConfig.Sharding sharding() throws TriggerParseException {
         if (!sharded) {
@@ -168,7 +180,8 @@ public final class OperatorCommand implements Callable<Integer> {
                     .withLeaseDuration(Durations.parse("--lease-duration", leaseDuration))
                     .withWakeUpConsumer(wakeUpConsumer)
                     .withCacheSyncTimeout(Durations.parse("--cache-sync-timeout", cacheSyncTimeout))
-                    .withSharding(sharding());
+                    .withSharding(sharding())
+                    .withWorkers(workers());
         } catch (TriggerParseException e) {
             spec.commandLine().getErr().println("lagscaler operator: " + e.getMessage());
             return EXIT_BAD_INPUT;

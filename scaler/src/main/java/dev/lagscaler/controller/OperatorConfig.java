@@ -20,6 +20,15 @@ public record OperatorConfig(int workers, Duration fastActivationInterval, Strin
                 Defaults.LEASE_DURATION, true, DEFAULT_CACHE_SYNC_TIMEOUT, null);
     }
 
+    /** How many reconciles of ScaledObjects run at once (at least 1). */
+    public OperatorConfig withWorkers(int count) {
+        if (count < 1) {
+            throw new IllegalArgumentException("workers: at least 1, got " + count);
+        }
+        return new OperatorConfig(count, fastActivationInterval, clusterObjectNamespace, leaseName, identity,
+                leaseDuration, wakeUpConsumer, cacheSyncTimeout, sharding);
+    }
+
     public OperatorConfig withCacheSyncTimeout(Duration timeout) {
         return new OperatorConfig(workers, fastActivationInterval, clusterObjectNamespace, leaseName, identity,
                 leaseDuration, wakeUpConsumer, timeout, sharding);
