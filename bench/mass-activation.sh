@@ -3,6 +3,7 @@
 # >= 2 (the real HPA), lagscaler and then KEDA built from source (bench/keda-binary.sh, if built), each on its own
 # control plane. Usage: bench/mass-activation.sh [targets=1000]. Writes bench/results/mass-activation.md and .json.
 # BENCH_JAVA_OPTS=-Dbench.keepLogs=true keeps each operator's log (its path is printed).
+# -Dbench.operatorJavaOptions="..." adds JVM options to lagscaler's operator (a JFR recording, for instance).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

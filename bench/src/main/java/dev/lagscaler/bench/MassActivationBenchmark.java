@@ -64,6 +64,10 @@ public final class MassActivationBenchmark {
                 int feed = ChildProcess.freePort();
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
                 command.addAll(List.of(IdleCostBenchmark.CHART_JVM.split(" ")));
+                String extra = System.getProperty("bench.operatorJavaOptions", "").trim();
+                if (!extra.isEmpty()) {
+                    command.addAll(List.of(extra.split(" +"))); // a profiler's, for instance
+                }
                 command.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), OperatorCommand.class.getName(),
                         "--kubeconfig", plane.kubeconfig().toString(), "--namespace", "lagscaler-mass", "--identity", "mass",
                         "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "off",
@@ -78,15 +82,23 @@ public final class MassActivationBenchmark {
                         "127.0.0.1")), new ExternalMetricsServer.Options("127.0.0.1", 0, serving.certificatePem(),
                         serving.privateKeyPem()), new AdapterMetrics(new PrometheusRegistry()));
                 plane.registerExternalMetrics(adapter.port(), ca.certificatePem());
-                return new Started(operator, adapter);
+                return new Started(operator, adapter, null);
             }, true));
+            // The floor on this machine: no operator, the benchmark itself writes /scale of each target the moment
+            // its first record is acknowledged (16 writes at once). What is left is the control plane's own work.
+            report.put("floor", measure("floor (the benchmark writes /scale on each acknowledgement)", kafka, targets,
+                    null, (plane, work) -> {
+                        ScaleWriter writer = new ScaleWriter(plane.apiClient(), "scale", 16);
+                        return new Started(null, writer, writer::activate);
+                    }, false));
             Path kedaBinary = kedaHome.resolve("keda-operator");
             Path kedaCrds = kedaHome.resolve("keda/config/crd/bases");
             if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
                 IdleCostBenchmark.catchUp(kafka.bootstrapServers(), targets, targets, targets);
                 try {
                     report.put("keda", measure("KEDA 2.21.0 (built from source)", kafka, targets, kedaCrds,
-                            (plane, work) -> new Started(IdleCostBenchmark.startKeda(kedaBinary, plane, work), null), false));
+                            (plane, work) -> new Started(IdleCostBenchmark.startKeda(kedaBinary, plane, work), null, null),
+                            false));
                 } catch (java.io.IOException e) {
                     // Its objects not Ready in time: that is the figure, and lagscaler's half is kept.
                     report.put("keda", "not measured: " + e.getMessage());
@@ -102,7 +114,41 @@ public final class MassActivationBenchmark {
         System.exit(0);
     }
 
-    private record Started(Process operator, AutoCloseable adapter) {
+    /**
+     * What a measurement runs against: an operator process (null for the floor), what else to close after it, and what
+     * to do with each target's first acknowledged record (null: nothing, the operator finds it).
+     */
+    private record Started(Process operator, AutoCloseable adapter, java.util.function.Consumer<String> onFirstRecord) {
+    }
+
+    /** Sets spec.replicas of Deployments to 1 through /scale, {@code threads} writes at once. */
+    private static final class ScaleWriter implements AutoCloseable {
+        private final io.kubernetes.client.openapi.apis.AppsV1Api apps;
+        private final String namespace;
+        private final java.util.concurrent.ExecutorService pool;
+
+        ScaleWriter(io.kubernetes.client.openapi.ApiClient client, String namespace, int threads) {
+            this.apps = new io.kubernetes.client.openapi.apis.AppsV1Api(client);
+            this.namespace = namespace;
+            this.pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        }
+
+        void activate(String deployment) {
+            pool.execute(() -> {
+                try {
+                    apps.replaceNamespacedDeploymentScale(deployment, namespace, new io.kubernetes.client.openapi.models.V1Scale()
+                            .metadata(new io.kubernetes.client.openapi.models.V1ObjectMeta().name(deployment).namespace(namespace))
+                            .spec(new io.kubernetes.client.openapi.models.V1ScaleSpec().replicas(1))).execute();
+                } catch (io.kubernetes.client.openapi.ApiException e) {
+                    BenchKafka.log("floor: /scale of %s failed: HTTP %d", deployment, e.getCode());
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            pool.shutdownNow();
+        }
     }
 
     private interface Starter {
@@ -120,19 +166,8 @@ public final class MassActivationBenchmark {
             Started started = starter.start(plane, work);
             try {
                 ScaleThousandsBenchmark.createObjects(plane, work, kafka.bootstrapServers(), targets, targets);
-                java.util.concurrent.atomic.AtomicLong readyCount = new java.util.concurrent.atomic.AtomicLong();
-                try {
-                    ChildProcess.await(name + ": every ScaledObject Ready", Duration.ofMinutes(15), Duration.ofSeconds(2), () -> {
-                        if (!started.operator().isAlive()) {
-                            throw new IllegalStateException(name + " exited; its log: " + work);
-                        }
-                        String ready = plane.kubectl("-n", "scale", "get", "scaledobjects",
-                                "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}");
-                        readyCount.set(ready.lines().filter("True"::equals).count());
-                        return readyCount.get() == targets;
-                    });
-                } catch (java.io.IOException e) {
-                    throw new java.io.IOException(readyCount.get() + " of " + targets + " ScaledObjects Ready after 15 minutes", e);
+                if (started.operator() != null) { // the floor has no operator: nothing makes the objects Ready
+                    awaitReady(name, plane, started.operator(), targets, work);
                 }
                 IdleCostBenchmark.awaitSettled(name, plane);
                 Thread.sleep(10_000);
@@ -141,7 +176,7 @@ public final class MassActivationBenchmark {
                 watch.reset();
                 Map<String, Double> requestsBefore = ApiserverLoadBenchmark.scrape(plane);
 
-                Sent sent = sendToEveryTopic(kafka.bootstrapServers(), targets);
+                Sent sent = sendToEveryTopic(kafka.bootstrapServers(), targets, started.onFirstRecord());
                 long sendStart = sent.start();
                 // The targets have no pods (no kubelet here): their groups commit one record per partition every
                 // 5 s, as slow live consumers would, so the lag stays high (3 replicas wanted) and a consumer health
@@ -200,7 +235,8 @@ public final class MassActivationBenchmark {
      * all. The producer learns every topic's leaders before the clock starts (a first send to 1,000 unknown topics
      * otherwise waits on a metadata round trip each: 15 s here), so the first round goes out at once.
      */
-    private static Sent sendToEveryTopic(String bootstrap, int targets) throws Exception {
+    private static Sent sendToEveryTopic(String bootstrap, int targets, java.util.function.Consumer<String> onFirstRecord)
+            throws Exception {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
@@ -218,6 +254,9 @@ public final class MassActivationBenchmark {
                 producer.send(new ProducerRecord<>("topic-" + t, 0, null, "x"), (meta, e) -> {
                     if (e == null) {
                         ackedAt.put(deployment, System.nanoTime());
+                        if (onFirstRecord != null) {
+                            onFirstRecord.accept(deployment);
+                        }
                     }
                 });
             }
@@ -295,6 +334,24 @@ public final class MassActivationBenchmark {
         }
     }
 
+    private static void awaitReady(String name, LocalControlPlane plane, Process operator, int targets, Path work)
+            throws Exception {
+        java.util.concurrent.atomic.AtomicLong readyCount = new java.util.concurrent.atomic.AtomicLong();
+        try {
+            ChildProcess.await(name + ": every ScaledObject Ready", Duration.ofMinutes(15), Duration.ofSeconds(2), () -> {
+                if (!operator.isAlive()) {
+                    throw new IllegalStateException(name + " exited; its log: " + work);
+                }
+                String ready = plane.kubectl("-n", "scale", "get", "scaledobjects",
+                        "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}");
+                readyCount.set(ready.lines().filter("True"::equals).count());
+                return readyCount.get() == targets;
+            });
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException(readyCount.get() + " of " + targets + " ScaledObjects Ready after 15 minutes", e);
+        }
+    }
+
     /** Deployment name → milliseconds from the acknowledgement of its first record to {@code reachedAt}. */
     private static Map<String, Long> sinceAcked(Map<String, Long> reachedAt, Map<String, Long> ackedAt) {
         Map<String, Long> ms = new HashMap<>();
@@ -330,9 +387,12 @@ public final class MassActivationBenchmark {
                         + " committing one record per partition every 5 s (slow live consumers); each target's times from"
                         + " the broker's acknowledgement of its own first record, seen through a watch on the"
                         + " Deployments. Each operator on its own fresh"
-                        + " control plane with the same broker.\n\n");
+                        + " control plane with the same broker. *floor*: no operator; the benchmark writes each"
+                        + " target's /scale (16 at once) as its first record is acknowledged, so what it measures is"
+                        + " this machine's control plane (and the brokers beside it), the least any operator could"
+                        + " take here.\n\n");
         md.append("| operator | one record per target acknowledged / all | spec.replicas >= 1: p50 / p95 / all | >= 2 (the HPA): p50 / p95 / all |\n|---|---|---|---|\n");
-        for (String key : List.of("lagscaler", "keda")) {
+        for (String key : List.of("lagscaler", "floor", "keda")) {
             Object value = report.get(key);
             if (!(value instanceof Map)) {
                 md.append("| ").append(key).append(" | ").append(value).append(" | | |\n");
@@ -346,7 +406,7 @@ public final class MassActivationBenchmark {
                     .append(" |\n");
         }
         md.append("\nWrites kube-apiserver served in the window (top):\n\n");
-        for (String key : List.of("lagscaler", "keda")) {
+        for (String key : List.of("lagscaler", "floor", "keda")) {
             if (report.get(key) instanceof Map<?, ?> m) {
                 md.append("- ").append(key).append(": ").append(m.get("apiserver_writes_in_window")).append('\n');
             }

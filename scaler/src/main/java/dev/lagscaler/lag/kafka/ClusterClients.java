@@ -44,6 +44,11 @@ final class ClusterClients implements AutoCloseable {
     private final Function<ClusterConnection, Admin> adminFactory;
     private Admin admin;
     private KafkaConsumer<byte[], byte[]> offsets;
+    /** The current clients' own counters (replaced with the clients). */
+    private ClientMetric adminRequests;
+    private ClientMetric adminConnections;
+    private ClientMetric adminConnectionsCreated;
+    private ClientMetric offsetsRequests;
     private volatile boolean closed;
     private Instant retryAt = Instant.MIN;
     private Duration backoff = FIRST_BACKOFF;
@@ -68,7 +73,11 @@ final class ClusterClients implements AutoCloseable {
                     + " (client rebuilt after " + Duration.between(now, retryAt).toSeconds() + "s backoff)"));
         }
         try {
-            admin = build();
+            Admin built = build();
+            adminRequests = new ClientMetric(built::metrics, "admin-client-metrics", "request-total");
+            adminConnections = new ClientMetric(built::metrics, "admin-client-metrics", "connection-count");
+            adminConnectionsCreated = new ClientMetric(built::metrics, "admin-client-metrics", "connection-creation-total");
+            admin = built;
             return admin;
         } catch (RuntimeException e) {
             TriggerError error = KafkaErrors.classify(e);
@@ -111,7 +120,9 @@ final class ClusterClients implements AutoCloseable {
             config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
             config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-            offsets = new KafkaConsumer<>(config);
+            KafkaConsumer<byte[], byte[]> built = new KafkaConsumer<>(config);
+            offsetsRequests = new ClientMetric(built::metrics, "consumer-metrics", "request-total");
+            offsets = built;
         }
         return offsets;
     }
@@ -149,36 +160,21 @@ final class ClusterClients implements AutoCloseable {
 
     /** The clients' own count of requests sent, across all brokers: the Admin's and the log-end consumer's. */
     long requestCount() {
-        double consumer = offsets == null ? 0 : clientMetric(offsets.metrics(), "consumer-metrics", "request-total");
-        return (long) (adminMetric("request-total") + consumer);
+        return (long) (value(admin == null ? null : adminRequests) + value(offsets == null ? null : offsetsRequests));
     }
 
     /** The Admin's open broker connections (0 without an Admin). */
     int connections() {
-        return (int) adminMetric("connection-count");
+        return (int) value(admin == null ? null : adminConnections);
     }
 
     /** Connections the Admin has opened so far. */
     long connectionsCreated() {
-        return (long) adminMetric("connection-creation-total");
+        return (long) value(admin == null ? null : adminConnectionsCreated);
     }
 
-    /** One of the Admin client's own metrics (group admin-client-metrics: the whole client, not one node). */
-    private double adminMetric(String metric) {
-        Admin a = admin;
-        return a == null ? 0 : clientMetric(a.metrics(), "admin-client-metrics", metric);
-    }
-
-    /** The sum of a Kafka client's metric {@code name} in {@code group} (the whole client's, not a node's). */
-    static double clientMetric(Map<MetricName, ? extends Metric> metrics, String group, String name) {
-        double total = 0;
-        for (Map.Entry<MetricName, ? extends Metric> e : metrics.entrySet()) {
-            if (e.getKey().name().equals(name) && e.getKey().group().equals(group)
-                    && e.getValue().metricValue() instanceof Number n) {
-                total += n.doubleValue();
-            }
-        }
-        return total;
+    private static double value(ClientMetric metric) {
+        return metric == null ? 0 : metric.value();
     }
 
     private void closeClients() {

@@ -74,7 +74,9 @@ final class RecordWatcher implements AutoCloseable {
     /** The partitions to watch from now on (the consumer picks them up at once). */
     void watch(Set<TopicPartition> partitions) {
         if (!partitions.equals(wanted)) {
-            wanted = Set.copyOf(partitions);
+            // A HashSet, not Set.copyOf: the immutable sets probe linearly, and TopicPartitions' hash codes cluster
+            // (topic-1/0, topic-1/1 ...), which made every copy and comparison of a few thousand of them slow.
+            wanted = java.util.Collections.unmodifiableSet(new HashSet<>(partitions));
             KafkaConsumer<byte[], byte[]> c = consumer;
             if (c != null) {
                 c.wakeup();
@@ -170,11 +172,13 @@ final class RecordWatcher implements AutoCloseable {
      */
     private Map<TopicPartition, Long> watchLoop(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> resumeAt) {
         Set<TopicPartition> assigned = new HashSet<>();
+        Set<TopicPartition> assignedFrom = null; // the wanted set assigned was made from: unchanged while it is the same
+        ClientMetric requestTotal = new ClientMetric(c::metrics, "consumer-metrics", "request-total");
         Map<TopicPartition, Long> pausedUntil = new HashMap<>();
         fetching = false;
         while (!closed) {
             Set<TopicPartition> target = wanted;
-            if (!target.equals(assigned)) {
+            if (target != assignedFrom && !target.equals(assigned)) {
                 Set<TopicPartition> added = new HashSet<>(target);
                 added.removeAll(assigned);
                 if (fetching && !added.isEmpty()) {
@@ -202,6 +206,7 @@ final class RecordWatcher implements AutoCloseable {
                 assigned = new HashSet<>(target);
                 positioned = assigned.size();
             }
+            assignedFrom = target;
             if (assigned.isEmpty()) {
                 sleep(IDLE_CHECK); // nothing at zero on this cluster now
                 continue;
@@ -225,8 +230,7 @@ final class RecordWatcher implements AutoCloseable {
                 continue; // the watched set changed
             }
             healthy = true;
-            requests = requestsOfClosedConsumers
-                    + (long) ClusterClients.clientMetric(c.metrics(), "consumer-metrics", "request-total");
+            requests = requestsOfClosedConsumers + (long) requestTotal.value();
             for (TopicPartition tp : records.partitions()) {
                 onRecords.accept(tp);
                 c.pause(Set.of(tp));
