@@ -4,6 +4,8 @@
 # control plane. Usage: bench/mass-activation.sh [targets=1000]. Writes bench/results/mass-activation.md and .json.
 # BENCH_JAVA_OPTS=-Dbench.keepLogs=true keeps each operator's log (its path is printed).
 # -Dbench.operatorJavaOptions="..." adds JVM options to lagscaler's operator (a JFR recording, for instance).
+# -Dbench.controllerManagerFlags="--kube-api-qps=200 --kube-api-burst=300" runs kube-controller-manager with those flags.
+# -Dbench.skip=floor,keda leaves those halves out (to try a change to lagscaler alone).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

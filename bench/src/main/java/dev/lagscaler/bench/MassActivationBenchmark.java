@@ -44,6 +44,15 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class MassActivationBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final int RECORDS_PER_PARTITION = 40;
+    /**
+     * kube-controller-manager flags of a variant run (-Dbench.controllerManagerFlags="--kube-api-qps=200 ..."): its
+     * clients send 20 requests a second by default, which paces the HPA controller's passes over 1,000 HPAs.
+     */
+    /** Halves left out of a run (-Dbench.skip=floor,keda), to try a change to lagscaler alone. */
+    private static final List<String> SKIP = List.of(System.getProperty("bench.skip", "").split(","));
+    private static final List<String> CONTROLLER_MANAGER_FLAGS =
+            List.of(System.getProperty("bench.controllerManagerFlags", "").trim().split(" +")).stream()
+                    .filter(f -> !f.isEmpty()).toList();
 
     private MassActivationBenchmark() {
     }
@@ -57,6 +66,8 @@ public final class MassActivationBenchmark {
         report.put("run", Instant.now().toString());
         report.put("cores", Runtime.getRuntime().availableProcessors());
         report.put("command", "bench/mass-activation.sh " + targets);
+        report.put("controller_manager_flags", CONTROLLER_MANAGER_FLAGS.isEmpty() ? "defaults"
+                : String.join(" ", CONTROLLER_MANAGER_FLAGS));
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(3).withHeap("1g")
                 .withOffsetsTopicPartitions(50))) {
             ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), targets, targets, 3);
@@ -86,14 +97,18 @@ public final class MassActivationBenchmark {
             }, true));
             // The floor on this machine: no operator, the benchmark itself writes /scale of each target the moment
             // its first record is acknowledged (16 writes at once). What is left is the control plane's own work.
-            report.put("floor", measure("floor (the benchmark writes /scale on each acknowledgement)", kafka, targets,
-                    null, (plane, work) -> {
-                        ScaleWriter writer = new ScaleWriter(plane.apiClient(), "scale", 16);
-                        return new Started(null, writer, writer::activate);
-                    }, false));
+            if (!SKIP.contains("floor")) {
+                report.put("floor", measure("floor (the benchmark writes /scale on each acknowledgement)", kafka,
+                        targets, null, (plane, work) -> {
+                            ScaleWriter writer = new ScaleWriter(plane.apiClient(), "scale", 16);
+                            return new Started(null, writer, writer::activate);
+                        }, false));
+            }
             Path kedaBinary = kedaHome.resolve("keda-operator");
             Path kedaCrds = kedaHome.resolve("keda/config/crd/bases");
-            if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
+            if (SKIP.contains("keda")) {
+                report.put("keda", "not run (-Dbench.skip)");
+            } else if (Files.isExecutable(kedaBinary) && Files.isDirectory(kedaCrds)) {
                 IdleCostBenchmark.catchUp(kafka.bootstrapServers(), targets, targets, targets);
                 try {
                     report.put("keda", measure("KEDA 2.21.0 (built from source)", kafka, targets, kedaCrds,
@@ -158,8 +173,8 @@ public final class MassActivationBenchmark {
     private static Map<String, Object> measure(String name, EmbeddedKafka kafka, int targets, Path crdDir, Starter starter,
                                                boolean hpa) throws Exception {
         Path work = Files.createTempDirectory("mass-activation-");
-        LocalControlPlane.Options options = crdDir == null ? LocalControlPlane.Options.temporary()
-                : new LocalControlPlane.Options(null, true, crdDir, false);
+        LocalControlPlane.Options options = (crdDir == null ? LocalControlPlane.Options.temporary()
+                : new LocalControlPlane.Options(null, true, crdDir, false)).withControllerManagerFlags(CONTROLLER_MANAGER_FLAGS);
         Map<String, Object> figures = new LinkedHashMap<>();
         try (LocalControlPlane plane = LocalControlPlane.start(options)) {
             plane.kubectl("create", "namespace", "scale");
@@ -382,7 +397,8 @@ public final class MassActivationBenchmark {
     private static String markdown(Map<String, Object> report, int targets) {
         StringBuilder md = new StringBuilder("# Mass activation: " + targets + " targets at zero, records to all at once\n\n");
         md.append("Run ").append(report.get("run")).append(" on ").append(report.get("cores")).append(" cores: `")
-                .append(report.get("command")).append("`. Each target its own 3-partition topic and group, 40 records to"
+                .append(report.get("command")).append("` (kube-controller-manager: ")
+                .append(report.get("controller_manager_flags")).append("). Each target its own 3-partition topic and group, 40 records to"
                         + " each partition sent at once (lag 120, lagThreshold 50: 3 replicas wanted), each group then"
                         + " committing one record per partition every 5 s (slow live consumers); each target's times from"
                         + " the broker's acknowledgement of its own first record, seen through a watch on the"

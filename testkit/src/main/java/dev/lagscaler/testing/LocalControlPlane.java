@@ -33,14 +33,31 @@ public final class LocalControlPlane implements AutoCloseable {
     public static final Duration HPA_SYNC_PERIOD = Duration.ofSeconds(2);
 
     /** Where to keep state, what to apply once it is up, and whether a real node ({@link LocalNode}) joins it. */
-    public record Options(Path stateDir, boolean deleteOnClose, Path crdDir, boolean node) {
+    public record Options(Path stateDir, boolean deleteOnClose, Path crdDir, boolean node,
+                          List<String> controllerManagerFlags) {
+        public Options {
+            controllerManagerFlags = List.copyOf(controllerManagerFlags);
+        }
+
+        public Options(Path stateDir, boolean deleteOnClose, Path crdDir, boolean node) {
+            this(stateDir, deleteOnClose, crdDir, node, List.of());
+        }
+
         public static Options temporary() {
             return new Options(null, true, findCrdDir(), false);
         }
 
         /** With a real node: the apiserver then listens on the node's address, not loopback. */
         public Options withNode(boolean withNode) {
-            return new Options(stateDir, deleteOnClose, crdDir, withNode);
+            return new Options(stateDir, deleteOnClose, crdDir, withNode, controllerManagerFlags);
+        }
+
+        /**
+         * kube-controller-manager flags after ours (a repeated flag's last value wins): a benchmark's variant, such as
+         * its client's request rate ({@code --kube-api-qps}, 20 by default).
+         */
+        public Options withControllerManagerFlags(List<String> flags) {
+            return new Options(stateDir, deleteOnClose, crdDir, node, flags);
         }
     }
 
@@ -166,7 +183,7 @@ public final class LocalControlPlane implements AutoCloseable {
                     HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
         });
 
-        launch("kube-controller-manager", List.of(binaries.resolve("kube-controller-manager").toString(),
+        launch("kube-controller-manager", concat(List.of(binaries.resolve("kube-controller-manager").toString(),
                 "--kubeconfig=" + kubeconfig(),
                 // With a node every default controller runs (Jobs, StatefulSets, EndpointSlices, ...).
                 "--controllers=" + (options.node() ? "*" : "deployment-controller,replicaset-controller,"
@@ -176,7 +193,7 @@ public final class LocalControlPlane implements AutoCloseable {
                 "--root-ca-file=" + pki.resolve("ca.crt"),
                 "--use-service-account-credentials=false",
                 "--horizontal-pod-autoscaler-sync-period=" + HPA_SYNC_PERIOD.toSeconds() + "s",
-                "--leader-elect=false", "--secure-port=0", "--v=1"));
+                "--leader-elect=false", "--secure-port=0", "--v=1"), options.controllerManagerFlags());
         applyCrds();
         if (options.node()) {
             node = LocalNode.start(this, nodeBinaries,
@@ -432,6 +449,12 @@ public final class LocalControlPlane implements AutoCloseable {
 
     public Duration startupTime() {
         return startupTime;
+    }
+
+    private static List<String> concat(List<String> first, List<String> then) {
+        List<String> all = new java.util.ArrayList<>(first);
+        all.addAll(then);
+        return all;
     }
 
     private void launch(String name, List<String> command) throws IOException {

@@ -87,6 +87,8 @@ public final class LagEngine implements AutoCloseable {
     }
 
     private static final Duration FIRST_POLL_DELAY = Duration.ofMillis(50);
+    /** The least time between the starts of two scheduled polls of one cluster (wake-ups within it share a poll). */
+    static final Duration TICK_SPACING = Duration.ofMillis(50);
     /**
      * How often a trigger watched by a healthy wake-up consumer is still polled: the consumer wakes it on the first
      * record; this poll is the safety net (a partition added since, a consumer that stalls unnoticed).
@@ -269,6 +271,8 @@ public final class LagEngine implements AutoCloseable {
         private Instant wakeAt = Instant.MAX;
         /** A tick is polling (guarded by this): it schedules the next tick when it ends. */
         private boolean ticking;
+        /** When the last tick started (guarded by this): the next starts {@link #TICK_SPACING} later at the earliest. */
+        private long lastTickNanos = System.nanoTime() - TICK_SPACING.toNanos();
         private volatile RecordWatcher watcher;
         private Map<org.apache.kafka.common.TopicPartition, List<Registration>> watchedBy = Map.of();
 
@@ -468,8 +472,9 @@ public final class LagEngine implements AutoCloseable {
                 wakeUp.cancel(false);
             }
             wakeAt = at;
-            long delay = at.equals(Instant.MIN) ? 0
-                    : Math.max(0, Duration.between(options.clock().instant(), at).toMillis());
+            long delay = PollSchedule.tickDelay(at.equals(Instant.MIN) ? Duration.ZERO
+                    : Duration.between(options.clock().instant(), at), Duration.ofNanos(System.nanoTime() - lastTickNanos),
+                    TICK_SPACING).toMillis();
             // The shared scheduler only hands the poll to this cluster's own thread.
             wakeUp = scheduler.schedule(() -> {
                 try {
@@ -492,6 +497,7 @@ public final class LagEngine implements AutoCloseable {
                     return;
                 }
                 ticking = true;
+                lastTickNanos = System.nanoTime();
             }
             try {
                 poll(false);

@@ -40,4 +40,17 @@ final class PollSchedule {
         }
         return !due.isAfter(now.plus(slack));
     }
+
+    /**
+     * How long from now the next poll of a cluster starts: when its earliest trigger is due ({@code untilDue}, negative
+     * when overdue), but not sooner than {@code spacing} after the previous poll started ({@code sinceLastPoll} ago).
+     * Records arriving on many partitions at once each make their triggers due now; the spacing lets the wake-ups of
+     * the next few milliseconds share one poll instead of a poll each, and a first record after a quiet spell is still
+     * polled at once.
+     */
+    static Duration tickDelay(Duration untilDue, Duration sinceLastPoll, Duration spacing) {
+        Duration delay = untilDue.isNegative() ? Duration.ZERO : untilDue;
+        Duration rest = spacing.minus(sinceLastPoll);
+        return rest.compareTo(delay) > 0 ? rest : delay;
+    }
 }

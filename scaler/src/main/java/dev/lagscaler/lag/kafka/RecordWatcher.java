@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * One consumer per Kafka cluster that parks on the log end of the partitions whose targets sit at zero, so the first
  * record wakes the engine instead of the next poll finding it. No group membership and no commits: {@code assign}
  * and a long-poll fetch ({@code fetch.max.wait.ms}), whatever the number of idle targets. A partition that yielded
- * records is paused for a second (the engine has been told; the poll that follows measures the lag). When it cannot
+ * records moves to the log end that fetch saw and is paused for a second (the engine has been told; the poll that
+ * follows measures the lag), so each record wakes its trigger once. When it cannot
  * fetch (ACLs, a broker refusing it) it reports itself unhealthy and retries; polling stays the fallback.
  *
  * <p>The fetch waits {@link #FETCH_WAIT} at the broker: the first record ends the wait at once, so a long wait costs
@@ -57,6 +58,8 @@ final class RecordWatcher implements AutoCloseable {
     private volatile String lastError;
     private volatile boolean closed;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
+    /** Per partition, the offset it fetches from after its last report: what it has reported is before it. */
+    private final Map<TopicPartition, Long> reportedBefore = new java.util.concurrent.ConcurrentHashMap<>();
     /** Requests sent by the consumers this watcher made, read on its own thread after each fetch. */
     private volatile long requests;
     private long requestsOfClosedConsumers;
@@ -103,6 +106,11 @@ final class RecordWatcher implements AutoCloseable {
     /** Whether its current consumer has begun fetching (partitions added from now on replace the consumer). */
     boolean fetching() {
         return fetching;
+    }
+
+    /** The offset it fetches {@code tp} from since it last reported records there (null if it never did). */
+    Long reportedBefore(TopicPartition tp) {
+        return reportedBefore.get(tp);
     }
 
     /** How many times its consumer was replaced to add partitions while a fetch could wait at a broker. */
@@ -233,6 +241,15 @@ final class RecordWatcher implements AutoCloseable {
             requests = requestsOfClosedConsumers + (long) requestTotal.value();
             for (TopicPartition tp : records.partitions()) {
                 onRecords.accept(tp);
+                // Everything up to the log end this fetch saw has now been reported: fetch on from there, so that
+                // only what arrives next wakes the trigger again (resuming behind it re-reported the same backlog
+                // every second, a poll of the trigger each time, until its target left zero).
+                java.util.OptionalLong behind = c.currentLag(tp);
+                long next = c.position(tp) + (behind.isPresent() ? behind.getAsLong() : 0);
+                if (behind.isPresent() && behind.getAsLong() > 0) {
+                    c.seek(tp, next);
+                }
+                reportedBefore.put(tp, next);
                 c.pause(Set.of(tp));
                 pausedUntil.put(tp, System.nanoTime() + PAUSE_AFTER_RECORDS.toNanos());
             }

@@ -53,4 +53,22 @@ class PollScheduleTest {
     void joins(Duration interval, Duration safetyNet, Duration dueAfter, boolean joins) {
         assertEquals(joins, PollSchedule.joins(NOW, NOW.plus(dueAfter), interval, safetyNet));
     }
+
+    static Stream<Arguments> ticks() {
+        return Stream.of(
+                // until the earliest trigger is due (negative: overdue), since the last poll started, delay (ms)
+                Arguments.of(Duration.ZERO, Duration.ofSeconds(10), 0L), // a first record after a quiet spell: at once
+                Arguments.of(Duration.ofMillis(-500), Duration.ofSeconds(10), 0L),
+                Arguments.of(Duration.ZERO, Duration.ofMillis(20), 30L), // a wake-up 20 ms after a poll began
+                Arguments.of(Duration.ZERO, Duration.ofMillis(50), 0L),
+                Arguments.of(Duration.ofMillis(10), Duration.ZERO, 50L),
+                Arguments.of(Duration.ofSeconds(30), Duration.ZERO, 30_000L)); // a plain interval is unchanged
+    }
+
+    /** Polls start at least 50 ms apart, so wake-ups arriving together share one. */
+    @ParameterizedTest
+    @MethodSource("ticks")
+    void tickDelay(Duration untilDue, Duration sinceLastPoll, long expectedMillis) {
+        assertEquals(expectedMillis, PollSchedule.tickDelay(untilDue, sinceLastPoll, Duration.ofMillis(50)).toMillis());
+    }
 }
