@@ -193,7 +193,7 @@ public final class LocalControlPlane implements AutoCloseable {
                 "--root-ca-file=" + pki.resolve("ca.crt"),
                 "--use-service-account-credentials=false",
                 "--horizontal-pod-autoscaler-sync-period=" + HPA_SYNC_PERIOD.toSeconds() + "s",
-                "--leader-elect=false", "--secure-port=0", "--v=1"), options.controllerManagerFlags());
+                "--leader-elect=false", "--secure-port=0", "--v=1"), options.controllerManagerFlags()));
         applyCrds();
         if (options.node()) {
             node = LocalNode.start(this, nodeBinaries,
