@@ -219,7 +219,9 @@ final class ScaledObjectReconciler implements Reconciler {
         Result result;
         try {
             try {
-                result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), plan);
+                // Waking from zero: the replica write now, the status in a pass queued behind the other wake-ups.
+                result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target),
+                        plan.activates(target.replicas()) && !started ? plan.activationFirst(ACTIVATION_STATUS_AFTER) : plan);
             } catch (PlanApplier.HpaAlreadyExists e) {
                 // The caches had not seen it yet: read it and plan once more with it, in this same pass.
                 V2HorizontalPodAutoscaler live = applier.readHpa(namespace, spec.hpaName());
@@ -252,6 +254,9 @@ final class ScaledObjectReconciler implements Reconciler {
                 resourceTriggers(spec));
         return result;
     }
+
+    /** When the pass that writes an activation's status follows the one that wrote its replicas. */
+    static final Duration ACTIVATION_STATUS_AFTER = Duration.ofSeconds(1);
 
     /** The cpu and memory triggers by index (none when scalingModifiers fold them into a formula, as KEDA counts). */
     private static Map<Integer, String> resourceTriggers(ScaledObjectSpec spec) {

@@ -38,6 +38,24 @@ public record Plan(Decision decision, HpaChange hpa, Integer replicaWrite, Objec
         return new Plan(decision, hpa, null, status, events, metrics, pollInterval, requeueAfter, reason, formerHpas);
     }
 
+    /**
+     * The first of two passes that wake a target from zero: the replica write, the HPA, the decision's own Event and
+     * the values for the adapter; the status (and the Events that compare with it) are left to the pass
+     * {@code rest} later, which plans them again. Among a thousand targets woken at once, every target's replica
+     * write then comes before any status write (a status patch is a write to the apiserver as costly as the
+     * replica's).
+     */
+    public Plan activationFirst(Duration rest) {
+        List<Event> own = decision == null || decision.event() == null ? List.of()
+                : events.stream().filter(e -> e.reason().equals(decision.event())).limit(1).toList();
+        return new Plan(decision, hpa, replicaWrite, null, own, metrics, pollInterval, rest, reason, formerHpas);
+    }
+
+    /** Whether this plan raises a target from zero replicas ({@code current}) and has a status to write. */
+    public boolean activates(int current) {
+        return current == 0 && replicaWrite != null && replicaWrite > 0 && status != null;
+    }
+
     public boolean writesNothing() {
         return hpa instanceof HpaChange.None && replicaWrite == null && status == null && events.isEmpty()
                 && formerHpas.isEmpty();

@@ -450,6 +450,33 @@ class ReconcilePlannerTest {
                 "once active, polled for fresh values (useCachedMetrics false, KEDA's default)");
     }
 
+    /**
+     * Waking from zero is two passes: the first writes the replicas (with the HPA, the activation Event and the
+     * adapter's values) and comes back; the status, and the Events that compare with it, are the second's.
+     */
+    @Test
+    void anActivationWritesItsReplicasFirstAndItsStatusInTheNextPass() throws Exception {
+        ScaledObjectSpec spec = kafkaSpec("");
+        Plan plan = plan(spec, NO_STATUS, 0, null, measured(spec, 5));
+        assertTrue(plan.activates(0));
+        assertFalse(plan.activates(2), "not from zero");
+        assertTrue(plan.events().size() > 1, "the whole plan also has the status's Events: " + plan.events());
+        Plan first = plan.activationFirst(java.time.Duration.ofSeconds(1));
+        assertEquals(1, first.replicaWrite());
+        assertEquals(plan.hpa(), first.hpa());
+        assertNull(first.status(), "left to the next pass");
+        assertEquals(List.of("KEDAScaleTargetActivated"), first.events().stream().map(Plan.Event::reason).toList());
+        assertEquals(plan.metrics(), first.metrics());
+        assertEquals(java.time.Duration.ofSeconds(1), first.requeueAfter());
+
+        // The next pass, with the target at 1 and the status not yet written: the status and its Events, no write.
+        Plan next = plan(spec, NO_STATUS, 1, null, measured(spec, 5));
+        assertNull(next.replicaWrite());
+        assertNotNull(next.status());
+        assertFalse(next.activates(1));
+        assertTrue(next.events().stream().noneMatch(e -> e.reason().equals("KEDAScaleTargetActivated")), next.events().toString());
+    }
+
     @Test
     void anHpaIsRewrittenOnlyWhenWhatItScalesOnChanges() throws Exception {
         // The live HPA as the apiserver holds it for this object, written out by hand in KEDA's shape (with the
