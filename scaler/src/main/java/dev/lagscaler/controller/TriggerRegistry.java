@@ -30,6 +30,8 @@ final class TriggerRegistry implements AutoCloseable {
         volatile int consecutiveFailures;
         /** The target is at zero: an unchanged result wakes no reconcile (see onResult). */
         volatile boolean atZero;
+        /** Whether its cluster's wake-up consumer fetched as it should at the last result (its status names it). */
+        volatile boolean wakeUpHealthy;
         volatile Instant lastWake;
         /** How often it is polled, and how often an active target's unremarkable result still wakes its reconcile. */
         volatile Duration interval = Duration.ZERO;
@@ -120,10 +122,14 @@ final class TriggerRegistry implements AutoCloseable {
             return;
         }
         boolean changed;
+        boolean wakeUpHealthy = engine.wakeUpHealthy(entry.settings.connection());
         synchronized (entry) {
-            // At zero anything new matters (the first record); above zero only what can change the decision (a
-            // failure, activity, the group's health): new values alone go to the HPA without a reconcile.
-            changed = entry.atZero ? !sameMeasurement(entry.latest, result) : !sameDecision(entry.latest, result);
+            // At zero anything new matters (the first record, and whether the wake-up consumer now serves it, which
+            // its status says); above zero only what can change the decision (a failure, activity, the group's
+            // health): new values alone go to the HPA without a reconcile.
+            changed = entry.atZero ? !sameMeasurement(entry.latest, result) || wakeUpHealthy != entry.wakeUpHealthy
+                    : !sameDecision(entry.latest, result);
+            entry.wakeUpHealthy = wakeUpHealthy;
             entry.consecutiveFailures = result instanceof TriggerResult.Failed ? entry.consecutiveFailures + 1 : 0;
             entry.latest = result;
         }

@@ -153,6 +153,13 @@ public final class LagEngine implements AutoCloseable {
         return state;
     }
 
+    /** Whether the cluster's wake-up consumer fetches as it should (false when it has none). */
+    public boolean wakeUpHealthy(ClusterConnection connection) {
+        Cluster c = clusters.get(connection);
+        RecordWatcher w = c == null ? null : c.watcher;
+        return w != null && w.healthy();
+    }
+
     /** Whether a trigger is registered now (on any cluster). */
     public boolean isRegistered(TriggerKey key) {
         for (Cluster c : clusters.values()) {
