@@ -123,7 +123,7 @@ public final class OperatorCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}).")
     String feedClient;
 
-    @Option(names = "--workers", defaultValue = "16",
+    @Option(names = "--workers", defaultValue = "" + OperatorConfig.DEFAULT_WORKERS,
             description = "ScaledObject reconciles run at once (default ${DEFAULT-VALUE}). Each mostly waits on the"
                     + " apiserver, so more workers raise how many targets a burst of records activates per second.")
     int workers;

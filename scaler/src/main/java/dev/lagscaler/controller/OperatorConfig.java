@@ -15,8 +15,11 @@ public record OperatorConfig(int workers, Duration fastActivationInterval, Strin
     /** How long a new leader's caches may take to sync before it gives the Lease up (client-java's default is 30 s). */
     public static final Duration DEFAULT_CACHE_SYNC_TIMEOUT = Duration.ofMinutes(2);
 
+    /** ScaledObject reconciles run at once unless told otherwise (--workers). */
+    public static final int DEFAULT_WORKERS = 16;
+
     public static OperatorConfig defaults(String identity) {
-        return new OperatorConfig(4, Defaults.FAST_ACTIVATION_INTERVAL, "lagscaler", "lagscaler-operator", identity,
+        return new OperatorConfig(DEFAULT_WORKERS, Defaults.FAST_ACTIVATION_INTERVAL, "lagscaler", "lagscaler-operator", identity,
                 Defaults.LEASE_DURATION, true, DEFAULT_CACHE_SYNC_TIMEOUT, null);
     }
 

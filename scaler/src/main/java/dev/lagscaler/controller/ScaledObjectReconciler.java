@@ -220,8 +220,8 @@ final class ScaledObjectReconciler implements Reconciler {
         try {
             try {
                 // Waking from zero: the replica write now, the status in a pass queued behind the other wake-ups.
-                result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target),
-                        plan.activates(target.replicas()) && !started ? plan.activationFirst(ACTIVATION_STATUS_AFTER) : plan);
+                Plan now = plan.activates(target.replicas()) && !started ? plan.activationFirst(ACTIVATION_STATUS_AFTER) : plan;
+                result = apply(new PlanApplier.Subject(namespace, name, uid, version, spec, target), now);
             } catch (PlanApplier.HpaAlreadyExists e) {
                 // The caches had not seen it yet: read it and plan once more with it, in this same pass.
                 V2HorizontalPodAutoscaler live = applier.readHpa(namespace, spec.hpaName());
