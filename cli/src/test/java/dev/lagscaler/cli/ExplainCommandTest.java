@@ -74,9 +74,11 @@ class ExplainCommandTest {
              Operator operator = new Operator(client, engine, OperatorConfig.defaults("explain-operator")
                      .withNamespace("lagscaler-explain").withFastActivationInterval(Duration.ofMillis(500)))) {
             operator.start();
-            ChildProcess.await("activated", Duration.ofSeconds(60), Duration.ofMillis(300),
+            // Activated, and the pass after the replica write has written the status explain reads.
+            ChildProcess.await("activated, its status written", Duration.ofSeconds(60), Duration.ofMillis(300),
                     () -> plane.kubectl("-n", ns, "get", "deployment", "consumer-deployment", "-o", "jsonpath={.spec.replicas}")
-                            .trim().equals("1"));
+                            .trim().equals("1") && plane.kubectl("-n", ns, "get", "scaledobject", "orders", "-o",
+                            "jsonpath={.status.conditions[?(@.type==\"Active\")].status}").trim().equals("True"));
 
             String[] json = run("explain", ns + "/orders", "--kubeconfig", plane.kubeconfig().toString(), "-o", "json");
             assertEquals("0", json[0], json[2]);
