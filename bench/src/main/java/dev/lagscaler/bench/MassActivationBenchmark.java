@@ -1,6 +1,5 @@
 package dev.lagscaler.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lagscaler.adapter.AdapterMetrics;
@@ -44,19 +43,22 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class MassActivationBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final int RECORDS_PER_PARTITION = 40;
-    /**
-     * kube-controller-manager flags of a variant run (-Dbench.controllerManagerFlags="--kube-api-qps=200 ..."): its
-     * clients send 20 requests a second by default, which paces the HPA controller's passes over 1,000 HPAs.
-     */
     /** How long an operator may take to make every object Ready (KEDA took more than 15 minutes for 1,000 here). */
     private static final Duration READY_WITHIN = Duration.ofMinutes(30);
     /** Halves left out of a run (-Dbench.skip=floor,keda), to try a change to lagscaler alone. */
     private static final List<String> SKIP = List.of(System.getProperty("bench.skip", "").split(","));
-    private static final List<String> CONTROLLER_MANAGER_FLAGS =
-            List.of(System.getProperty("bench.controllerManagerFlags", "").trim().split(" +")).stream()
-                    .filter(f -> !f.isEmpty()).toList();
+    /**
+     * kube-controller-manager flags of a variant run (-Dbench.controllerManagerFlags="--kube-api-qps=200 ..."): its
+     * clients send 20 requests a second by default, which paces the HPA controller's passes over 1,000 HPAs.
+     */
+    private static final List<String> CONTROLLER_MANAGER_FLAGS = words("bench.controllerManagerFlags");
 
     private MassActivationBenchmark() {
+    }
+
+    /** The space-separated words of a system property (none when it is unset or blank). */
+    private static List<String> words(String property) {
+        return List.of(System.getProperty(property, "").trim().split(" +")).stream().filter(w -> !w.isEmpty()).toList();
     }
 
     public static void main(String[] args) throws Exception {
@@ -77,10 +79,7 @@ public final class MassActivationBenchmark {
                 int feed = ChildProcess.freePort();
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
                 command.addAll(List.of(IdleCostBenchmark.CHART_JVM.split(" ")));
-                String extra = System.getProperty("bench.operatorJavaOptions", "").trim();
-                if (!extra.isEmpty()) {
-                    command.addAll(List.of(extra.split(" +"))); // a profiler's, for instance
-                }
+                command.addAll(words("bench.operatorJavaOptions")); // a profiler's, for instance
                 command.addAll(List.of("-cp", ChildProcess.absoluteClassPath(), OperatorCommand.class.getName(),
                         "--kubeconfig", plane.kubeconfig().toString(), "--namespace", "lagscaler-mass", "--identity", "mass",
                         "--metrics-feed", "127.0.0.1:" + feed, "--health-address", "off",
