@@ -57,7 +57,7 @@ public final class MassActivationBenchmark {
     }
 
     /** The space-separated words of a system property (none when it is unset or blank). */
-    private static List<String> words(String property) {
+    static List<String> words(String property) {
         return List.of(System.getProperty(property, "").trim().split(" +")).stream().filter(w -> !w.isEmpty()).toList();
     }
 

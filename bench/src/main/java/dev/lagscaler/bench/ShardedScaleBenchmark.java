@@ -14,6 +14,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Many Kafka ScaledObjects shared out over sharded operator replicas (3 by default), each its own JVM with the
@@ -22,10 +27,14 @@ import java.util.Map;
  * a GC, bytes received from the apiserver (from its start to settled, and per minute settled), objects held,
  * reconcile p99; then one replica killed with SIGKILL: time until the others hold every object again. Arguments:
  * objects (3000), topics (1000), replicas (3), the operators' JVM options, settle seconds (30). Writes
- * bench/results/sharded-N.md and .json.
+ * bench/results/sharded-N.md and .json, and each replica's class histogram (its 40 largest lines) beside them.
+ * -Dbench.controllerManagerFlags="--kube-api-qps=200 --kube-api-burst=300" runs kube-controller-manager with those
+ * flags (its ReplicaSets for 30,000 Deployments take 25 minutes at its default 20 requests a second).
  */
 public final class ShardedScaleBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Records sent one at a time per mode, each to a topic of its own, for the wake-up figure at this scale. */
+    private static final int WAKE_UP_SAMPLES = 20;
 
     private ShardedScaleBenchmark() {
     }
@@ -46,7 +55,8 @@ public final class ShardedScaleBenchmark {
         report.put("command", "bench/sharded-scale.sh " + objects + " " + topics + " " + replicas + " '" + jvm + "' " + settle);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.singleNode().withBrokers(3).withHeap("1g")
                 .withOffsetsTopicPartitions(50));
-             LocalControlPlane plane = LocalControlPlane.start(LocalControlPlane.Options.temporary())) {
+             LocalControlPlane plane = LocalControlPlane.start(LocalControlPlane.Options.temporary()
+                     .withControllerManagerFlags(MassActivationBenchmark.words("bench.controllerManagerFlags")))) {
             log("creating %d topics and %d groups", topics, objects);
             ScaleThousandsBenchmark.prepareKafka(kafka.bootstrapServers(), objects, topics, 3);
             plane.kubectl("create", "namespace", "scale");
@@ -55,9 +65,9 @@ public final class ShardedScaleBenchmark {
             log("created %d ScaledObjects and Deployments in %d s", objects, Duration.between(created, Instant.now()).toSeconds());
             // The controller manager's first passes over the Deployments (ReplicaSets, status) are not the operators'.
             IdleCostBenchmark.awaitSettled("creation", plane);
+            Run run = new Run(plane, kafka.bootstrapServers(), work, results, objects, topics, replicas, jvm, settle);
             for (String filter : List.of("operator", "auto")) {
-                report.put(filter.equals("auto") ? "apiserver" : "operator",
-                        runMode(plane, work, filter, objects, replicas, jvm, settle));
+                report.put(filter.equals("auto") ? "apiserver" : "operator", runMode(run, filter));
             }
         } finally {
             ChildProcess.deleteRecursively(work);
@@ -69,20 +79,28 @@ public final class ShardedScaleBenchmark {
         System.exit(0);
     }
 
-    private static Map<String, Object> runMode(LocalControlPlane plane, Path work, String filter, int objects, int replicas,
-                                               String jvm, int settle) throws Exception {
+    /** What every mode of one run shares. */
+    private record Run(LocalControlPlane plane, String bootstrap, Path work, Path results, int objects, int topics,
+                       int replicas, String jvm, int settle) {
+    }
+
+    private static Map<String, Object> runMode(Run run, String filter) throws Exception {
+        LocalControlPlane plane = run.plane();
+        Path work = run.work();
+        int objects = run.objects();
+        int settle = run.settle();
         List<String> ids = new ArrayList<>();
         Map<String, Process> processes = new LinkedHashMap<>();
         Map<String, Integer> ports = new LinkedHashMap<>();
         Map<String, Object> figures = new LinkedHashMap<>();
         try {
             Instant started = Instant.now();
-            for (int i = 0; i < replicas; i++) {
+            for (int i = 0; i < run.replicas(); i++) {
                 String id = filter + "-" + i;
                 ids.add(id);
                 ports.put(id, ChildProcess.freePort());
                 List<String> command = new ArrayList<>(List.of(ChildProcess.javaExecutable()));
-                command.addAll(List.of(jvm.trim().split("\\s+")));
+                command.addAll(List.of(run.jvm().trim().split("\\s+")));
                 command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-cp", ChildProcess.absoluteClassPath(),
                         OperatorCommand.class.getName(), "--kubeconfig", plane.kubeconfig().toString(), "--sharded",
                         "--shard-filter", filter, "--namespace", "lagscaler-" + filter, "--identity", id,
@@ -90,7 +108,7 @@ public final class ShardedScaleBenchmark {
                         "--metrics-address", "127.0.0.1:" + ports.get(id)));
                 processes.put(id, ChildProcess.start(command, work, work.resolve(id + ".log")));
             }
-            awaitShare(ports, ids, objects, Duration.ofMinutes(15));
+            awaitShare(processes, ports, ids, objects, Duration.ofMinutes(15));
             figures.put("all_held_after_start_s", Duration.between(started, Instant.now()).toSeconds());
             // The first passes over every object (status writes, the first poll) before the settled window.
             IdleCostBenchmark.awaitSettled(filter, plane);
@@ -105,6 +123,14 @@ public final class ShardedScaleBenchmark {
                 ScaleThousandsBenchmark.run(List.of("jcmd", Long.toString(processes.get(id).pid()), "GC.run"), work);
             }
             Thread.sleep(2000);
+            for (String id : ids) {
+                // What each heap holds, by class (the largest first), beside the results.
+                Path histogram = run.results().resolve("sharded-" + objects + "-histogram-" + id + ".txt");
+                new ProcessBuilder("jcmd", Long.toString(processes.get(id).pid()), "GC.class_histogram")
+                        .redirectErrorStream(true).redirectOutput(histogram.toFile()).start().waitFor();
+                List<String> lines = Files.readAllLines(histogram);
+                Files.write(histogram, lines.subList(0, Math.min(lines.size(), 40)));
+            }
             for (String id : ids) {
                 Map<String, Double> after = ScaleThousandsBenchmark.samples(ScaleThousandsBenchmark.scrape(ports.get(id)));
                 Map<String, Object> r = new LinkedHashMap<>();
@@ -123,6 +149,11 @@ public final class ShardedScaleBenchmark {
                 perReplica.add(r);
             }
             figures.put("replicas", perReplica);
+            // Wake-ups at this scale: each mode wakes targets of its own topics (those of the first stay up).
+            List<Long> wakeUps = wakeUps(run, filter.equals("auto") ? WAKE_UP_SAMPLES : 0);
+            figures.put("wake_up_ms", wakeUps);
+            figures.put("wake_up_p50_ms", percentile(wakeUps, 0.50));
+            figures.put("wake_up_p95_ms", percentile(wakeUps, 0.95));
 
             // One replica dies without a word: the others take its share once its Lease lapses.
             String victim = ids.get(ids.size() - 1);
@@ -130,7 +161,7 @@ public final class ShardedScaleBenchmark {
             processes.remove(victim).destroyForcibly().waitFor();
             ports.remove(victim);
             ids.remove(victim);
-            awaitShare(ports, ids, objects, Duration.ofMinutes(10));
+            awaitShare(processes, ports, ids, objects, Duration.ofMinutes(10));
             figures.put("kill9_to_all_held_again_ms", Duration.between(killed, Instant.now()).toMillis());
             log("%s: %s", filter, figures);
             return figures;
@@ -146,11 +177,56 @@ public final class ShardedScaleBenchmark {
         }
     }
 
+    /**
+     * One record at a time to {@link #WAKE_UP_SAMPLES} topics from {@code firstTopic} on, each to partition 0 of a
+     * topic whose targets all sit at zero: for every target of that topic (objects / topics of them, each its own
+     * group), the time from the send until the benchmark's watch on the Deployments sees its replicas at 1 or more.
+     */
+    private static List<Long> wakeUps(Run run, int firstTopic) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, run.bootstrap());
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        List<Long> millis = new ArrayList<>();
+        try (ReplicaWatch watch = new ReplicaWatch(run.plane().apiClient(), "scale");
+             KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            watch.awaitSynced(Duration.ofMinutes(5));
+            for (int topic = firstTopic; topic < firstTopic + WAKE_UP_SAMPLES; topic++) {
+                String name = "topic-" + topic;
+                producer.partitionsFor(name); // its leader known before the clock starts
+                List<String> targets = new ArrayList<>();
+                for (int i = topic; i < run.objects(); i += run.topics()) {
+                    targets.add("consumer-" + i);
+                }
+                long sent = System.nanoTime();
+                producer.send(new ProducerRecord<>(name, 0, null, "x")).get();
+                ChildProcess.await(targets.size() + " targets of " + name + " at 1 or more", Duration.ofSeconds(60),
+                        Duration.ofMillis(5), () -> watch.atOne().keySet().containsAll(targets));
+                targets.forEach(t -> millis.add((watch.atOne().get(t) - sent) / 1_000_000));
+            }
+        }
+        log("wake-ups (ms): %s", millis);
+        return millis;
+    }
+
+    private static long percentile(List<Long> values, double q) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.isEmpty() ? -1 : sorted.get((int) Math.ceil(q * sorted.size()) - 1);
+    }
+
     /** Until {@code ids} all settled in a membership of exactly them, holding every object between them. */
-    private static void awaitShare(Map<String, Integer> ports, List<String> ids, int objects, Duration timeout) throws Exception {
+    private static void awaitShare(Map<String, Process> processes, Map<String, Integer> ports, List<String> ids, int objects,
+                                   Duration timeout) throws Exception {
+        List<String> exited = new ArrayList<>(); // a replica that exits (out of heap, most likely) ends the wait
         ChildProcess.await(ids + " hold all " + objects, timeout, Duration.ofSeconds(1), () -> {
             long held = 0;
             for (String id : ids) {
+                if (!processes.get(id).isAlive()) {
+                    exited.add(id + " exited with " + processes.get(id).exitValue() + " (its log: "
+                            + System.getProperty("java.io.tmpdir") + "/sharded-bench-" + id + ".log)");
+                    return true;
+                }
                 Map<String, Double> s;
                 try {
                     s = ScaleThousandsBenchmark.samples(ScaleThousandsBenchmark.scrape(ports.get(id)));
@@ -165,6 +241,9 @@ public final class ShardedScaleBenchmark {
             }
             return held == objects;
         });
+        if (!exited.isEmpty()) {
+            throw new IllegalStateException(exited.get(0));
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -185,12 +264,17 @@ public final class ShardedScaleBenchmark {
                         .append(" | ").append(r.get("reconcile_p99")).append(" |\n");
             }
         }
-        md.append("\n| filter | start → every object held | SIGKILL of one replica → every object held again |\n|---|---|---|\n");
+        md.append("\n| filter | start → every object held | wake-up p50 / p95 (targets) | SIGKILL of one replica → every object held again |\n|---|---|---|---|\n");
         for (String mode : List.of("operator", "apiserver")) {
             Map<String, Object> m = (Map<String, Object>) report.get(mode);
             md.append("| ").append(mode).append(" | ").append(m.get("all_held_after_start_s")).append(" s | ")
+                    .append(m.get("wake_up_p50_ms")).append(" / ").append(m.get("wake_up_p95_ms")).append(" ms (")
+                    .append(((List<?>) m.get("wake_up_ms")).size()).append(") | ")
                     .append(m.get("kill9_to_all_held_again_ms")).append(" ms |\n");
         }
+        md.append("\nWake-up: one record at a time to ").append(WAKE_UP_SAMPLES).append(" topics per mode, each to a topic"
+                + " whose targets sit at zero; per target, from the send to the Deployment's spec.replicas >= 1 seen by a"
+                + " watch. Class histograms (40 largest lines): `sharded-").append(objects).append("-histogram-<replica>.txt`.\n");
         return md.toString();
     }
 

@@ -15,13 +15,20 @@ import io.kubernetes.client.informer.SharedInformerFactory;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.AutoscalingV2Api;
+import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1Deployment;
+import io.kubernetes.client.openapi.models.V1DeploymentSpec;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
 import io.kubernetes.client.openapi.models.V1OwnerReference;
 import io.kubernetes.client.openapi.models.V1DeploymentList;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
 import io.kubernetes.client.openapi.models.V1StatefulSet;
+import io.kubernetes.client.openapi.models.V1StatefulSetSpec;
 import io.kubernetes.client.openapi.models.V1StatefulSetList;
 import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
 import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscalerList;
+import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscalerStatus;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
 import java.time.Instant;
@@ -80,10 +87,14 @@ final class ClusterCaches {
                 params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
                 V1StatefulSet.class, V1StatefulSetList.class);
-        for (SharedIndexInformer<?> informer : List.of(scaledObjects, triggerAuthentications, clusterTriggerAuthentications,
-                hpas, deployments, statefulSets)) {
+        for (SharedIndexInformer<?> informer : List.of(scaledObjects, triggerAuthentications, clusterTriggerAuthentications)) {
             informer.setTransform(ClusterCaches::withoutManagedFields);
         }
+        // Every replica caches every HPA, Deployment and StatefulSet of the cluster (sharded or not: a target is not
+        // sharded by its ScaledObject's uid), so of those it keeps only what a reconcile reads.
+        hpas.setTransform(ClusterCaches::slimHpa);
+        deployments.setTransform(ClusterCaches::slimTarget);
+        statefulSets.setTransform(ClusterCaches::slimTarget);
         scaledObjects.addIndexers(Map.of(BY_AUTHENTICATION, ClusterCaches::authenticationRefs,
                 BY_TARGET, so -> List.of(scaledObjectTarget(so))));
         hpas.addIndexers(Map.of(BY_TARGET, hpa -> List.of(hpaTarget(hpa)),
@@ -103,6 +114,68 @@ final class ClusterCaches {
             }
         } else if (object.getMetadata() != null) {
             object.getMetadata().setManagedFields(null);
+        }
+        return object;
+    }
+
+    /**
+     * What the cache keeps of a Deployment or StatefulSet: what {@link ScaleTargets} reads (name, version,
+     * {@code spec.replicas}) and, only when a container has any, each container's name, env and envFrom (a trigger's
+     * {@code ...FromEnv} parameter or TriggerAuthentication {@code env} source reads them; a template without any gives
+     * every container an empty environment, as no template does). Not its labels, annotations (often a whole copy of
+     * the object in kubectl's last-applied-configuration), selector, strategy, status, or the rest of the pod spec.
+     */
+    static KubernetesObject slimTarget(KubernetesObject object) {
+        V1ObjectMeta meta = object.getMetadata();
+        V1ObjectMeta kept = meta == null ? null : new V1ObjectMeta().name(meta.getName()).namespace(meta.getNamespace())
+                .uid(meta.getUid()).resourceVersion(meta.getResourceVersion()).generation(meta.getGeneration())
+                .deletionTimestamp(meta.getDeletionTimestamp());
+        if (kept != null) { // the model starts these empty, a few hundred bytes each object for nothing
+            kept.setLabels(null);
+            kept.setAnnotations(null);
+            kept.setFinalizers(null);
+            kept.setOwnerReferences(null);
+            kept.setManagedFields(null);
+        }
+        if (object instanceof V1Deployment d) {
+            V1DeploymentSpec spec = d.getSpec();
+            return new V1Deployment().apiVersion(d.getApiVersion()).kind(d.getKind()).metadata(kept).spec(spec == null ? null
+                    : new V1DeploymentSpec().replicas(spec.getReplicas()).template(environmentOnly(spec.getTemplate())));
+        }
+        if (object instanceof V1StatefulSet s) {
+            V1StatefulSetSpec spec = s.getSpec();
+            return new V1StatefulSet().apiVersion(s.getApiVersion()).kind(s.getKind()).metadata(kept).spec(spec == null ? null
+                    : new V1StatefulSetSpec().replicas(spec.getReplicas()).template(environmentOnly(spec.getTemplate())));
+        }
+        return withoutManagedFields(object);
+    }
+
+    /** Each container's name, env and envFrom; null when no container has either. */
+    private static V1PodTemplateSpec environmentOnly(V1PodTemplateSpec template) {
+        List<V1Container> containers = template == null || template.getSpec() == null
+                || template.getSpec().getContainers() == null ? List.of() : template.getSpec().getContainers();
+        if (containers.stream().allMatch(c -> isEmpty(c.getEnv()) && isEmpty(c.getEnvFrom()))) {
+            return null;
+        }
+        return new V1PodTemplateSpec().spec(new V1PodSpec().containers(new ArrayList<>(containers.stream()
+                .map(c -> new V1Container().name(c.getName()).env(c.getEnv()).envFrom(c.getEnvFrom())).toList())));
+    }
+
+    private static boolean isEmpty(List<?> list) {
+        return list == null || list.isEmpty();
+    }
+
+    /**
+     * What the cache keeps of an HPA: its metadata without managedFields, its spec (compared with the one we
+     * want), and of its status only the replica counts (the ScaledObject's status reports the desired one): not the
+     * conditions and current metric values the HPA controller rewrites on every sync.
+     */
+    static KubernetesObject slimHpa(KubernetesObject object) {
+        withoutManagedFields(object);
+        if (object instanceof V2HorizontalPodAutoscaler hpa && hpa.getStatus() != null) {
+            V2HorizontalPodAutoscalerStatus status = hpa.getStatus();
+            hpa.setStatus(new V2HorizontalPodAutoscalerStatus().currentReplicas(status.getCurrentReplicas())
+                    .desiredReplicas(status.getDesiredReplicas()));
         }
         return object;
     }

@@ -3,10 +3,13 @@ package dev.lagscaler.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.kubernetes.client.openapi.JSON;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1ManagedFieldsEntry;
 import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
@@ -54,5 +57,91 @@ class CachedObjectTransformTest {
         assertEquals("true", cached.getMetadata().getAnnotations().get("autoscaling.keda.sh/paused"));
         assertEquals("payments", cached.getMetadata().getLabels().get("team"));
         assertEquals(5, cached.getSpec().getMaxReplicas());
+    }
+
+    @Test
+    void aTargetKeepsItsReplicasVersionAndItsContainersEnvironmentOnly() {
+        V1Deployment full = new JSON().deserialize("""
+                {"apiVersion": "apps/v1", "kind": "Deployment",
+                 "metadata": {"name": "consumer", "namespace": "shop", "uid": "d-1", "resourceVersion": "77", "generation": 4,
+                              "labels": {"app": "consumer"},
+                              "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\\"a whole copy\\": 1}"}},
+                 "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "consumer"}},
+                          "strategy": {"type": "RollingUpdate"},
+                          "template": {"metadata": {"labels": {"app": "consumer"}},
+                                       "spec": {"volumes": [{"name": "data", "emptyDir": {}}],
+                                                "containers": [{"name": "main", "image": "consumer:1",
+                                                    "args": ["--fast"], "ports": [{"containerPort": 8080}],
+                                                    "env": [{"name": "BROKERS", "value": "kafka:9092"}],
+                                                    "envFrom": [{"secretRef": {"name": "kafka-auth"}}],
+                                                    "resources": {"requests": {"cpu": "250m"}}}]}}},
+                 "status": {"replicas": 0, "observedGeneration": 4,
+                            "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]}}""",
+                V1Deployment.class);
+
+        V1Deployment cached = (V1Deployment) ClusterCaches.slimTarget(full);
+        assertEquals("shop", cached.getMetadata().getNamespace());
+        assertEquals("consumer", cached.getMetadata().getName());
+        assertEquals("77", cached.getMetadata().getResourceVersion());
+        assertEquals(0, cached.getSpec().getReplicas());
+        V1Container main = cached.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("main", main.getName());
+        assertEquals("kafka:9092", main.getEnv().get(0).getValue());
+        assertEquals("kafka-auth", main.getEnvFrom().get(0).getSecretRef().getName());
+        // The environment ScaleTargets hands a trigger is the same from the cached object as from the full one.
+        assertEquals(new JSON().serialize(full.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()),
+                new JSON().serialize(main.getEnv()));
+        // What nothing reads is gone.
+        assertNull(cached.getStatus());
+        assertNone(cached.getMetadata().getAnnotations());
+        assertNone(cached.getMetadata().getLabels());
+        assertNull(cached.getSpec().getSelector());
+        assertNull(cached.getSpec().getTemplate().getMetadata());
+        assertNone(cached.getSpec().getTemplate().getSpec().getVolumes());
+        assertNull(main.getImage());
+        assertNull(main.getResources());
+        assertNone(main.getArgs());
+    }
+
+    @Test
+    void aTargetWhoseContainersHaveNoEnvironmentKeepsNoTemplate() {
+        V1Deployment full = new JSON().deserialize("""
+                {"apiVersion": "apps/v1", "kind": "Deployment",
+                 "metadata": {"name": "consumer", "namespace": "shop", "resourceVersion": "78"},
+                 "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "consumer"}},
+                          "template": {"spec": {"containers": [{"name": "main", "image": "consumer:1"}]}}}}""",
+                V1Deployment.class);
+        V1Deployment cached = (V1Deployment) ClusterCaches.slimTarget(full);
+        assertEquals(3, cached.getSpec().getReplicas());
+        assertNull(cached.getSpec().getTemplate(), "no env to read: the template goes (the environment is empty either way)");
+    }
+
+    @Test
+    void anHpaKeepsItsSpecAndReplicaCountsButNotItsConditionsOrMetricValues() {
+        V2HorizontalPodAutoscaler hpa = new JSON().deserialize("""
+                {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": %s,
+                 "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "consumer"}, "maxReplicas": 5},
+                 "status": {"currentReplicas": 2, "desiredReplicas": 3,
+                            "conditions": [{"type": "AbleToScale", "status": "True", "reason": "SucceededRescale",
+                                            "message": "the HPA controller was able to update the target scale to 3"}],
+                            "currentMetrics": [{"type": "External", "external": {"metric": {"name": "s0-kafka-events"},
+                                                "current": {"averageValue": "120"}}}]}}"""
+                .formatted(METADATA), V2HorizontalPodAutoscaler.class);
+
+        V2HorizontalPodAutoscaler cached = (V2HorizontalPodAutoscaler) ClusterCaches.slimHpa(hpa);
+        assertEquals(3, cached.getStatus().getDesiredReplicas());
+        assertEquals(2, cached.getStatus().getCurrentReplicas());
+        assertNone(cached.getStatus().getConditions());
+        assertNone(cached.getStatus().getCurrentMetrics());
+        assertEquals(5, cached.getSpec().getMaxReplicas());
+        assertEquals("so-1", cached.getMetadata().getOwnerReferences().get(0).getUid());
+        assertEquals("payments", cached.getMetadata().getLabels().get("team"));
+        assertNone(cached.getMetadata().getManagedFields());
+    }
+
+    /** client-java's models start their collections empty: none is null or empty. */
+    private static void assertNone(Object collection) {
+        assertTrue(collection == null || (collection instanceof java.util.Collection<?> c && c.isEmpty())
+                || (collection instanceof java.util.Map<?, ?> m && m.isEmpty()), "expected none: " + collection);
     }
 }
