@@ -126,28 +126,37 @@ final class ClusterCaches {
      * the object in kubectl's last-applied-configuration), selector, strategy, status, or the rest of the pod spec.
      */
     static KubernetesObject slimTarget(KubernetesObject object) {
+        // In place, as withoutManagedFields: client-java's reflector keeps its first list (these very objects) for as
+        // long as it watches, so with a slim copy every full object stayed in memory beside it (a class histogram at
+        // 10,000 Deployments: 10,000 whole pod templates and their statuses).
         V1ObjectMeta meta = object.getMetadata();
-        V1ObjectMeta kept = meta == null ? null : new V1ObjectMeta().name(meta.getName()).namespace(meta.getNamespace())
-                .uid(meta.getUid()).resourceVersion(meta.getResourceVersion()).generation(meta.getGeneration())
-                .deletionTimestamp(meta.getDeletionTimestamp());
-        if (kept != null) { // the model starts these empty, a few hundred bytes each object for nothing
-            kept.setLabels(null);
-            kept.setAnnotations(null);
-            kept.setFinalizers(null);
-            kept.setOwnerReferences(null);
-            kept.setManagedFields(null);
+        if (meta != null) {
+            meta.setLabels(null);
+            meta.setAnnotations(null);
+            meta.setFinalizers(null);
+            meta.setOwnerReferences(null);
+            meta.setManagedFields(null);
+            meta.setCreationTimestamp(null);
         }
         if (object instanceof V1Deployment d) {
+            d.setStatus(null);
             V1DeploymentSpec spec = d.getSpec();
-            return new V1Deployment().apiVersion(d.getApiVersion()).kind(d.getKind()).metadata(kept).spec(spec == null ? null
-                    : new V1DeploymentSpec().replicas(spec.getReplicas()).template(environmentOnly(spec.getTemplate())));
-        }
-        if (object instanceof V1StatefulSet s) {
+            if (spec != null) {
+                spec.setSelector(null);
+                spec.setStrategy(null);
+                spec.setTemplate(environmentOnly(spec.getTemplate()));
+            }
+        } else if (object instanceof V1StatefulSet s) {
+            s.setStatus(null);
             V1StatefulSetSpec spec = s.getSpec();
-            return new V1StatefulSet().apiVersion(s.getApiVersion()).kind(s.getKind()).metadata(kept).spec(spec == null ? null
-                    : new V1StatefulSetSpec().replicas(spec.getReplicas()).template(environmentOnly(spec.getTemplate())));
+            if (spec != null) {
+                spec.setSelector(null);
+                spec.setUpdateStrategy(null);
+                spec.setVolumeClaimTemplates(null);
+                spec.setTemplate(environmentOnly(spec.getTemplate()));
+            }
         }
-        return withoutManagedFields(object);
+        return object;
     }
 
     /** Each container's name, env and envFrom; null when no container has either. */

@@ -6,6 +6,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import io.kubernetes.client.util.generic.options.ListOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,9 +28,12 @@ final class CrossShardClaims {
     /** A list newer than an object's creation by this much has it and everything made before it. */
     private static final Duration CLOCK_MARGIN = Duration.ofSeconds(2);
     private static final Duration REUSE = Duration.ofSeconds(10);
+    /** ScaledObjects per list request. */
+    private static final int PAGE = 500;
 
     private final DynamicKubernetesApi scaledObjects;
     private final Clock clock;
+    private final int page;
     private final Map<String, Listing> byNamespace = new ConcurrentHashMap<>();
     /** "uid/kind/name": objects whose claim on that target was checked with nobody earlier on it. */
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
@@ -42,8 +46,13 @@ final class CrossShardClaims {
     }
 
     CrossShardClaims(ApiClient requests, Clock clock) {
+        this(requests, clock, PAGE);
+    }
+
+    CrossShardClaims(ApiClient requests, Clock clock, int page) {
         this.scaledObjects = new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_OBJECTS, requests);
         this.clock = clock;
+        this.page = page;
     }
 
     /** The other ScaledObjects on the target, of any shard; empty once this object's claim on it was checked. */
@@ -78,20 +87,34 @@ final class CrossShardClaims {
         return others;
     }
 
+    /**
+     * The namespace's claims, read a page at a time: only the claims are kept, so a page is all of the objects held at
+     * once (the whole list of 10,000 ScaledObjects, read every few seconds while a share was first reconciled, was
+     * most of a replica's heap in a class histogram).
+     */
     private Listing read(String namespace) {
         Instant readAt = clock.instant();
-        var response = scaledObjects.list(namespace);
-        if (!response.isSuccess()) {
-            throw new UncheckedApiException(new ApiException(response.getHttpStatusCode(),
-                    "listing the ScaledObjects of " + namespace));
-        }
         List<Claim> claims = new ArrayList<>();
-        for (DynamicKubernetesObject so : response.getObject().getItems()) {
-            if (so.getMetadata().getDeletionTimestamp() == null) {
-                claims.add(new Claim(so.getMetadata().getName(), so.getMetadata().getCreationTimestamp() == null
-                        ? Instant.EPOCH : so.getMetadata().getCreationTimestamp().toInstant(), ClusterCaches.targetOf(so)));
+        String next = null;
+        do {
+            ListOptions options = new ListOptions();
+            options.setLimit(page);
+            options.setContinue(next);
+            var response = scaledObjects.list(namespace, options);
+            if (!response.isSuccess()) {
+                throw new UncheckedApiException(new ApiException(response.getHttpStatusCode(),
+                        "listing the ScaledObjects of " + namespace));
             }
-        }
+            for (DynamicKubernetesObject so : response.getObject().getItems()) {
+                if (so.getMetadata().getDeletionTimestamp() == null) {
+                    claims.add(new Claim(so.getMetadata().getName(), so.getMetadata().getCreationTimestamp() == null
+                            ? Instant.EPOCH : so.getMetadata().getCreationTimestamp().toInstant(), ClusterCaches.targetOf(so)));
+                }
+            }
+            var metadata = response.getObject().getMetadata();
+            next = metadata == null || metadata.getContinue() == null || metadata.getContinue().isEmpty()
+                    ? null : metadata.getContinue();
+        } while (next != null);
         return new Listing(readAt, claims);
     }
 

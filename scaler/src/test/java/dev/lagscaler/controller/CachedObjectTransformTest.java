@@ -3,6 +3,7 @@ package dev.lagscaler.controller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -79,7 +80,11 @@ class CachedObjectTransformTest {
                             "conditions": [{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"}]}}""",
                 V1Deployment.class);
 
+        String env = new JSON().serialize(full.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv());
+
         V1Deployment cached = (V1Deployment) ClusterCaches.slimTarget(full);
+        // The object itself, not a copy: client-java's reflector holds its first list as long as it watches.
+        assertSame(full, cached);
         assertEquals("shop", cached.getMetadata().getNamespace());
         assertEquals("consumer", cached.getMetadata().getName());
         assertEquals("77", cached.getMetadata().getResourceVersion());
@@ -89,8 +94,7 @@ class CachedObjectTransformTest {
         assertEquals("kafka:9092", main.getEnv().get(0).getValue());
         assertEquals("kafka-auth", main.getEnvFrom().get(0).getSecretRef().getName());
         // The environment ScaleTargets hands a trigger is the same from the cached object as from the full one.
-        assertEquals(new JSON().serialize(full.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()),
-                new JSON().serialize(main.getEnv()));
+        assertEquals(env, new JSON().serialize(main.getEnv()));
         // What nothing reads is gone.
         assertNull(cached.getStatus());
         assertNone(cached.getMetadata().getAnnotations());
