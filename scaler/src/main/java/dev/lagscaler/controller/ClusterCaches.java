@@ -65,28 +65,29 @@ final class ClusterCaches {
 
     ClusterCaches(ApiClient client) {
         scaledObjectFactory = factory(client);
-        scaledObjects = scaledObjectFactory.sharedIndexInformerFor(dynamic(client, KedaKeys.SCALED_OBJECTS),
-                DynamicKubernetesObject.class, 0);
-        triggerAuthentications = factory(client).sharedIndexInformerFor(dynamic(client, KedaKeys.TRIGGER_AUTHENTICATIONS),
-                DynamicKubernetesObject.class, 0);
+        scaledObjects = scaledObjectFactory.sharedIndexInformerFor(
+                ReleasingListerWatcher.generic(dynamic(client, KedaKeys.SCALED_OBJECTS)), DynamicKubernetesObject.class, 0);
+        triggerAuthentications = factory(client).sharedIndexInformerFor(
+                ReleasingListerWatcher.generic(dynamic(client, KedaKeys.TRIGGER_AUTHENTICATIONS)), DynamicKubernetesObject.class, 0);
         clusterTriggerAuthentications = factory(client).sharedIndexInformerFor(
-                dynamic(client, KedaKeys.CLUSTER_TRIGGER_AUTHENTICATIONS), DynamicKubernetesObject.class, 0);
+                ReleasingListerWatcher.generic(dynamic(client, KedaKeys.CLUSTER_TRIGGER_AUTHENTICATIONS)),
+                DynamicKubernetesObject.class, 0);
         SharedInformerFactory typed = factory(client);
         AutoscalingV2Api autoscaling = new AutoscalingV2Api(client);
         AppsV1Api apps = new AppsV1Api(client);
-        hpas = typed.sharedIndexInformerFor(
+        hpas = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
                 params -> autoscaling.listHorizontalPodAutoscalerForAllNamespaces()
                         .resourceVersion(params.resourceVersion).timeoutSeconds(params.timeoutSeconds)
                         .watch(params.watch).buildCall(null),
-                V2HorizontalPodAutoscaler.class, V2HorizontalPodAutoscalerList.class);
-        deployments = typed.sharedIndexInformerFor(
+                V2HorizontalPodAutoscaler.class, V2HorizontalPodAutoscalerList.class), V2HorizontalPodAutoscaler.class, 0);
+        deployments = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
                 params -> apps.listDeploymentForAllNamespaces().resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1Deployment.class, V1DeploymentList.class);
-        statefulSets = typed.sharedIndexInformerFor(
+                V1Deployment.class, V1DeploymentList.class), V1Deployment.class, 0);
+        statefulSets = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
                 params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1StatefulSet.class, V1StatefulSetList.class);
+                V1StatefulSet.class, V1StatefulSetList.class), V1StatefulSet.class, 0);
         for (SharedIndexInformer<?> informer : List.of(scaledObjects, triggerAuthentications, clusterTriggerAuthentications)) {
             informer.setTransform(ClusterCaches::withoutManagedFields);
         }

@@ -30,14 +30,15 @@ final class ScaledJobCaches {
 
     ScaledJobCaches(ApiClient client) {
         scaledJobFactory = new SharedInformerFactory(client);
-        scaledJobs = scaledJobFactory.sharedIndexInformerFor(new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION,
-                KedaKeys.SCALED_JOBS, client), DynamicKubernetesObject.class, 0);
+        scaledJobs = scaledJobFactory.sharedIndexInformerFor(ReleasingListerWatcher.generic(new DynamicKubernetesApi(
+                KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_JOBS, client)), DynamicKubernetesObject.class, 0);
         jobFactory = new SharedInformerFactory(client);
         BatchV1Api batch = new BatchV1Api(client);
-        jobs = jobFactory.sharedIndexInformerFor(params -> batch.listJobForAllNamespaces()
+        jobs = jobFactory.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
+                params -> batch.listJobForAllNamespaces()
                         .labelSelector(JobPlanner.SCALED_JOB_LABEL).resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1Job.class, V1JobList.class);
+                V1Job.class, V1JobList.class), V1Job.class, 0);
         scaledJobs.setTransform(ClusterCaches::withoutManagedFields);
         jobs.setTransform(ClusterCaches::withoutManagedFields);
         jobs.addIndexers(Map.of(BY_SCALED_JOB, job -> List.of(job.getMetadata().getNamespace() + "/"
