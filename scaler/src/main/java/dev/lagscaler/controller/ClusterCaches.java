@@ -66,11 +66,11 @@ final class ClusterCaches {
     ClusterCaches(ApiClient client) {
         scaledObjectFactory = factory(client);
         scaledObjects = scaledObjectFactory.sharedIndexInformerFor(
-                ReleasingListerWatcher.generic(dynamic(client, KedaKeys.SCALED_OBJECTS)), DynamicKubernetesObject.class, 0);
+                ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.SCALED_OBJECTS)), DynamicKubernetesObject.class, 0);
         triggerAuthentications = factory(client).sharedIndexInformerFor(
-                ReleasingListerWatcher.generic(dynamic(client, KedaKeys.TRIGGER_AUTHENTICATIONS)), DynamicKubernetesObject.class, 0);
+                ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.TRIGGER_AUTHENTICATIONS)), DynamicKubernetesObject.class, 0);
         clusterTriggerAuthentications = factory(client).sharedIndexInformerFor(
-                ReleasingListerWatcher.generic(dynamic(client, KedaKeys.CLUSTER_TRIGGER_AUTHENTICATIONS)),
+                ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.CLUSTER_TRIGGER_AUTHENTICATIONS)),
                 DynamicKubernetesObject.class, 0);
         SharedInformerFactory typed = factory(client);
         AutoscalingV2Api autoscaling = new AutoscalingV2Api(client);

@@ -1,5 +1,7 @@
 package dev.lagscaler.controller;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import com.google.gson.reflect.TypeToken;
 import io.kubernetes.client.common.KubernetesListObject;
 import io.kubernetes.client.common.KubernetesObject;
@@ -10,8 +12,11 @@ import io.kubernetes.client.util.CallGenerator;
 import io.kubernetes.client.util.CallGeneratorParams;
 import io.kubernetes.client.util.Watch;
 import io.kubernetes.client.util.Watchable;
-import io.kubernetes.client.util.generic.GenericKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesListObject;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
 import io.kubernetes.client.util.generic.options.ListOptions;
+import java.util.List;
 import okhttp3.Call;
 
 /**
@@ -54,11 +59,35 @@ final class ReleasingListerWatcher<T extends KubernetesObject, L extends Kuberne
                 });
     }
 
-    /** A kind served through a generic API (custom resources), across all namespaces. */
-    static <T extends KubernetesObject, L extends KubernetesListObject> ReleasingListerWatcher<T, L> generic(
-            GenericKubernetesApi<T, L> api) {
-        return new ReleasingListerWatcher<>(params -> api.list(options(params)).throwsApiException().getObject(),
-                params -> api.watch(options(params)));
+    /**
+     * A custom resource across all namespaces. Its list makes new wrappers on every {@code getItems()} over one JSON
+     * tree, and the reflector keeps both the list and the wrappers it took: the list returned here makes them once, so
+     * the ones it keeps are the ones emptied, and the tree's items go with them.
+     */
+    static ReleasingListerWatcher<DynamicKubernetesObject, DynamicKubernetesListObject> dynamic(DynamicKubernetesApi api) {
+        return new ReleasingListerWatcher<>(params -> new ItemsOnce(api.list(options(params)).throwsApiException()
+                .getObject().getRaw()), params -> api.watch(options(params)));
+    }
+
+    private static final class ItemsOnce extends DynamicKubernetesListObject {
+        private List<DynamicKubernetesObject> items;
+
+        ItemsOnce(JsonObject raw) {
+            super(raw);
+        }
+
+        @Override
+        public synchronized List<DynamicKubernetesObject> getItems() {
+            if (items == null) {
+                items = super.getItems();
+            }
+            return items;
+        }
+
+        synchronized void release() {
+            getItems().clear();
+            getRaw().add("items", new JsonArray());
+        }
     }
 
     private static ListOptions options(CallGeneratorParams params) {
@@ -79,7 +108,9 @@ final class ReleasingListerWatcher<T extends KubernetesObject, L extends Kuberne
     public Watchable<T> watch(CallGeneratorParams params) throws ApiException {
         L list = last;
         last = null;
-        if (list != null && list.getItems() != null) {
+        if (list instanceof ItemsOnce dynamicList) {
+            dynamicList.release();
+        } else if (list != null && list.getItems() != null) {
             list.getItems().clear();
         }
         return watcher.watch(params);

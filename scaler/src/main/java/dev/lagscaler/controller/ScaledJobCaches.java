@@ -30,7 +30,7 @@ final class ScaledJobCaches {
 
     ScaledJobCaches(ApiClient client) {
         scaledJobFactory = new SharedInformerFactory(client);
-        scaledJobs = scaledJobFactory.sharedIndexInformerFor(ReleasingListerWatcher.generic(new DynamicKubernetesApi(
+        scaledJobs = scaledJobFactory.sharedIndexInformerFor(ReleasingListerWatcher.dynamic(new DynamicKubernetesApi(
                 KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_JOBS, client)), DynamicKubernetesObject.class, 0);
         jobFactory = new SharedInformerFactory(client);
         BatchV1Api batch = new BatchV1Api(client);

@@ -1,6 +1,7 @@
 package dev.lagscaler.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.kubernetes.client.informer.SharedIndexInformer;
@@ -10,10 +11,17 @@ import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1DeploymentList;
 import io.kubernetes.client.util.CallGeneratorParams;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesApi;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesListObject;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import dev.lagscaler.KedaKeys;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** An informer's first list is let go once the informer watches (client-java's reflector would keep it). */
@@ -37,6 +45,31 @@ class ReleasingListerWatcherTest {
         assertEquals(3, list.getItems().size());
         try (var watch = listerWatcher.watch(new CallGeneratorParams(true, list.getMetadata().getResourceVersion(), 5))) {
             assertTrue(list.getItems().isEmpty(), "the list it returned holds nothing once the watch starts");
+        }
+
+        // A custom resource's list, whose items are wrappers made anew at each call over one JSON tree: the wrappers
+        // the reflector took and the tree's items both go.
+        Path file = Files.createTempFile("released-", ".yaml");
+        Files.writeString(file, """
+                apiVersion: keda.sh/v1alpha1
+                kind: ScaledObject
+                metadata: {name: released-so}
+                spec:
+                  scaleTargetRef: {name: d-0}
+                  triggers:
+                  - type: kafka
+                    metadata: {bootstrapServers: "localhost:9092", consumerGroup: g, topic: t, lagThreshold: "5"}
+                """);
+        plane.kubectl("-n", "released", "apply", "-f", file.toString());
+        ReleasingListerWatcher<DynamicKubernetesObject, DynamicKubernetesListObject> dynamic = ReleasingListerWatcher.dynamic(
+                new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_OBJECTS, client));
+        DynamicKubernetesListObject objects = dynamic.list(new CallGeneratorParams(false, null, null));
+        List<DynamicKubernetesObject> taken = objects.getItems();
+        assertTrue(taken.stream().anyMatch(so -> so.getMetadata().getName().equals("released-so")));
+        assertSame(taken, objects.getItems(), "the same wrappers each time");
+        try (var watch = dynamic.watch(new CallGeneratorParams(true, objects.getMetadata().getResourceVersion(), 5))) {
+            assertTrue(taken.isEmpty(), "the wrappers taken before the watch are let go");
+            assertEquals(0, objects.getRaw().getAsJsonArray("items").size(), "and so are the tree's items");
         }
 
         // And as an informer's: every object cached, and a change after the list still arrives through the watch.
