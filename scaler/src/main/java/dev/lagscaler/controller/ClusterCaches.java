@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import dev.lagscaler.KedaKeys;
 import dev.lagscaler.plan.TargetClaims;
 import io.kubernetes.client.common.KubernetesObject;
@@ -52,6 +53,8 @@ final class ClusterCaches {
     private static final String BY_TARGET = "scaleTarget";
     private static final String BY_OWNER = "ownerScaledObject";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Longer strings are names, messages and timestamps: seldom shared, so not worth a place in the string table. */
+    private static final int INTERNED_VALUE_LENGTH = 24;
 
     // One factory per dynamic resource (a factory keeps one informer per Java class); the typed kinds share one.
     private final SharedInformerFactory scaledObjectFactory;
@@ -89,7 +92,7 @@ final class ClusterCaches {
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
                 V1StatefulSet.class, V1StatefulSetList.class), V1StatefulSet.class, 0);
         for (SharedIndexInformer<?> informer : List.of(scaledObjects, triggerAuthentications, clusterTriggerAuthentications)) {
-            informer.setTransform(ClusterCaches::withoutManagedFields);
+            informer.setTransform(ClusterCaches::compactResource);
         }
         // Every replica caches every HPA, Deployment and StatefulSet of the cluster (sharded or not: a target is not
         // sharded by its ScaledObject's uid), so of those it keeps only what a reconcile reads.
@@ -117,6 +120,42 @@ final class ClusterCaches {
             object.getMetadata().setManagedFields(null);
         }
         return object;
+    }
+
+    /**
+     * What the cache keeps of a custom resource (a keda.sh object): all but its managedFields, in a JSON tree whose
+     * member names and short string values are interned. Each tree otherwise holds its own copy of every key
+     * ("apiVersion", "conditions", "lastTransitionTime", ...) and of every repeated value ("True", "kafka"): in a class
+     * histogram of 10,000 cached ScaledObjects, 1.8 million Strings, most of the heap.
+     */
+    static KubernetesObject compactResource(KubernetesObject object) {
+        withoutManagedFields(object);
+        if (object instanceof DynamicKubernetesObject dynamic) {
+            intern(dynamic.getRaw());
+        }
+        return object;
+    }
+
+    /** The same tree, in place, its member names and short string values interned (members keep their order). */
+    static void intern(JsonObject object) {
+        List<Map.Entry<String, JsonElement>> members = new ArrayList<>(object.entrySet());
+        members.forEach(m -> object.remove(m.getKey()));
+        members.forEach(m -> object.add(m.getKey().intern(), interned(m.getValue())));
+    }
+
+    private static JsonElement interned(JsonElement element) {
+        if (element.isJsonObject()) {
+            intern(element.getAsJsonObject());
+        } else if (element.isJsonArray()) {
+            JsonArray array = element.getAsJsonArray();
+            for (int i = 0; i < array.size(); i++) {
+                array.set(i, interned(array.get(i)));
+            }
+        } else if (element.isJsonPrimitive() && element.getAsJsonPrimitive().isString()
+                && element.getAsString().length() <= INTERNED_VALUE_LENGTH) {
+            return new JsonPrimitive(element.getAsString().intern());
+        }
+        return element;
     }
 
     /**

@@ -39,7 +39,7 @@ final class ScaledJobCaches {
                         .labelSelector(JobPlanner.SCALED_JOB_LABEL).resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
                 V1Job.class, V1JobList.class), V1Job.class, 0);
-        scaledJobs.setTransform(ClusterCaches::withoutManagedFields);
+        scaledJobs.setTransform(ClusterCaches::compactResource);
         jobs.setTransform(ClusterCaches::withoutManagedFields);
         jobs.addIndexers(Map.of(BY_SCALED_JOB, job -> List.of(job.getMetadata().getNamespace() + "/"
                 + job.getMetadata().getLabels().get(JobPlanner.SCALED_JOB_LABEL))));

@@ -2,6 +2,7 @@ package dev.lagscaler.controller;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +15,7 @@ import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1ManagedFieldsEntry;
 import io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler;
 import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** What the informers keep of an object: everything the operator reads, without managedFields. */
@@ -36,9 +38,38 @@ class CachedObjectTransformTest {
         JsonObject expected = raw.deepCopy();
         expected.getAsJsonObject("metadata").remove("managedFields");
 
-        DynamicKubernetesObject cached = (DynamicKubernetesObject) ClusterCaches.withoutManagedFields(
+        DynamicKubernetesObject cached = (DynamicKubernetesObject) ClusterCaches.compactResource(
                 new DynamicKubernetesObject(raw));
         assertEquals(expected, cached.getRaw());
+        assertEquals(List.copyOf(expected.keySet()), List.copyOf(cached.getRaw().keySet()), "members keep their order");
+    }
+
+    @Test
+    void twoCachedObjectsShareTheirKeysAndShortValues() {
+        String so = """
+                {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": %s,
+                 "spec": {"scaleTargetRef": {"name": "consumer"}, "triggers": [{"type": "kafka", "metadata": {"topic": "t"}}]},
+                 "status": {"conditions": [{"type": "Ready", "status": "True", "message": "%s"}]}}""";
+        // Parsed apart, as two list or watch answers are: equal Strings, different instances.
+        JsonObject one = ((DynamicKubernetesObject) ClusterCaches.compactResource(new DynamicKubernetesObject(
+                JsonParser.parseString(so.formatted(METADATA, "a message longer than a short value")).getAsJsonObject()))).getRaw();
+        JsonObject two = ((DynamicKubernetesObject) ClusterCaches.compactResource(new DynamicKubernetesObject(
+                JsonParser.parseString(so.formatted(METADATA, "a message longer than a short value")).getAsJsonObject()))).getRaw();
+
+        assertSame(key(one, "status"), key(two, "status"));
+        JsonObject ready = one.getAsJsonObject("status").getAsJsonArray("conditions").get(0).getAsJsonObject();
+        JsonObject readyToo = two.getAsJsonObject("status").getAsJsonArray("conditions").get(0).getAsJsonObject();
+        assertSame(key(ready, "type"), key(readyToo, "type"), "keys in arrays too");
+        assertSame(ready.get("status").getAsString(), readyToo.get("status").getAsString(), "a short value");
+        assertNotSame(ready.get("message").getAsString(), readyToo.get("message").getAsString(),
+                "a long value (a message, a timestamp) is left as it is");
+        JsonObject trigger = one.getAsJsonObject("spec").getAsJsonArray("triggers").get(0).getAsJsonObject();
+        assertSame("kafka", trigger.get("type").getAsString(), "interned: the same instance as the literal");
+    }
+
+    /** The key instance a JSON object holds for {@code name}. */
+    private static String key(JsonObject object, String name) {
+        return object.keySet().stream().filter(name::equals).findFirst().orElseThrow();
     }
 
     @Test
