@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.lagscaler.plan.TargetClaims;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,9 +37,7 @@ class CrossShardClaimsTest {
                     ---
                     """.formatted(i, target));
         }
-        Path file = Files.createTempFile("claims-", ".yaml");
-        Files.writeString(file, yaml);
-        plane.kubectl("-n", "claims", "apply", "-f", file.toString());
+        new OperatorTestSupport(plane).apply("claims", yaml.toString());
         JsonNode first = new ObjectMapper().readTree(plane.kubectl("-n", "claims", "get", "scaledobject", "so-0", "-o", "json"));
         String uid = first.path("metadata").path("uid").asText();
         // Claims are read only after an object's creation (plus a clock margin): ask as if a few seconds later.

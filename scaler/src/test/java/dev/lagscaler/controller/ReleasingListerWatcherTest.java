@@ -18,8 +18,6 @@ import dev.lagscaler.KedaKeys;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.LocalControlPlane;
 import dev.lagscaler.testing.WithControlPlane;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -49,8 +47,7 @@ class ReleasingListerWatcherTest {
 
         // A custom resource's list, whose items are wrappers made anew at each call over one JSON tree: the wrappers
         // the reflector took and the tree's items both go.
-        Path file = Files.createTempFile("released-", ".yaml");
-        Files.writeString(file, """
+        new OperatorTestSupport(plane).apply("released", """
                 apiVersion: keda.sh/v1alpha1
                 kind: ScaledObject
                 metadata: {name: released-so}
@@ -60,7 +57,6 @@ class ReleasingListerWatcherTest {
                   - type: kafka
                     metadata: {bootstrapServers: "localhost:9092", consumerGroup: g, topic: t, lagThreshold: "5"}
                 """);
-        plane.kubectl("-n", "released", "apply", "-f", file.toString());
         ReleasingListerWatcher<DynamicKubernetesObject, DynamicKubernetesListObject> dynamic = ReleasingListerWatcher.dynamic(
                 new DynamicKubernetesApi(KedaKeys.GROUP, KedaKeys.VERSION, KedaKeys.SCALED_OBJECTS, client));
         DynamicKubernetesListObject objects = dynamic.list(new CallGeneratorParams(false, null, null));
