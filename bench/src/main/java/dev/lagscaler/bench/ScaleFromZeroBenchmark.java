@@ -132,7 +132,8 @@ public final class ScaleFromZeroBenchmark {
         admin.alterConsumerGroupOffsets("my-group", commit).all().get(30, TimeUnit.SECONDS);
     }
 
-    private static KafkaProducer<String, String> producer(String bootstrap) {
+    /** A producer that sends each record at once (no linger): the clock starts at the send. */
+    static KafkaProducer<String, String> producer(String bootstrap) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());

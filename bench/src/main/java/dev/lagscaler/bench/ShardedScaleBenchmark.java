@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.lagscaler.controller.OperatorCommand;
 import dev.lagscaler.testing.ChildProcess;
 import dev.lagscaler.testing.EmbeddedKafka;
+import dev.lagscaler.testing.FaultFigures;
 import dev.lagscaler.testing.LocalControlPlane;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import java.nio.file.Files;
@@ -15,14 +16,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Many Kafka ScaledObjects shared out over sharded operator replicas (3 by default), each its own JVM with the
@@ -156,8 +154,8 @@ public final class ShardedScaleBenchmark {
             // Wake-ups at this scale: each mode wakes targets of its own topics (those of the first stay up).
             List<Long> wakeUps = wakeUps(run, filter.equals("auto") ? WAKE_UP_SAMPLES : 0);
             figures.put("wake_up_ms", wakeUps);
-            figures.put("wake_up_p50_ms", percentile(wakeUps, 0.50));
-            figures.put("wake_up_p95_ms", percentile(wakeUps, 0.95));
+            figures.put("wake_up_p50_ms", FaultFigures.percentile(wakeUps, 0.50));
+            figures.put("wake_up_p95_ms", FaultFigures.percentile(wakeUps, 0.95));
 
             // One replica dies without a word: the others take its share once its Lease lapses.
             String victim = ids.get(ids.size() - 1);
@@ -189,15 +187,10 @@ public final class ShardedScaleBenchmark {
      * within a minute of the operators' writes).
      */
     private static List<Long> wakeUps(Run run, int firstTopic) throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, run.bootstrap());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         List<Long> millis = new ArrayList<>();
         AppsV1Api apps = new AppsV1Api(run.plane().apiClient());
         ExecutorService readers = Executors.newCachedThreadPool();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+        try (KafkaProducer<String, String> producer = ScaleFromZeroBenchmark.producer(run.bootstrap())) {
             for (int topic = firstTopic; topic < firstTopic + WAKE_UP_SAMPLES; topic++) {
                 String name = "topic-" + topic;
                 producer.partitionsFor(name); // its leader known before the clock starts
@@ -225,11 +218,6 @@ public final class ShardedScaleBenchmark {
         }
         log("wake-ups (ms): %s", millis);
         return millis;
-    }
-
-    private static long percentile(List<Long> values, double q) {
-        List<Long> sorted = values.stream().sorted().toList();
-        return sorted.isEmpty() ? -1 : sorted.get((int) Math.ceil(q * sorted.size()) - 1);
     }
 
     /** Until {@code ids} all settled in a membership of exactly them, holding every object between them. */
