@@ -78,6 +78,9 @@ final class ScaledJobReconciler implements Reconciler {
                 return new Result(false);
             }
             try (Ownership.Pass pass = ownership.enter(sj.path("metadata").path("uid").asText())) {
+                if (pass.fenced()) {
+                    return new Result(true, Ownership.FENCED_RETRY);
+                }
                 if (!pass.held()) {
                     registry.remove(registryKey); // another replica's: it measures and acts on it
                     observed.removeObject(request.getNamespace(), KEY_PREFIX + request.getName());

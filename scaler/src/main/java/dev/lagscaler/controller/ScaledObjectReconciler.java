@@ -89,6 +89,9 @@ final class ScaledObjectReconciler implements Reconciler {
                 return new Result(false);
             }
             try (Ownership.Pass pass = ownership.enter(so.path("metadata").path("uid").asText())) {
+                if (pass.fenced()) {
+                    return new Result(true, Ownership.FENCED_RETRY);
+                }
                 if (!pass.held()) {
                     // Another replica's (or nobody's yet): stop measuring and serving it; write nothing.
                     forgetAll(key, request);

@@ -82,11 +82,17 @@ final class ShardMembership implements Ownership, AutoCloseable {
     public Pass enter(String uid) {
         ReentrantReadWriteLock.ReadLock lock = passes.readLock();
         lock.lock();
-        boolean held = !fenced() && assignment.holds(uid);
+        boolean ours = assignment.holds(uid);
+        boolean fenced = fenced();
         return new Pass() {
             @Override
             public boolean held() {
-                return held;
+                return ours && !fenced;
+            }
+
+            @Override
+            public boolean fenced() {
+                return ours && fenced;
             }
 
             @Override
