@@ -91,9 +91,9 @@ final class ClusterCaches {
                 params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
                         .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
                 V1StatefulSet.class, V1StatefulSetList.class), V1StatefulSet.class, 0);
-        for (SharedIndexInformer<?> informer : List.of(scaledObjects, triggerAuthentications, clusterTriggerAuthentications)) {
-            informer.setTransform(ClusterCaches::compactResource);
-        }
+        scaledObjects.setTransform(ClusterCaches::packScaledObject);
+        triggerAuthentications.setTransform(ClusterCaches::compactResource);
+        clusterTriggerAuthentications.setTransform(ClusterCaches::compactResource);
         // Every replica caches every HPA, Deployment and StatefulSet of the cluster (sharded or not: a target is not
         // sharded by its ScaledObject's uid), so of those it keeps only what a reconcile reads.
         hpas.setTransform(ClusterCaches::slimHpa);
@@ -134,6 +134,34 @@ final class ClusterCaches {
             intern(dynamic.getRaw());
         }
         return object;
+    }
+
+    /**
+     * A cached ScaledObject: the tree of its metadata and spec (what the indexes, the update filter and the counts
+     * read) and its status as the JSON text it came in, which only a reconcile of that one object reads, parsing it
+     * again. A reconciled object's status (conditions with their messages and times, health per trigger, metric names)
+     * is most of its tree: kept as a tree, every replica that filters on its own side holds that for every object of
+     * the cluster.
+     */
+    static final class CachedScaledObject extends DynamicKubernetesObject {
+        private final byte[] status;
+
+        CachedScaledObject(JsonObject withoutStatus, byte[] status) {
+            super(withoutStatus);
+            this.status = status;
+        }
+    }
+
+    /** {@link #compactResource}, with the status moved out of the tree into {@link CachedScaledObject}. */
+    static KubernetesObject packScaledObject(KubernetesObject object) {
+        // A resync passes the cached objects through the transform again.
+        if (object instanceof CachedScaledObject || !(object instanceof DynamicKubernetesObject dynamic)) {
+            return object;
+        }
+        JsonElement status = dynamic.getRaw().remove("status");
+        compactResource(dynamic);
+        return new CachedScaledObject(dynamic.getRaw(),
+                status == null ? null : status.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** The same tree, in place, its member names and short string values interned (members keep their order). */
@@ -524,13 +552,18 @@ final class ClusterCaches {
         };
     }
 
-    private static JsonNode json(DynamicKubernetesObject obj) {
+    /** A cached object as a Jackson tree, whole (a ScaledObject's status read back in). */
+    static JsonNode json(DynamicKubernetesObject obj) {
         if (obj == null) {
             return null;
         }
         try {
-            return JSON.readTree(obj.getRaw().toString());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            JsonNode tree = JSON.readTree(obj.getRaw().toString());
+            if (obj instanceof CachedScaledObject packed && packed.status != null) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) tree).set("status", JSON.readTree(packed.status));
+            }
+            return tree;
+        } catch (java.io.IOException e) {
             throw new IllegalStateException("unreadable object from the informer cache", e);
         }
     }

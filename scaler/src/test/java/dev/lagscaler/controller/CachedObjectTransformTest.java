@@ -45,6 +45,34 @@ class CachedObjectTransformTest {
     }
 
     @Test
+    void aCachedScaledObjectHoldsItsStatusAsTextAndReadsBackWhole() throws Exception {
+        String so = """
+                {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": %s,
+                 "spec": {"scaleTargetRef": {"name": "consumer"}, "triggers": [{"type": "kafka", "metadata": {"topic": "t"}}]},
+                 "status": {"hpaName": "keda-hpa-orders", "externalMetricNames": ["s0-kafka-t"],
+                            "conditions": [{"type": "Ready", "status": "True", "reason": "ScaledObjectReady",
+                                            "message": "ScaledObject is defined correctly and is ready for scaling",
+                                            "lastTransitionTime": "2026-12-08T01:38:54Z"}],
+                            "health": {"s0-kafka-t": {"numberOfFailures": 0, "status": "Happy"}}}}""".formatted(METADATA);
+        JsonObject expected = JsonParser.parseString(so).getAsJsonObject();
+        expected.getAsJsonObject("metadata").remove("managedFields");
+
+        DynamicKubernetesObject cached = (DynamicKubernetesObject) ClusterCaches.packScaledObject(
+                new DynamicKubernetesObject(JsonParser.parseString(so).getAsJsonObject()));
+        assertFalse(cached.getRaw().has("status"), "the tree holds no status");
+        assertFalse(cached.getRaw().getAsJsonObject("metadata").has("managedFields"));
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertEquals(mapper.readTree(expected.toString()), ClusterCaches.json(cached), "read back whole");
+        assertSame(cached, ClusterCaches.packScaledObject(cached), "a resync passes it through unchanged");
+
+        JsonObject noStatus = JsonParser.parseString(so).getAsJsonObject();
+        noStatus.remove("status");
+        var read = ClusterCaches.json((DynamicKubernetesObject) ClusterCaches.packScaledObject(
+                new DynamicKubernetesObject(noStatus.deepCopy())));
+        assertFalse(read.has("status"), read.toString());
+    }
+
+    @Test
     void twoCachedObjectsShareTheirKeysAndShortValues() {
         String so = """
                 {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": %s,
