@@ -204,6 +204,17 @@ class ShardHandoverTest {
                 ChildProcess.await(id + " caches " + expected + " ScaledObjects", Duration.ofSeconds(30), Duration.ofMillis(200),
                         () -> cached(metricPorts.get(id), scenario.namespace()) == expected);
             }
+            // Each reports the objects of its share and no other: what left a share goes from its old owner's series.
+            for (String id : ids) {
+                Set<String> share = new TreeSet<>();
+                uids.forEach((object, uid) -> {
+                    if (id.equals(three.owner(uid))) {
+                        share.add(object.substring(object.indexOf('/') + 1));
+                    }
+                });
+                ChildProcess.await(id + " reports exactly the objects of its share", Duration.ofSeconds(30),
+                        Duration.ofMillis(200), () -> reported(metricPorts.get(id), scenario.namespace()).equals(share));
+            }
             if (scenario.filter().equals("apiserver")) {
                 figures.put("cross_shard_conflict", crossShardConflict(plane, kafka, scenario, three, topic));
             }
@@ -417,6 +428,21 @@ class ShardHandoverTest {
             }
             return true;
         });
+    }
+
+    /** The ScaledObjects of {@code namespace} whose replicas a replica reports (those it reconciled and holds). */
+    private static Set<String> reported(int port, String namespace) {
+        Set<String> names = new TreeSet<>();
+        java.util.regex.Pattern series = java.util.regex.Pattern.compile(
+                "lagscaler_scaledobject_current_replicas\\{namespace=\"" + java.util.regex.Pattern.quote(namespace)
+                        + "\",scaledobject=\"([^\"]+)\"}.*");
+        scrape(port).lines().forEach(l -> {
+            java.util.regex.Matcher m = series.matcher(l);
+            if (m.matches()) {
+                names.add(m.group(1));
+            }
+        });
+        return names;
     }
 
     private static String scrape(int port) {
