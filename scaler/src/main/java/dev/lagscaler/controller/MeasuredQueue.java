@@ -85,7 +85,7 @@ final class MeasuredQueue<T> extends DefaultRateLimitingQueue<T> {
         addAfter(item, backoff.when(item));
     }
 
-    /** Items waiting on a delayed add (for tests and metrics). */
+    /** Items waiting on a delayed add (for tests). */
     int delayed() {
         synchronized (dueAt) {
             return dueAt.size();
