@@ -249,7 +249,7 @@ final class ScaledObjectReconciler implements Reconciler {
             registry.follow(key, plan.pollInterval(), plan.decision() != null && plan.decision().atZero(),
                     config.wakeUpConsumer(), Duration.ofSeconds(spec.pollingIntervalSeconds()));
         }
-        lastInputs.put(key, input);
+        lastInputs.put(key, input.forServing());
         V2HorizontalPodAutoscaler hpa = hpas(namespace + "/" + spec.hpaName());
         Integer hpaDesired = hpa == null || hpa.getStatus() == null ? null : hpa.getStatus().getDesiredReplicas();
         observed.reconciled(namespace, name, spec.minReplicaCount(), spec.maxReplicaCount(), target.replicas(),

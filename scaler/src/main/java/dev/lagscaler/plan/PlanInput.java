@@ -41,6 +41,19 @@ public record PlanInput(ScaledObjectSpec spec, String uid, JsonNode status, int 
     }
 
     /**
+     * The same input keeping of its status only what {@link ReconcilePlanner#servedValues} reads, each trigger's
+     * {@code health} (its drain memory): what the operator remembers of an object between its reconciles, for
+     * thousands of objects at once.
+     */
+    public PlanInput forServing() {
+        com.fasterxml.jackson.databind.node.ObjectNode kept = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        if (status != null && status.has("health")) {
+            kept.set("health", status.get("health"));
+        }
+        return new PlanInput(spec, uid, kept, currentReplicas, hpa, triggers, health, fastInterval, now, wakeUp, formerHpas);
+    }
+
+    /**
      * How a target at zero learns of its first record: whether the operator runs wake-up consumers, and per Kafka
      * cluster (by {@code ClusterConnection.label()}) whether its consumer fetches (null error) or why not. A cluster
      * without an entry has no wake-up consumer (GSSAPI clusters are polled only). Null: not known (evaluate,

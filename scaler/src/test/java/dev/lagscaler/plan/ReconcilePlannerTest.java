@@ -154,6 +154,13 @@ class ReconcilePlannerTest {
         Plan idle = plan(spec, busy.status(), 4, null, withRates(spec, 0, 300.0, 300.0, false));
         assertEquals(30_000L, idle.metrics().get(0).valueMilli());
         assertEquals(100.0, idle.status().path("health").path("s0-kafka-events").path("drainRatePerReplica").asDouble());
+        // Between reconciles the operator keeps of the status only what serving reads: the same values come out.
+        PlanInput remembered = new PlanInput(spec, UID, busy.status(), 4, null, resolve(spec),
+                Map.of(0, withRates(spec, 0, 300.0, 300.0, false)), FAST, NOW).forServing();
+        List<String> kept = new java.util.ArrayList<>();
+        remembered.status().fieldNames().forEachRemaining(kept::add);
+        assertEquals(List.of("health"), kept);
+        assertEquals(30_000L, ReconcilePlanner.servedValues(remembered).get(0).valueMilli());
         // Just scaled to 8 (the new replicas may still be starting): 400/s is not taken as 50/s each.
         JsonNode justScaled = plan(spec, busy.status(), 8, null, withRates(spec, 6_000, 250.0, 400.0, true)).status();
         assertEquals(100.0, justScaled.path("health").path("s0-kafka-events").path("drainRatePerReplica").asDouble());
