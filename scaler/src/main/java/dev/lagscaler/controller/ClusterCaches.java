@@ -56,53 +56,174 @@ final class ClusterCaches {
     /** Longer strings are names, messages and timestamps: seldom shared, so not worth a place in the string table. */
     private static final int INTERNED_VALUE_LENGTH = 24;
 
-    // One factory per dynamic resource (a factory keeps one informer per Java class); the typed kinds share one.
     private final SharedInformerFactory scaledObjectFactory;
-    private final List<SharedInformerFactory> factories = new ArrayList<>();
     private final SharedIndexInformer<DynamicKubernetesObject> scaledObjects;
+    private final Shared shared;
+    /** Whether stopping these caches stops the shared ones too (they were made for these alone). */
+    private final boolean ownsShared;
     private final SharedIndexInformer<DynamicKubernetesObject> triggerAuthentications;
     private final SharedIndexInformer<DynamicKubernetesObject> clusterTriggerAuthentications;
     private final SharedIndexInformer<V2HorizontalPodAutoscaler> hpas;
     private final SharedIndexInformer<V1Deployment> deployments;
     private final SharedIndexInformer<V1StatefulSet> statefulSets;
 
+    /**
+     * The caches a replica needs whole whatever its share: (Cluster)TriggerAuthentications, every HPA, Deployment and
+     * StatefulSet (a target is not sharded by its ScaledObject's uid). A replica whose apiserver filters by shard
+     * restarts only its ScaledObject caches on a new share and keeps these: restarting them listed every Deployment
+     * and HPA of the cluster again, whole, beside the caches still held (at 10,000 of each, a replica with a 400 MB
+     * heap ran out of it on its second share, 3 s after it started). Their event handlers wake the ScaledObjects of
+     * the caches started last.
+     */
+    static final class Shared {
+        // One factory per dynamic resource (a factory keeps one informer per Java class); the typed kinds share one.
+        private final List<SharedInformerFactory> factories = new ArrayList<>();
+        private final SharedIndexInformer<DynamicKubernetesObject> triggerAuthentications;
+        private final SharedIndexInformer<DynamicKubernetesObject> clusterTriggerAuthentications;
+        private final SharedIndexInformer<V2HorizontalPodAutoscaler> hpas;
+        private final SharedIndexInformer<V1Deployment> deployments;
+        private final SharedIndexInformer<V1StatefulSet> statefulSets;
+        /** The ScaledObject caches whose objects the handlers wake, and how; null until some are started. */
+        private volatile ClusterCaches current;
+        private volatile Consumer<Request> wake;
+        private boolean started;
+
+        Shared(ApiClient client) {
+            triggerAuthentications = factory(client).sharedIndexInformerFor(
+                    ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.TRIGGER_AUTHENTICATIONS)), DynamicKubernetesObject.class, 0);
+            clusterTriggerAuthentications = factory(client).sharedIndexInformerFor(
+                    ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.CLUSTER_TRIGGER_AUTHENTICATIONS)),
+                    DynamicKubernetesObject.class, 0);
+            SharedInformerFactory typed = factory(client);
+            AutoscalingV2Api autoscaling = new AutoscalingV2Api(client);
+            AppsV1Api apps = new AppsV1Api(client);
+            hpas = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
+                    params -> autoscaling.listHorizontalPodAutoscalerForAllNamespaces()
+                            .resourceVersion(params.resourceVersion).timeoutSeconds(params.timeoutSeconds)
+                            .watch(params.watch).buildCall(null),
+                    V2HorizontalPodAutoscaler.class, V2HorizontalPodAutoscalerList.class), V2HorizontalPodAutoscaler.class, 0);
+            deployments = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
+                    params -> apps.listDeploymentForAllNamespaces().resourceVersion(params.resourceVersion)
+                            .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
+                    V1Deployment.class, V1DeploymentList.class), V1Deployment.class, 0);
+            statefulSets = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
+                    params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
+                            .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
+                    V1StatefulSet.class, V1StatefulSetList.class), V1StatefulSet.class, 0);
+            triggerAuthentications.setTransform(ClusterCaches::compactResource);
+            clusterTriggerAuthentications.setTransform(ClusterCaches::compactResource);
+            // Every replica caches every HPA, Deployment and StatefulSet of the cluster, so of those it keeps only
+            // what a reconcile reads.
+            hpas.setTransform(ClusterCaches::slimHpa);
+            deployments.setTransform(ClusterCaches::slimTarget);
+            statefulSets.setTransform(ClusterCaches::slimTarget);
+            hpas.addIndexers(Map.of(BY_TARGET, hpa -> List.of(hpaTarget(hpa)),
+                    BY_OWNER, hpa -> ownerUid(hpa) == null ? List.of() : List.of(ownerUid(hpa))));
+            wakeDependents();
+        }
+
+        private SharedInformerFactory factory(ApiClient client) {
+            SharedInformerFactory f = new SharedInformerFactory(client);
+            factories.add(f);
+            return f;
+        }
+
+        /** Starts the informers once; later calls (the caches of a new share) find them running. */
+        synchronized void start() {
+            if (!started) {
+                factories.forEach(SharedInformerFactory::startAllRegisteredInformers);
+                started = true;
+            }
+        }
+
+        void stop() {
+            factories.forEach(SharedInformerFactory::stopAllRegisteredInformers);
+        }
+
+        /** The ScaledObjects of the current caches on the index {@code index} at {@code key}; none before any. */
+        private List<DynamicKubernetesObject> scaledObjects(String index, String key) {
+            ClusterCaches c = current;
+            return c == null ? List.of() : c.scaledObjects.getIndexer().byIndex(index, key);
+        }
+
+        private void wake(Request request) {
+            Consumer<Request> w = wake;
+            if (w != null) {
+                w.accept(request);
+            }
+        }
+
+        /**
+         * Wakes ScaledObjects when something they depend on changes: a (Cluster)TriggerAuthentication they reference
+         * (found through the index), or an HPA of theirs whose spec someone else changed or that was deleted. The HPA
+         * controller's status writes (every sync period) wake nothing.
+         */
+        private void wakeDependents() {
+            ResourceEventHandler<DynamicKubernetesObject> authChanged = onEveryChange(auth -> {
+                String namespace = auth.getMetadata().getNamespace();
+                String kind = namespace == null ? "ClusterTriggerAuthentication" : "TriggerAuthentication";
+                scaledObjects(BY_AUTHENTICATION, authKey(kind, namespace, auth.getMetadata().getName()))
+                        .forEach(so -> wake(new Request(so.getMetadata().getNamespace(), so.getMetadata().getName())));
+            });
+            triggerAuthentications.addEventHandler(authChanged);
+            clusterTriggerAuthentications.addEventHandler(authChanged);
+            Consumer<V2HorizontalPodAutoscaler> owner = hpa -> {
+                V1OwnerReference ref = owner(hpa);
+                if (ref != null) {
+                    wake(new Request(hpa.getMetadata().getNamespace(), ref.getName()));
+                }
+            };
+            // An HPA that appears or goes away on a target may start or end a conflict: every ScaledObject on that
+            // target looks again (a conflict waits for this, it does not retry).
+            Consumer<V2HorizontalPodAutoscaler> onTarget = hpa -> {
+                owner.accept(hpa);
+                scaledObjects(BY_TARGET, hpaTarget(hpa)).forEach(so -> wake(
+                        new Request(so.getMetadata().getNamespace(), so.getMetadata().getName())));
+            };
+            hpas.addEventHandler(new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(V2HorizontalPodAutoscaler hpa) {
+                    onTarget.accept(hpa);
+                }
+
+                @Override
+                public void onUpdate(V2HorizontalPodAutoscaler oldHpa, V2HorizontalPodAutoscaler newHpa) {
+                    if (!Objects.equals(oldHpa.getMetadata().getGeneration(), newHpa.getMetadata().getGeneration())) {
+                        owner.accept(newHpa);
+                    }
+                }
+
+                @Override
+                public void onDelete(V2HorizontalPodAutoscaler hpa, boolean unknown) {
+                    onTarget.accept(hpa);
+                }
+            });
+        }
+    }
+
     ClusterCaches(ApiClient client) {
-        scaledObjectFactory = factory(client);
+        this(client, new Shared(client), true);
+    }
+
+    /** ScaledObject caches of their own beside {@code shared}, which stopping these leaves running. */
+    ClusterCaches(ApiClient client, Shared shared) {
+        this(client, shared, false);
+    }
+
+    private ClusterCaches(ApiClient client, Shared shared, boolean ownsShared) {
+        this.shared = shared;
+        this.ownsShared = ownsShared;
+        scaledObjectFactory = new SharedInformerFactory(client);
         scaledObjects = scaledObjectFactory.sharedIndexInformerFor(
                 ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.SCALED_OBJECTS)), DynamicKubernetesObject.class, 0);
-        triggerAuthentications = factory(client).sharedIndexInformerFor(
-                ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.TRIGGER_AUTHENTICATIONS)), DynamicKubernetesObject.class, 0);
-        clusterTriggerAuthentications = factory(client).sharedIndexInformerFor(
-                ReleasingListerWatcher.dynamic(dynamic(client, KedaKeys.CLUSTER_TRIGGER_AUTHENTICATIONS)),
-                DynamicKubernetesObject.class, 0);
-        SharedInformerFactory typed = factory(client);
-        AutoscalingV2Api autoscaling = new AutoscalingV2Api(client);
-        AppsV1Api apps = new AppsV1Api(client);
-        hpas = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                params -> autoscaling.listHorizontalPodAutoscalerForAllNamespaces()
-                        .resourceVersion(params.resourceVersion).timeoutSeconds(params.timeoutSeconds)
-                        .watch(params.watch).buildCall(null),
-                V2HorizontalPodAutoscaler.class, V2HorizontalPodAutoscalerList.class), V2HorizontalPodAutoscaler.class, 0);
-        deployments = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                params -> apps.listDeploymentForAllNamespaces().resourceVersion(params.resourceVersion)
-                        .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1Deployment.class, V1DeploymentList.class), V1Deployment.class, 0);
-        statefulSets = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
-                        .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1StatefulSet.class, V1StatefulSetList.class), V1StatefulSet.class, 0);
         scaledObjects.setTransform(ClusterCaches::packScaledObject);
-        triggerAuthentications.setTransform(ClusterCaches::compactResource);
-        clusterTriggerAuthentications.setTransform(ClusterCaches::compactResource);
-        // Every replica caches every HPA, Deployment and StatefulSet of the cluster (sharded or not: a target is not
-        // sharded by its ScaledObject's uid), so of those it keeps only what a reconcile reads.
-        hpas.setTransform(ClusterCaches::slimHpa);
-        deployments.setTransform(ClusterCaches::slimTarget);
-        statefulSets.setTransform(ClusterCaches::slimTarget);
         scaledObjects.addIndexers(Map.of(BY_AUTHENTICATION, ClusterCaches::authenticationRefs,
                 BY_TARGET, so -> List.of(scaledObjectTarget(so))));
-        hpas.addIndexers(Map.of(BY_TARGET, hpa -> List.of(hpaTarget(hpa)),
-                BY_OWNER, hpa -> ownerUid(hpa) == null ? List.of() : List.of(ownerUid(hpa))));
+        triggerAuthentications = shared.triggerAuthentications;
+        clusterTriggerAuthentications = shared.clusterTriggerAuthentications;
+        hpas = shared.hpas;
+        deployments = shared.deployments;
+        statefulSets = shared.statefulSets;
     }
 
     /**
@@ -263,11 +384,15 @@ final class ClusterCaches {
     }
 
     void start() {
-        factories.forEach(SharedInformerFactory::startAllRegisteredInformers);
+        scaledObjectFactory.startAllRegisteredInformers();
+        shared.start();
     }
 
     void stop() {
-        factories.forEach(SharedInformerFactory::stopAllRegisteredInformers);
+        scaledObjectFactory.stopAllRegisteredInformers();
+        if (ownsShared) {
+            shared.stop();
+        }
     }
 
     boolean hasSynced() {
@@ -386,50 +511,12 @@ final class ClusterCaches {
     }
 
     /**
-     * Wakes ScaledObjects when something they depend on changes: a (Cluster)TriggerAuthentication they reference
-     * (found through the index), or an HPA of theirs whose spec someone else changed or that was deleted. The HPA
-     * controller's status writes (every sync period) wake nothing.
+     * Wakes these caches' ScaledObjects when something they depend on changes (the handlers of {@link Shared} wake
+     * the caches that called this last), and the others on a target when a ScaledObject leaves it.
      */
     void wakeDependents(Consumer<Request> wake) {
-        ResourceEventHandler<DynamicKubernetesObject> authChanged = onEveryChange(auth -> {
-            String namespace = auth.getMetadata().getNamespace();
-            String kind = namespace == null ? "ClusterTriggerAuthentication" : "TriggerAuthentication";
-            scaledObjects.getIndexer().byIndex(BY_AUTHENTICATION, authKey(kind, namespace, auth.getMetadata().getName()))
-                    .forEach(so -> wake.accept(new Request(so.getMetadata().getNamespace(), so.getMetadata().getName())));
-        });
-        triggerAuthentications.addEventHandler(authChanged);
-        clusterTriggerAuthentications.addEventHandler(authChanged);
-        Consumer<V2HorizontalPodAutoscaler> owner = hpa -> {
-            V1OwnerReference ref = owner(hpa);
-            if (ref != null) {
-                wake.accept(new Request(hpa.getMetadata().getNamespace(), ref.getName()));
-            }
-        };
-        // An HPA that appears or goes away on a target may start or end a conflict: every ScaledObject on that
-        // target looks again (a conflict waits for this, it does not retry).
-        Consumer<V2HorizontalPodAutoscaler> onTarget = hpa -> {
-            owner.accept(hpa);
-            scaledObjects.getIndexer().byIndex(BY_TARGET, hpaTarget(hpa)).forEach(so -> wake.accept(
-                    new Request(so.getMetadata().getNamespace(), so.getMetadata().getName())));
-        };
-        hpas.addEventHandler(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(V2HorizontalPodAutoscaler hpa) {
-                onTarget.accept(hpa);
-            }
-
-            @Override
-            public void onUpdate(V2HorizontalPodAutoscaler oldHpa, V2HorizontalPodAutoscaler newHpa) {
-                if (!Objects.equals(oldHpa.getMetadata().getGeneration(), newHpa.getMetadata().getGeneration())) {
-                    owner.accept(newHpa);
-                }
-            }
-
-            @Override
-            public void onDelete(V2HorizontalPodAutoscaler hpa, boolean unknown) {
-                onTarget.accept(hpa);
-            }
-        });
+        shared.wake = wake;
+        shared.current = this;
         // A ScaledObject that goes away frees its target for the next one waiting on it.
         scaledObjects.addEventHandler(new ResourceEventHandler<>() {
             @Override
@@ -520,12 +607,6 @@ final class ClusterCaches {
 
     private static String authKey(String kind, String namespace, String name) {
         return kind + "/" + (namespace == null ? "" : namespace) + "/" + name;
-    }
-
-    private SharedInformerFactory factory(ApiClient client) {
-        SharedInformerFactory f = new SharedInformerFactory(client);
-        factories.add(f);
-        return f;
     }
 
     private static DynamicKubernetesApi dynamic(ApiClient client, String plural) {

@@ -55,6 +55,8 @@ public final class Operator implements AutoCloseable {
     private ShardMembership membership;
     /** Sharded by namespace with the apiserver filtering: the informers' shard selector; null otherwise. */
     private ShardedWatches shardedWatches;
+    /** The caches a new share keeps (server-side sharding, while running); null otherwise. */
+    private volatile ClusterCaches.Shared sharedCaches;
     /** Restarts the controllers on this replica's new share (server-side sharding), one at a time. */
     private java.util.concurrent.ExecutorService resharding;
 
@@ -278,6 +280,7 @@ public final class Operator implements AutoCloseable {
             return;
         }
         long started = System.nanoTime();
+        forgetLeaving(running);
         stopControllers();
         shardedWatches.select(selector);
         try {
@@ -289,6 +292,33 @@ public final class Operator implements AutoCloseable {
         }
         LOG.atInfo().addKeyValue("identity", config.identity()).addKeyValue("ranges", selector.split("\\|\\|").length)
                 .addKeyValue("took_ms", (System.nanoTime() - started) / 1_000_000).log("caches restarted on the new share");
+    }
+
+    /**
+     * Before the caches restart on a new share: the objects this replica no longer holds are never reconciled here
+     * again (the new caches hold only the new share, and the kept HPA cache wakes no one on the restart), so their
+     * series and served values go now; left, they would stay beside their new owner's, stale.
+     */
+    private void forgetLeaving(Running r) {
+        if (r == null) {
+            return;
+        }
+        dev.lagscaler.shard.ShardAssignment now = membership.assignment();
+        r.caches().forEachScaledObject((key, uid) -> {
+            if (!now.holds(uid)) {
+                String[] parts = key.split("/", 2);
+                metrics.removeObject(parts[0], parts[1]);
+                observed.removeObject(parts[0], parts[1]);
+            }
+        });
+        if (r.jobs() != null) {
+            r.jobs().caches().forEachScaledJob((key, uid) -> {
+                if (!now.holds(uid)) {
+                    String[] parts = key.split("/", 2);
+                    observed.removeObject(parts[0], ScaledJobReconciler.KEY_PREFIX + parts[1]);
+                }
+            });
+        }
     }
 
     /** The StatefulSet named by {@link #leaseOwner}, as an owner reference for the shard Lease; null when none. */
@@ -432,7 +462,11 @@ public final class Operator implements AutoCloseable {
     }
 
     private void startControllers() {
-        ClusterCaches caches = new ClusterCaches(watches);
+        // Sharded with the apiserver filtering, a new share restarts only the ScaledObject caches (see ClusterCaches.Shared).
+        if (shardedWatches != null && sharedCaches == null) {
+            sharedCaches = new ClusterCaches.Shared(watches);
+        }
+        ClusterCaches caches = sharedCaches != null ? new ClusterCaches(watches, sharedCaches) : new ClusterCaches(watches);
         RateLimitingQueue<Request> queue = new MeasuredQueue<>(Executors.newSingleThreadExecutor(), observed);
         CoreV1Api core = new CoreV1Api(client);
         LegacyEventBroadcaster broadcaster = new LegacyEventBroadcaster(core);
@@ -569,6 +603,10 @@ public final class Operator implements AutoCloseable {
     private void stopRunning() {
         metrics.leading(false);
         stopControllers();
+        if (sharedCaches != null) {
+            sharedCaches.stop();
+            sharedCaches = null;
+        }
     }
 
     private void stopControllers() {
