@@ -98,18 +98,21 @@ final class ClusterCaches {
             AutoscalingV2Api autoscaling = new AutoscalingV2Api(client);
             AppsV1Api apps = new AppsV1Api(client);
             hpas = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                    params -> autoscaling.listHorizontalPodAutoscalerForAllNamespaces()
+                    (params, limit, next) -> autoscaling.listHorizontalPodAutoscalerForAllNamespaces()
                             .resourceVersion(params.resourceVersion).timeoutSeconds(params.timeoutSeconds)
-                            .watch(params.watch).buildCall(null),
-                    V2HorizontalPodAutoscaler.class, V2HorizontalPodAutoscalerList.class), V2HorizontalPodAutoscaler.class, 0);
+                            .watch(params.watch).limit(limit)._continue(next).buildCall(null),
+                    V2HorizontalPodAutoscaler.class, V2HorizontalPodAutoscalerList.class, ClusterCaches::slimHpa),
+                    V2HorizontalPodAutoscaler.class, 0);
             deployments = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                    params -> apps.listDeploymentForAllNamespaces().resourceVersion(params.resourceVersion)
-                            .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                    V1Deployment.class, V1DeploymentList.class), V1Deployment.class, 0);
+                    (params, limit, next) -> apps.listDeploymentForAllNamespaces().resourceVersion(params.resourceVersion)
+                            .timeoutSeconds(params.timeoutSeconds).watch(params.watch).limit(limit)._continue(next)
+                            .buildCall(null),
+                    V1Deployment.class, V1DeploymentList.class, ClusterCaches::slimTarget), V1Deployment.class, 0);
             statefulSets = typed.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                    params -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
-                            .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                    V1StatefulSet.class, V1StatefulSetList.class), V1StatefulSet.class, 0);
+                    (params, limit, next) -> apps.listStatefulSetForAllNamespaces().resourceVersion(params.resourceVersion)
+                            .timeoutSeconds(params.timeoutSeconds).watch(params.watch).limit(limit)._continue(next)
+                            .buildCall(null),
+                    V1StatefulSet.class, V1StatefulSetList.class, ClusterCaches::slimTarget), V1StatefulSet.class, 0);
             triggerAuthentications.setTransform(ClusterCaches::compactResource);
             clusterTriggerAuthentications.setTransform(ClusterCaches::compactResource);
             // Every replica caches every HPA, Deployment and StatefulSet of the cluster, so of those it keeps only

@@ -35,10 +35,11 @@ final class ScaledJobCaches {
         jobFactory = new SharedInformerFactory(client);
         BatchV1Api batch = new BatchV1Api(client);
         jobs = jobFactory.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                params -> batch.listJobForAllNamespaces()
+                (params, limit, next) -> batch.listJobForAllNamespaces()
                         .labelSelector(JobPlanner.SCALED_JOB_LABEL).resourceVersion(params.resourceVersion)
-                        .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1Job.class, V1JobList.class), V1Job.class, 0);
+                        .timeoutSeconds(params.timeoutSeconds).watch(params.watch).limit(limit)._continue(next)
+                        .buildCall(null),
+                V1Job.class, V1JobList.class, ClusterCaches::withoutManagedFields), V1Job.class, 0);
         scaledJobs.setTransform(ClusterCaches::compactResource);
         jobs.setTransform(ClusterCaches::withoutManagedFields);
         jobs.addIndexers(Map.of(BY_SCALED_JOB, job -> List.of(job.getMetadata().getNamespace() + "/"

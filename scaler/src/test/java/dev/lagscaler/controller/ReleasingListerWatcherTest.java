@@ -33,14 +33,25 @@ class ReleasingListerWatcherTest {
         }
         ApiClient client = plane.apiClient();
         AppsV1Api apps = new AppsV1Api(client);
+        java.util.concurrent.atomic.AtomicInteger lists = new java.util.concurrent.atomic.AtomicInteger();
         ReleasingListerWatcher<V1Deployment, V1DeploymentList> listerWatcher = ReleasingListerWatcher.typed(client,
-                params -> apps.listNamespacedDeployment("released").resourceVersion(params.resourceVersion)
-                        .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1Deployment.class, V1DeploymentList.class);
+                (params, limit, next) -> {
+                    if (!Boolean.TRUE.equals(params.watch)) {
+                        lists.incrementAndGet();
+                    }
+                    return apps.listNamespacedDeployment("released").resourceVersion(params.resourceVersion)
+                            .timeoutSeconds(params.timeoutSeconds).watch(params.watch).limit(limit)._continue(next)
+                            .buildCall(null);
+                }, V1Deployment.class, V1DeploymentList.class, ClusterCaches::slimTarget, 2);
 
-        // The calls as the reflector makes them: a list, then a watch from its version.
-        V1DeploymentList list = listerWatcher.list(new CallGeneratorParams(false, null, null));
+        // The calls as the reflector makes them: a first list at version "0", then a watch from its version. Read two
+        // a page, each page slimmed as it came: three Deployments in two requests, none with its pod template.
+        V1DeploymentList list = listerWatcher.list(new CallGeneratorParams(false, "0", null));
         assertEquals(3, list.getItems().size());
+        assertEquals(2, lists.get(), "pages read");
+        assertTrue(list.getItems().stream().allMatch(d -> d.getSpec().getTemplate() == null && d.getStatus() == null),
+                "slimmed as read");
+        assertTrue(list.getMetadata().getContinue() == null, "no continue token left on the whole list");
         try (var watch = listerWatcher.watch(new CallGeneratorParams(true, list.getMetadata().getResourceVersion(), 5))) {
             assertTrue(list.getItems().isEmpty(), "the list it returned holds nothing once the watch starts");
         }
@@ -71,9 +82,10 @@ class ReleasingListerWatcherTest {
         // And as an informer's: every object cached, and a change after the list still arrives through the watch.
         SharedInformerFactory factory = new SharedInformerFactory(client);
         SharedIndexInformer<V1Deployment> informer = factory.sharedIndexInformerFor(ReleasingListerWatcher.typed(client,
-                params -> apps.listNamespacedDeployment("released").resourceVersion(params.resourceVersion)
-                        .timeoutSeconds(params.timeoutSeconds).watch(params.watch).buildCall(null),
-                V1Deployment.class, V1DeploymentList.class), V1Deployment.class, 0);
+                (params, limit, next) -> apps.listNamespacedDeployment("released").resourceVersion(params.resourceVersion)
+                        .timeoutSeconds(params.timeoutSeconds).watch(params.watch).limit(limit)._continue(next)
+                        .buildCall(null),
+                V1Deployment.class, V1DeploymentList.class, ClusterCaches::slimTarget, 2), V1Deployment.class, 0);
         factory.startAllRegisteredInformers();
         try {
             ChildProcess.await("the informer synced", Duration.ofSeconds(30), Duration.ofMillis(50), informer::hasSynced);

@@ -38,28 +38,8 @@ class ShardLeavingTest {
         support.setUp(ns, kafka.bootstrapServers(), "leaving-events", 1);
         StringBuilder yaml = new StringBuilder();
         for (int i = 0; i < OBJECTS; i++) {
-            yaml.append("""
-                    apiVersion: apps/v1
-                    kind: Deployment
-                    metadata: {name: c-%1$d}
-                    spec:
-                      replicas: 1
-                      selector: {matchLabels: {app: c-%1$d}}
-                      template:
-                        metadata: {labels: {app: c-%1$d}}
-                        spec: {containers: [{name: c, image: "consumer:1.0"}]}
-                    ---
-                    apiVersion: keda.sh/v1alpha1
-                    kind: ScaledObject
-                    metadata: {name: so-%1$d}
-                    spec:
-                      scaleTargetRef: {name: c-%1$d}
-                      minReplicaCount: 1
-                      triggers:
-                      - type: kafka
-                        metadata: {bootstrapServers: "%2$s", consumerGroup: my-group, topic: leaving-events, lagThreshold: "50"}
-                    ---
-                    """.formatted(i, kafka.bootstrapServers()));
+            yaml.append(dev.lagscaler.testing.Manifests.consumerAndScaledObject(i, 1, "minReplicaCount: 1",
+                    kafka.bootstrapServers(), "my-group", "leaving-events", 50));
         }
         support.apply(ns, yaml.toString());
         Map<String, String> uids = new TreeMap<>(); // name -> uid
