@@ -67,7 +67,7 @@ public final class ApiserverLoadBenchmark {
             // Active: committed at 0 with 10 records on the partition, lag 10 (above the activation threshold of 0).
             // Idle: committed at the log end, lag 0 (a group with no commit would count as lag 1, as in KEDA).
             KafkaTestData.commit(kafka.bootstrapServers(), group, Map.of(new TopicPartition("events", 0), active ? 0L : 10L));
-            yaml.append(BenchObjects.consumerAndScaledObject(i, kafka.bootstrapServers(), group, "events"));
+            yaml.append(dev.lagscaler.testing.Manifests.consumerAndScaledObject(i, 0, "", kafka.bootstrapServers(), group, "events", 50));
         }
         Path file = Files.createTempFile(plane.directory(), ns + "-", ".yaml");
         Files.writeString(file, yaml.toString());

@@ -160,7 +160,7 @@ public final class ScaleThousandsBenchmark {
         for (int from = 0; from < objects; from += 500) {
             StringBuilder yaml = new StringBuilder();
             for (int i = from; i < Math.min(objects, from + 500); i++) {
-                yaml.append(BenchObjects.consumerAndScaledObject(i, bootstrap, "group-" + i, "topic-" + (i % topics)));
+                yaml.append(dev.lagscaler.testing.Manifests.consumerAndScaledObject(i, 0, "", bootstrap, "group-" + i, "topic-" + (i % topics), 50));
             }
             Path file = work.resolve("objects-" + from + ".yaml");
             Files.writeString(file, yaml);

@@ -96,30 +96,9 @@ class ShardHandoverTest {
             plane.kubectl("create", "namespace", ns);
             StringBuilder yaml = new StringBuilder();
             for (int i = 0; i < OBJECTS; i++) {
-                yaml.append("""
-                        apiVersion: apps/v1
-                        kind: Deployment
-                        metadata: {name: c-%1$d}
-                        spec:
-                          replicas: 1
-                          selector: {matchLabels: {app: c-%1$d}}
-                          template:
-                            metadata: {labels: {app: c-%1$d}}
-                            spec: {containers: [{name: c, image: "consumer:1.0"}]}
-                        ---
-                        apiVersion: keda.sh/v1alpha1
-                        kind: ScaledObject
-                        metadata: {name: so-%1$d}
-                        spec:
-                          scaleTargetRef: {name: c-%1$d}
-                          minReplicaCount: 1
-                          maxReplicaCount: 5
-                          pollingInterval: 5
-                          triggers:
-                          - type: kafka
-                            metadata: {bootstrapServers: "%2$s", consumerGroup: shard-group, topic: %3$s, lagThreshold: "10"}
-                        ---
-                        """.formatted(i, kafka.bootstrapServers(), topic));
+                yaml.append(dev.lagscaler.testing.Manifests.consumerAndScaledObject(i, 1,
+                        "minReplicaCount: 1\nmaxReplicaCount: 5\npollingInterval: 5", kafka.bootstrapServers(), "shard-group",
+                        topic, 10));
             }
             ExternalMetricsEndToEndTest.apply(plane, ns, yaml.toString());
             for (JsonNode so : JSON.readTree(plane.kubectl("-n", ns, "get", "scaledobjects", "-o", "json")).path("items")) {
