@@ -61,11 +61,6 @@ final class ClusterCaches {
     private final Shared shared;
     /** Whether stopping these caches stops the shared ones too (they were made for these alone). */
     private final boolean ownsShared;
-    private final SharedIndexInformer<DynamicKubernetesObject> triggerAuthentications;
-    private final SharedIndexInformer<DynamicKubernetesObject> clusterTriggerAuthentications;
-    private final SharedIndexInformer<V2HorizontalPodAutoscaler> hpas;
-    private final SharedIndexInformer<V1Deployment> deployments;
-    private final SharedIndexInformer<V1StatefulSet> statefulSets;
 
     /**
      * The caches a replica needs whole whatever its share: (Cluster)TriggerAuthentications, every HPA, Deployment and
@@ -222,11 +217,6 @@ final class ClusterCaches {
         scaledObjects.setTransform(ClusterCaches::packScaledObject);
         scaledObjects.addIndexers(Map.of(BY_AUTHENTICATION, ClusterCaches::authenticationRefs,
                 BY_TARGET, so -> List.of(scaledObjectTarget(so))));
-        triggerAuthentications = shared.triggerAuthentications;
-        clusterTriggerAuthentications = shared.clusterTriggerAuthentications;
-        hpas = shared.hpas;
-        deployments = shared.deployments;
-        statefulSets = shared.statefulSets;
     }
 
     /**
@@ -399,8 +389,9 @@ final class ClusterCaches {
     }
 
     boolean hasSynced() {
-        return scaledObjects.hasSynced() && triggerAuthentications.hasSynced() && clusterTriggerAuthentications.hasSynced()
-                && hpas.hasSynced() && deployments.hasSynced() && statefulSets.hasSynced();
+        return scaledObjects.hasSynced() && shared.triggerAuthentications.hasSynced()
+                && shared.clusterTriggerAuthentications.hasSynced() && shared.hpas.hasSynced()
+                && shared.deployments.hasSynced() && shared.statefulSets.hasSynced();
     }
 
     /** The caches that have not synced yet, by kind (for the log line of a leader that gives up). */
@@ -408,11 +399,11 @@ final class ClusterCaches {
         List<String> kinds = new ArrayList<>();
         Map<String, SharedIndexInformer<?>> all = new LinkedHashMap<>();
         all.put("ScaledObject", scaledObjects);
-        all.put("TriggerAuthentication", triggerAuthentications);
-        all.put("ClusterTriggerAuthentication", clusterTriggerAuthentications);
-        all.put("HorizontalPodAutoscaler", hpas);
-        all.put("Deployment", deployments);
-        all.put("StatefulSet", statefulSets);
+        all.put("TriggerAuthentication", shared.triggerAuthentications);
+        all.put("ClusterTriggerAuthentication", shared.clusterTriggerAuthentications);
+        all.put("HorizontalPodAutoscaler", shared.hpas);
+        all.put("Deployment", shared.deployments);
+        all.put("StatefulSet", shared.statefulSets);
         all.forEach((kind, informer) -> {
             if (!informer.hasSynced()) {
                 kinds.add(kind);
@@ -427,15 +418,15 @@ final class ClusterCaches {
     }
 
     JsonNode triggerAuthentication(String key) {
-        return json(triggerAuthentications.getIndexer().getByKey(key));
+        return json(shared.triggerAuthentications.getIndexer().getByKey(key));
     }
 
     JsonNode clusterTriggerAuthentication(String name) {
-        return json(clusterTriggerAuthentications.getIndexer().getByKey(name));
+        return json(shared.clusterTriggerAuthentications.getIndexer().getByKey(name));
     }
 
     V2HorizontalPodAutoscaler hpa(String key) {
-        return hpas.getIndexer().getByKey(key);
+        return shared.hpas.getIndexer().getByKey(key);
     }
 
     /** The other ScaledObjects in the namespace on the same target (kind and name). */
@@ -454,13 +445,13 @@ final class ClusterCaches {
     /** The HPAs that matter to a ScaledObject: those scaling its target, the one of its HPA's name, those it owns. */
     List<TargetClaims.SeenHpa> hpasAround(String namespace, String kind, String name, String hpaName, String ownerUid) {
         Map<String, V2HorizontalPodAutoscaler> found = new LinkedHashMap<>();
-        hpas.getIndexer().byIndex(BY_TARGET, targetKey(namespace, kind, name))
+        shared.hpas.getIndexer().byIndex(BY_TARGET, targetKey(namespace, kind, name))
                 .forEach(h -> found.put(h.getMetadata().getUid(), h));
         V2HorizontalPodAutoscaler named = hpa(namespace + "/" + hpaName);
         if (named != null) {
             found.put(named.getMetadata().getUid(), named);
         }
-        hpas.getIndexer().byIndex(BY_OWNER, ownerUid).forEach(h -> found.put(h.getMetadata().getUid(), h));
+        shared.hpas.getIndexer().byIndex(BY_OWNER, ownerUid).forEach(h -> found.put(h.getMetadata().getUid(), h));
         return found.values().stream().map(ClusterCaches::seen).toList();
     }
 
@@ -506,11 +497,11 @@ final class ClusterCaches {
     }
 
     SharedIndexInformer<V1Deployment> deployments() {
-        return deployments;
+        return shared.deployments;
     }
 
     SharedIndexInformer<V1StatefulSet> statefulSets() {
-        return statefulSets;
+        return shared.statefulSets;
     }
 
     /**

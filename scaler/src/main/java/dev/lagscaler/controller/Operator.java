@@ -252,23 +252,29 @@ public final class Operator implements AutoCloseable {
             return;
         }
         int[] moved = {0};
-        r.caches().forEachScaledObject((key, uid) -> {
-            if (before.holds(uid) != after.holds(uid)) {
-                String[] parts = key.split("/", 2);
-                r.queue().add(new Request(parts[0], parts[1]));
+        forEachCached(r, o -> {
+            if (before.holds(o.uid()) != after.holds(o.uid())) {
+                (o.job() ? r.jobs().queue() : r.queue()).add(o.request());
                 moved[0]++;
             }
         });
-        if (r.jobs() != null) {
-            r.jobs().caches().forEachScaledJob((key, uid) -> {
-                if (before.holds(uid) != after.holds(uid)) {
-                    String[] parts = key.split("/", 2);
-                    r.jobs().queue().add(new Request(parts[0], parts[1]));
-                    moved[0]++;
-                }
-            });
-        }
         observed.shardObjectsMoved(moved[0]);
+    }
+
+    /** One cached ScaledObject or ScaledJob: which kind, its "namespace/name" and uid. */
+    private record Cached(boolean job, String key, String uid) {
+        Request request() {
+            String[] parts = key.split("/", 2);
+            return new Request(parts[0], parts[1]);
+        }
+    }
+
+    /** Every ScaledObject and ScaledJob the running controllers cache. */
+    private static void forEachCached(Running r, java.util.function.Consumer<Cached> action) {
+        r.caches().forEachScaledObject((key, uid) -> action.accept(new Cached(false, key, uid)));
+        if (r.jobs() != null) {
+            r.jobs().caches().forEachScaledJob((key, uid) -> action.accept(new Cached(true, key, uid)));
+        }
     }
 
     /**
@@ -304,21 +310,17 @@ public final class Operator implements AutoCloseable {
             return;
         }
         dev.lagscaler.shard.ShardAssignment now = membership.assignment();
-        r.caches().forEachScaledObject((key, uid) -> {
-            if (!now.holds(uid)) {
-                String[] parts = key.split("/", 2);
-                metrics.removeObject(parts[0], parts[1]);
-                observed.removeObject(parts[0], parts[1]);
+        forEachCached(r, o -> {
+            if (!now.holds(o.uid())) {
+                Request gone = o.request();
+                if (o.job()) {
+                    observed.removeObject(gone.getNamespace(), ScaledJobReconciler.KEY_PREFIX + gone.getName());
+                } else {
+                    metrics.removeObject(gone.getNamespace(), gone.getName());
+                    observed.removeObject(gone.getNamespace(), gone.getName());
+                }
             }
         });
-        if (r.jobs() != null) {
-            r.jobs().caches().forEachScaledJob((key, uid) -> {
-                if (!now.holds(uid)) {
-                    String[] parts = key.split("/", 2);
-                    observed.removeObject(parts[0], ScaledJobReconciler.KEY_PREFIX + parts[1]);
-                }
-            });
-        }
     }
 
     /** The StatefulSet named by {@link #leaseOwner}, as an owner reference for the shard Lease; null when none. */
@@ -346,12 +348,7 @@ public final class Operator implements AutoCloseable {
         }
         int[] held = {0};
         // A count for /metrics: read without a pass, so a scrape never waits for a change of membership.
-        java.util.function.BiConsumer<String, String> count = (key, uid) -> held[0] +=
-                membership == null || membership.holdsNow(uid) ? 1 : 0;
-        r.caches().forEachScaledObject(count);
-        if (r.jobs() != null) {
-            r.jobs().caches().forEachScaledJob(count);
-        }
+        forEachCached(r, o -> held[0] += membership == null || membership.holdsNow(o.uid()) ? 1 : 0);
         return held[0];
     }
 
