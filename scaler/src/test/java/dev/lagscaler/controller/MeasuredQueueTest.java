@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lagscaler.metrics.OperatorMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,17 +38,23 @@ class MeasuredQueueTest {
             workers.shutdown();
             assertTrue(workers.awaitTermination(30, TimeUnit.SECONDS));
 
-            Set<Integer> arrived = new HashSet<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (arrived.size() < ITEMS && System.nanoTime() < deadline) {
-                if (queue.length() == 0) {
-                    Thread.sleep(1);
-                    continue;
+            // A worker takes what arrives (get() waits on the queue itself); the test waits until all have.
+            Set<Integer> arrived = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(ITEMS);
+            Thread taker = new Thread(() -> {
+                try {
+                    for (Integer item = queue.get(); item != null; item = queue.get()) {
+                        if (arrived.add(item)) {
+                            all.countDown();
+                        }
+                        queue.done(item);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                Integer item = queue.get();
-                arrived.add(item);
-                queue.done(item);
-            }
+            }, "taker");
+            taker.start();
+            all.await(30, TimeUnit.SECONDS);
             assertEquals(ITEMS, arrived.size(), "delayed adds that arrived");
             assertEquals(0, queue.delayed());
         } finally {

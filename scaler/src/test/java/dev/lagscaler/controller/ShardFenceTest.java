@@ -9,7 +9,9 @@ import dev.lagscaler.testing.WithControlPlane;
 import dev.lagscaler.testing.WithKafka;
 import io.kubernetes.client.openapi.ApiClient;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,16 +32,17 @@ class ShardFenceTest {
         String ns = "fence";
         support.setUp(ns, kafka.bootstrapServers(), "fence-events", 1);
 
-        // The replica's own requests; its Lease renewals are held back while `slow` is set, as a loaded apiserver or
-        // a collecting heap holds them.
-        AtomicBoolean slow = new AtomicBoolean();
+        // The replica's own requests; its Lease renewals wait at the gate while one is set (until the test opens it),
+        // as a loaded apiserver or a collecting heap holds them.
+        AtomicReference<CountDownLatch> gate = new AtomicReference<>();
         ApiClient requests = plane.apiClient();
         requests.setReadTimeout(0);
         requests.setHttpClient(requests.getHttpClient().newBuilder().addInterceptor(chain -> {
-            if (slow.get() && chain.request().method().equals("PUT")
+            CountDownLatch closed = gate.get();
+            if (closed != null && chain.request().method().equals("PUT")
                     && chain.request().url().pathSegments().contains("leases")) {
                 try {
-                    Thread.sleep(LEASE.toMillis());
+                    closed.await(60, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -62,14 +65,14 @@ class ShardFenceTest {
                         () -> support.replicas(ns) == 0 && support.get(ns, "scaledobject", "kafka-scaledobject")
                                 .path("status").path("activation").asText().contains("wake-up consumer"));
 
-                slow.set(true);
+                gate.set(new CountDownLatch(1));
                 ChildProcess.await("fenced: the renewal is late", Duration.ofSeconds(30), Duration.ofMillis(50),
                         () -> !operator.shardSettled());
                 long before = operator.reconcilePasses();
                 support.apply(ns, OperatorTestSupport.seed(kafka.bootstrapServers(), "fence-events", "maxReplicaCount: 7", ""));
                 ChildProcess.await("a reconcile pass while fenced", Duration.ofSeconds(10), Duration.ofMillis(20),
                         () -> operator.reconcilePasses() > before && !operator.shardSettled());
-                slow.set(false);
+                gate.getAndSet(null).countDown();
                 ChildProcess.await("renewed: settled again", Duration.ofSeconds(30), Duration.ofMillis(50),
                         operator::shardSettled);
 
@@ -81,7 +84,10 @@ class ShardFenceTest {
                 ChildProcess.await("the held-back spec change applied", Duration.ofSeconds(30), Duration.ofMillis(100),
                         () -> support.get(ns, "hpa", "keda-hpa-kafka-scaledobject").path("spec").path("maxReplicas").asInt() == 7);
             } finally {
-                slow.set(false);
+                CountDownLatch open = gate.getAndSet(null);
+                if (open != null) {
+                    open.countDown();
+                }
                 operator.close();
             }
         }
